@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# pyleak-bpf build. `make` builds ./pyleak-bpf (BPF objects embedded through
+# bpftool skeletons); `make test` runs unit and end-to-end tests; `make bench`
+# runs the overhead benchmark. V=1 shows full commands.
+
+OUTPUT := .output
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+CC ?= gcc
+PYTHON ?= /usr/bin/python3
+
+ARCH := $(shell uname -m | sed 's/x86_64/x86/' | sed 's/aarch64/arm64/')
+ifneq ($(ARCH),x86)
+$(error pyleak-bpf supports x86-64 only (CPython offsets and FS-base thread matching), got $(ARCH))
+endif
+
+VMLINUX := vmlinux/vmlinux.h
+INCLUDES := -Iinclude -I$(OUTPUT) -Iuser
+# -target bpf loses the arch-specific system include dirs on Debian; add them
+# back after our own (the libbpf-bootstrap recipe).
+CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+
+CFLAGS ?= -g -O2
+# Truncating display strings to their buffers is intended, hence no format-truncation.
+WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	-Wno-format-truncation -Werror
+DEPFLAGS = -MMD -MP
+LDLIBS := -lbpf -lelf -lz -lm
+
+BPF_APPS := alloc
+BPF_SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
+
+# Userspace modules, one concern each (see README "Source map").
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+
+ifeq ($(V),1)
+	Q =
+	msg =
+else
+	Q = @
+	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.PHONY: all clean test unit e2e bench install
+all: pyleak-bpf
+
+# BPF: compile, link (bpftool gen object), then generate the skeleton.
+$(OUTPUT)/%.tmp.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ $(DEPFLAGS) -MT $@ \
+		-Ivmlinux $(INCLUDES) $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
+
+$(OUTPUT)/%.bpf.o: $(OUTPUT)/%.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Userspace objects depend on the skeletons (only the ones that include them
+# really need to, but ordering here keeps the first build simple).
+$(OUTPUT)/user/%.o: user/%.c | $(BPF_SKELS) $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(DEPFLAGS) $(INCLUDES) -c $< -o $@
+
+pyleak-bpf: $(USER_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Unit tests: each tests/unit/test_X.c links against the userspace modules
+# (all but main.c) and cmocka.
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(DEPFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
+
+unit: $(UNIT_BINS)
+	$(Q)tests/run_unit.sh $(UNIT_BINS)
+
+e2e: pyleak-bpf
+	$(Q)$(PYTHON) -m pytest -v -rs tests/e2e
+
+test: unit e2e
+
+bench: pyleak-bpf
+	$(Q)$(PYTHON) bench/bench.py
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+prefix ?= /usr/local
+install: pyleak-bpf
+	install -D -m 0755 pyleak-bpf $(DESTDIR)$(prefix)/sbin/pyleak-bpf
+
+clean:
+	$(call msg,CLEAN,)
+	$(Q)rm -rf $(OUTPUT) pyleak-bpf
+
+# A failed recipe must not leave a half-written target behind.
+.DELETE_ON_ERROR:
+# Keep the intermediate BPF objects and skeletons (make would delete them).
+.SECONDARY:
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * alloc.bpf.c: exact allocation tracking (--mode alloc).
+ *
+ * Entry and return uprobes on the allocator functions that really serve the
+ * target's allocations (chosen by user/capture.c: CPython's table functions on
+ * non-LTO builds, libc's malloc family under PYTHONMALLOC=malloc or the
+ * allocator switch), and an entry uprobe on the matching free. Each uprobe's
+ * bpf_cookie says which kind of function it is and whether its first argument
+ * is CPython's allocator context.
+ *
+ * Per allocation: the Python stack of the allocating thread plus the native
+ * caller become a site (stacks map), the pointer is remembered (live map), and
+ * the site's outstanding bytes and count are kept as running totals (sites
+ * map), so userspace reads aggregates without walking every pointer.
+ *
+ * Calls made from inside another hooked call (pymalloc's realloc allocating
+ * and freeing, its large-block fallback into the raw allocator) are counted
+ * once, at the outermost call, through a per-thread depth counter.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+#include "pystack.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* An in-flight entry older than this is taken to have lost its return probe. */
+#define INFLIGHT_STALE_NS (1000ULL * 1000 * 1000)
+
+/* pointer -> outstanding allocation. Sized from --max-allocs before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* overridden from userspace */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pyleak_ptr);
+	__type(value, struct pyleak_alloc);
+} live SEC(".maps");
+
+/* site id -> running totals. Sized from --max-sites before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* overridden from userspace */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct pyleak_site);
+} sites SEC(".maps");
+
+/* site id -> frames. Same size as sites. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* overridden from userspace */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct pyleak_stack);
+} stacks SEC(".maps");
+
+/* pid_tgid -> state between entry and return of the outermost hooked call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pyleak_inflight);
+} inflight SEC(".maps");
+
+/* tgid -> GC collections seen by the GC probes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct pyleak_gc);
+} gc SEC(".maps");
+
+/* enum pyleak_stat counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PYLEAK_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void stat_inc(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+
+	if (v)
+		*v += 1; /* per-CPU slot: no other writer */
+}
+
+/*
+ * capture_site() - site id for an allocation made now by thread tid of tgid.
+ * Stores the stack under that id the first time it is seen.
+ */
+static __always_inline __u64 capture_site(struct pt_regs *ctx, __u32 tgid, __u32 tid)
+{
+	struct pyleak_proc *p;
+	struct pyleak_stack *st;
+	__u64 hash = 0xcbf29ce484222325ULL, ts, caller = 0;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!st)
+		return 0;
+	/* At function entry the return address is the word at the stack pointer. */
+	read_u64(PT_REGS_SP(ctx), &caller);
+	st->native_caller = caller;
+	st->pid = tgid;
+	st->depth = 0;
+	st->flags = 0;
+	hash = mix64(mix64(hash, tgid), caller);
+
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	if (!p) {
+		stat_inc(PYLEAK_STAT_NO_PROC);
+		st->flags |= PYLEAK_STACK_NO_TSTATE;
+	} else {
+		ts = find_tstate(p, tid);
+		if (!ts) {
+			stat_inc(PYLEAK_STAT_NO_TSTATE);
+			st->flags |= PYLEAK_STACK_NO_TSTATE;
+		} else {
+			st->depth = unwind(p, ts, st, &hash);
+			if (st->flags & PYLEAK_STACK_TRUNCATED)
+				stat_inc(PYLEAK_STAT_TRUNCATED);
+			if (st->flags & PYLEAK_STACK_FAULT)
+				stat_inc(PYLEAK_STAT_READ_FAULT);
+		}
+	}
+	hash = mix64(hash, st->flags);
+	if (!hash)
+		hash = 1; /* 0 means "no site" */
+	if (!bpf_map_lookup_elem(&stacks, &hash) &&
+	    bpf_map_update_elem(&stacks, &hash, st, BPF_NOEXIST) == -E2BIG)
+		stat_inc(PYLEAK_STAT_STACKS_FULL);
+	return hash;
+}
+
+/* untrack() - forget a live allocation and take it off its site's totals. */
+static __always_inline int untrack(__u32 tgid, __u64 ptr)
+{
+	struct pyleak_ptr key = { .pid = tgid, .ptr = ptr };
+	struct pyleak_alloc *a;
+	struct pyleak_site *s;
+
+	a = bpf_map_lookup_elem(&live, &key);
+	if (!a)
+		return 0;
+	s = bpf_map_lookup_elem(&sites, &a->site);
+	if (s) {
+		__sync_fetch_and_add(&s->bytes, -(__s64)a->size);
+		__sync_fetch_and_add(&s->count, -1);
+		__sync_fetch_and_add(&s->frees, 1);
+	}
+	bpf_map_delete_elem(&live, &key);
+	return 1;
+}
+
+/* track() - remember a new live allocation and add it to its site. */
+static __always_inline void track(__u32 tgid, __u64 ptr, __u64 site, __u64 size)
+{
+	struct pyleak_ptr key = { .pid = tgid, .ptr = ptr };
+	struct pyleak_alloc a = { .site = site, .size = size };
+	struct pyleak_site *s, init = {};
+	__u64 now = bpf_ktime_get_ns();
+
+	/* A pointer handed out again while still tracked was freed by a path we
+	 * do not see; take the stale record off its site first. */
+	untrack(tgid, ptr);
+
+	s = bpf_map_lookup_elem(&sites, &site);
+	if (!s) {
+		init.first_ns = now;
+		if (bpf_map_update_elem(&sites, &site, &init, BPF_NOEXIST) == -E2BIG) {
+			stat_inc(PYLEAK_STAT_SITES_FULL);
+			return;
+		}
+		s = bpf_map_lookup_elem(&sites, &site);
+		if (!s)
+			return;
+	}
+	a.ts_ns = now;
+	if (bpf_map_update_elem(&live, &key, &a, BPF_ANY)) {
+		stat_inc(PYLEAK_STAT_LIVE_FULL);
+		return;
+	}
+	__sync_fetch_and_add(&s->bytes, (__s64)size);
+	__sync_fetch_and_add(&s->count, 1);
+	__sync_fetch_and_add(&s->allocs, 1);
+	s->last_ns = now;
+}
+
+/* inflight_get() - this thread's in-flight record, created if missing and
+ * reset if its last return probe was evidently lost. */
+static __always_inline struct pyleak_inflight *inflight_get(__u64 id, __u64 now)
+{
+	struct pyleak_inflight *f, init = {};
+
+	f = bpf_map_lookup_elem(&inflight, &id);
+	if (!f) {
+		bpf_map_update_elem(&inflight, &id, &init, BPF_NOEXIST);
+		f = bpf_map_lookup_elem(&inflight, &id);
+		if (!f) {
+			stat_inc(PYLEAK_STAT_INFLIGHT_FULL);
+			return NULL;
+		}
+	}
+	if (f->depth && now - f->ts_ns > INFLIGHT_STALE_NS)
+		f->depth = 0;
+	return f;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 kind = cookie & PYLEAK_COOKIE_KIND_MASK;
+	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns();
+	__u64 a0, a1, p1, p2, p3;
+	struct pyleak_inflight *f;
+
+	stat_inc(PYLEAK_STAT_ALLOC_HITS);
+	f = inflight_get(id, now);
+	if (!f)
+		return 0;
+	if (f->depth++) {
+		stat_inc(PYLEAK_STAT_NESTED);
+		return 0;
+	}
+	/* Read all three argument registers first: selecting a pt_regs field
+	 * by the cookie makes clang compute a ctx offset, which the verifier
+	 * rejects. */
+	p1 = PT_REGS_PARM1(ctx);
+	p2 = PT_REGS_PARM2(ctx);
+	p3 = PT_REGS_PARM3(ctx);
+	barrier_var(p1);
+	barrier_var(p2);
+	barrier_var(p3);
+	a0 = (cookie & PYLEAK_COOKIE_CTX) ? p2 : p1;
+	a1 = (cookie & PYLEAK_COOKIE_CTX) ? p3 : p2;
+	f->kind = kind;
+	f->ts_ns = now;
+	f->old_ptr = 0;
+	switch (kind) {
+	case PYLEAK_KIND_CALLOC:
+		f->size = a0 * a1;
+		break;
+	case PYLEAK_KIND_REALLOC:
+		f->old_ptr = a0;
+		f->size = a1;
+		break;
+	default:
+		f->size = a0;
+		break;
+	}
+	f->site = capture_site(ctx, id >> 32, (__u32)id);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_return)
+{
+	__u64 id = bpf_get_current_pid_tgid(), ret = PT_REGS_RC(ctx);
+	__u32 tgid = id >> 32;
+	struct pyleak_inflight *f;
+
+	f = bpf_map_lookup_elem(&inflight, &id);
+	if (!f || !f->depth)
+		return 0;
+	if (--f->depth)
+		return 0;
+	stat_inc(PYLEAK_STAT_RET_HITS);
+	if (f->kind == PYLEAK_KIND_REALLOC && f->old_ptr && (ret || !f->size))
+		untrack(tgid, f->old_ptr); /* moved, resized in place, or freed by size 0 */
+	if (ret)
+		track(tgid, ret, f->site, f->size);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 p1 = PT_REGS_PARM1(ctx), p2 = PT_REGS_PARM2(ctx), ptr;
+	struct pyleak_inflight *f;
+
+	barrier_var(p1); /* see alloc_enter */
+	barrier_var(p2);
+	ptr = (cookie & PYLEAK_COOKIE_CTX) ? p2 : p1;
+	if (!ptr)
+		return 0;
+	stat_inc(PYLEAK_STAT_FREE_HITS);
+	f = bpf_map_lookup_elem(&inflight, &id);
+	if (f && f->depth && bpf_ktime_get_ns() - f->ts_ns <= INFLIGHT_STALE_NS) {
+		/* Inside a hooked realloc: its return probe settles the pointers. */
+		stat_inc(PYLEAK_STAT_NESTED);
+		return 0;
+	}
+	if (untrack(id >> 32, ptr))
+		stat_inc(PYLEAK_STAT_FREE_TRACKED);
+	return 0;
+}
+
+static __always_inline struct pyleak_gc *gc_get(__u32 tgid)
+{
+	struct pyleak_gc init = {}, *g;
+
+	g = bpf_map_lookup_elem(&gc, &tgid);
+	if (g)
+		return g;
+	bpf_map_update_elem(&gc, &tgid, &init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&gc, &tgid);
+}
+
+static __always_inline void gc_started(long gen)
+{
+	struct pyleak_gc *g = gc_get(bpf_get_current_pid_tgid() >> 32);
+
+	__u32 i = (__u32)gen;
+
+	stat_inc(PYLEAK_STAT_GC_START);
+	barrier_var(i); /* keep the bounds check on the value that indexes */
+	if (g && i < 3)
+		__sync_fetch_and_add(&g->collections[i], 1);
+}
+
+/* USDT python:gc__start(int generation), on builds configured --with-dtrace. */
+SEC("usdt")
+int BPF_USDT(gc_start_usdt, int gen)
+{
+	gc_started(gen);
+	return 0;
+}
+
+/* USDT python:gc__done(long collected_plus_uncollectable). */
+SEC("usdt")
+int BPF_USDT(gc_done_usdt, long n)
+{
+	struct pyleak_gc *g = gc_get(bpf_get_current_pid_tgid() >> 32);
+
+	if (g && n > 0)
+		__sync_fetch_and_add(&g->collected, n);
+	return 0;
+}
+
+/* Builds without USDT: uprobe on the collector function; the cookie is the
+ * 1-based index of its generation argument (see user/capture.c). */
+SEC("uprobe")
+int BPF_KPROBE(gc_collect_enter)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	long p1 = (int)PT_REGS_PARM1(ctx), p2 = (int)PT_REGS_PARM2(ctx), gen;
+
+	barrier_var(p1); /* see alloc_enter */
+	barrier_var(p2);
+	gen = cookie == 2 ? p2 : p1;
+
+	gc_started(gen);
+	return 0;
+}

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * pystack.bpf.h: the Python unwinder, shared by every BPF program that needs
+ * "which Python stack is running on this thread right now".
+ *
+ * It is version-agnostic: all CPython layout knowledge arrives per process in
+ * a struct pyleak_proc (include/pyleak.h) chosen by user/pyoffsets.c. The
+ * walk is bounded (PYLEAK_MAX_FRAMES, and the rodata knob max_depth), every
+ * read of target memory is a bpf_probe_read_user that may fail, and a failed
+ * read ends the walk with PYLEAK_STACK_FAULT rather than guessing.
+ *
+ * BPF-only: never included by userspace.
+ */
+#ifndef PYSTACK_BPF_H
+#define PYSTACK_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "pyleak.h"
+
+/* Frames to keep per stack (set from --max-depth before load). */
+const volatile __u32 max_depth = PYLEAK_DEFAULT_FRAMES;
+
+/* Per-process unwinding parameters, keyed by tgid. Written by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct pyleak_proc);
+} procs SEC(".maps");
+
+/* tid -> PyThreadState* found last time; re-validated on every use. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u64);
+} tstate_cache SEC(".maps");
+
+/* Scratch space for building a stack: too large for the 512-byte BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pyleak_stack);
+} stack_scratch SEC(".maps");
+
+static __always_inline int read_u64(__u64 addr, __u64 *out)
+{
+	return bpf_probe_read_user(out, sizeof(*out), (const void *)addr);
+}
+
+/* The thread's FS base: equals pthread_self() and so PyThreadState.thread_id
+ * on x86-64 glibc and musl. This is how a thread state is matched to the
+ * thread that is running, in every CPython version. */
+static __always_inline __u64 current_fsbase(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return BPF_CORE_READ(task, thread.fsbase);
+}
+
+static __always_inline int tstate_is_current(const struct pyleak_proc *p, __u64 ts, __u64 fs)
+{
+	__u64 id = 0;
+
+	return ts && !read_u64(ts + p->tstate_thread_id, &id) && id == fs;
+}
+
+/*
+ * find_tstate() - the PyThreadState of the current thread, or 0.
+ * Order: the cached answer for this tid, then the GIL holder (<=3.11, right
+ * whenever the GIL is held, which it is inside the object allocator), then a
+ * bounded walk of the main interpreter's thread list. Each candidate is
+ * accepted only if its thread_id equals this thread's FS base, so a stale
+ * cache entry or another thread's state is never used.
+ */
+static __always_inline __u64 find_tstate(const struct pyleak_proc *p, __u32 tid)
+{
+	__u64 fs = current_fsbase();
+	__u64 ts = 0, interp = 0;
+	__u64 *cached;
+	int i;
+
+	cached = bpf_map_lookup_elem(&tstate_cache, &tid);
+	if (cached && tstate_is_current(p, *cached, fs))
+		return *cached;
+
+	if (p->tstate_current_addr && !read_u64(p->tstate_current_addr, &ts) &&
+	    tstate_is_current(p, ts, fs))
+		goto found;
+
+	if (read_u64(p->interp_head_addr, &interp) || !interp)
+		return 0;
+	if (read_u64(interp + p->interp_threads_head, &ts))
+		return 0;
+	for (i = 0; i < PYLEAK_MAX_THREADS; i++) {
+		if (!ts)
+			return 0;
+		if (tstate_is_current(p, ts, fs))
+			goto found;
+		if (read_u64(ts + p->tstate_next, &ts))
+			return 0;
+	}
+	return 0;
+found:
+	bpf_map_update_elem(&tstate_cache, &tid, &ts, BPF_ANY);
+	return ts;
+}
+
+static __always_inline __u64 mix64(__u64 h, __u64 v)
+{
+	h ^= v;
+	h *= 0x9E3779B97F4A7C15ULL;
+	return h ^ (h >> 29);
+}
+
+/* State of one unwind, shared with the bpf_loop() callback. */
+struct unwind_ctx {
+	const struct pyleak_proc *p;
+	struct pyleak_stack *st;
+	__u64 frame;
+	__u64 hash;
+	__u32 n;
+};
+
+/*
+ * unwind_step() - bpf_loop() callback: look at one frame, keep it unless it
+ * is a shim/entry frame (owner >= owner_skip_min, 3.12+), move to the
+ * previous one. Returns 1 to stop the loop. The loop runs in bpf_loop()
+ * because a plain bounded loop over this body makes the verifier explore
+ * every iteration's branches and exceed its instruction budget.
+ */
+static long unwind_step(__u32 i, void *arg)
+{
+	struct unwind_ctx *u = arg;
+	const struct pyleak_proc *p = u->p;
+	struct pyleak_stack *st = u->st;
+	__u64 frame = u->frame, code, instr;
+	__u32 firstlineno, n = u->n;
+	__s32 lasti;
+	__u8 owner;
+
+	if (!frame)
+		return 1;
+	if (n >= max_depth || n >= PYLEAK_MAX_FRAMES) {
+		st->flags |= PYLEAK_STACK_TRUNCATED;
+		return 1;
+	}
+	if (p->frame_owner != PYLEAK_OFF_NONE && p->owner_skip_min) {
+		if (bpf_probe_read_user(&owner, 1, (const void *)(frame + p->frame_owner)))
+			goto fault;
+		if (owner >= p->owner_skip_min)
+			goto next;
+	}
+	if (read_u64(frame + p->frame_code, &code))
+		goto fault;
+	code &= ~(__u64)p->code_tag_bits;
+	if (!code)
+		goto next;
+	if (bpf_probe_read_user(&firstlineno, 4, (const void *)(code + p->code_firstlineno)))
+		goto fault;
+	if (p->instr_is_ptr) {
+		if (read_u64(frame + p->frame_instr, &instr))
+			goto fault;
+		/* byte offset into co_code_adaptive; before the first
+		 * instruction (3.11/3.12 prev_instr) it is negative: unknown */
+		if (instr >= code + p->code_adaptive && instr - code - p->code_adaptive < 0x7fffffff)
+			lasti = (__s32)(instr - code - p->code_adaptive);
+		else
+			lasti = -1;
+	} else {
+		if (bpf_probe_read_user(&lasti, 4, (const void *)(frame + p->frame_instr)))
+			goto fault;
+		lasti = lasti < 0 ? -1 : lasti * (__s32)p->lasti_scale;
+	}
+	st->frames[n & (PYLEAK_MAX_FRAMES - 1)].code = code;
+	st->frames[n & (PYLEAK_MAX_FRAMES - 1)].lasti = lasti;
+	st->frames[n & (PYLEAK_MAX_FRAMES - 1)].firstlineno = firstlineno;
+	u->hash = mix64(mix64(u->hash, code), ((__u64)firstlineno << 32) | (__u32)lasti);
+	u->n = n + 1;
+next:
+	if (read_u64(frame + p->frame_previous, &u->frame))
+		goto fault;
+	return 0;
+fault:
+	st->flags |= PYLEAK_STACK_FAULT;
+	return 1;
+}
+
+/*
+ * unwind() - fill st->frames from thread state ts, innermost first, and fold
+ * every kept frame into *hash. Returns the number of frames kept.
+ */
+static __always_inline __u16 unwind(const struct pyleak_proc *p, __u64 ts, struct pyleak_stack *st,
+				    __u64 *hash)
+{
+	struct unwind_ctx u = { .p = p, .st = st, .hash = *hash };
+
+	if (read_u64(ts + p->tstate_frame, &u.frame))
+		goto fault;
+	if (p->cframe_frame != PYLEAK_OFF_NONE && u.frame &&
+	    read_u64(u.frame + p->cframe_frame, &u.frame))
+		goto fault;
+	/* skipped shim frames consume iterations too, hence the factor 2 */
+	bpf_loop(2 * PYLEAK_MAX_FRAMES, unwind_step, &u, 0);
+	*hash = u.hash;
+	return u.n;
+fault:
+	st->flags |= PYLEAK_STACK_FAULT;
+	return 0;
+}
+
+#endif /* PYSTACK_BPF_H */

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* allocswitch.c: see allocswitch.h. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "allocators.h"
+#include "allocswitch.h"
+#include "log.h"
+#include "procmem.h"
+
+#define MAX_TIDS 4096
+#define STOP_TIMEOUT_MS 3000
+
+struct stopped {
+	pid_t tid[MAX_TIDS];
+	int n;
+};
+
+static bool has_tid(const struct stopped *s, pid_t tid)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->tid[i] == tid)
+			return true;
+	return false;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* wait_stopped() - wait until tid reports its ptrace stop, bounded in time so
+ * a thread stuck in uninterruptible sleep cannot hang us. */
+static int wait_stopped(pid_t tid, long deadline)
+{
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
+
+		if (r == tid)
+			return WIFSTOPPED(status) ? 0 : -ESRCH;
+		if (r < 0)
+			return -errno;
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+}
+
+static void resume_all(struct stopped *s)
+{
+	for (int i = 0; i < s->n; i++)
+		ptrace(PTRACE_DETACH, s->tid[i], 0, 0);
+	s->n = 0;
+}
+
+/*
+ * stop_all() - seize and interrupt every thread of pid, rescanning
+ * /proc/PID/task until a pass finds no new thread (threads can be created
+ * while we work). Returns 0 with all threads stopped, or -errno with none.
+ */
+static int stop_all(pid_t pid, struct stopped *s)
+{
+	char path[64];
+	long deadline = now_ms() + STOP_TIMEOUT_MS;
+	bool found_new = true;
+	int err = 0;
+
+	s->n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	while (found_new && !err) {
+		struct dirent *de;
+		DIR *d = opendir(path);
+
+		if (!d)
+			return errno == ENOENT ? -ESRCH : -errno;
+		found_new = false;
+		while ((de = readdir(d)) && !err) {
+			pid_t tid = atoi(de->d_name);
+
+			if (tid <= 0 || has_tid(s, tid))
+				continue;
+			if (s->n == MAX_TIDS) {
+				err = -E2BIG;
+				break;
+			}
+			found_new = true;
+			if (ptrace(PTRACE_SEIZE, tid, 0, 0)) {
+				if (errno == ESRCH) /* exited meanwhile */
+					continue;
+				err = -errno;
+				break;
+			}
+			s->tid[s->n++] = tid;
+			if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) && errno != ESRCH)
+				err = -errno;
+			else
+				err = wait_stopped(tid, deadline);
+			if (err == -ESRCH) { /* exited between seize and stop */
+				s->n--;
+				err = 0;
+			}
+		}
+		closedir(d);
+	}
+	if (err) {
+		resume_all(s);
+		return err;
+	}
+	return s->n ? 0 : -ESRCH;
+}
+
+/*
+ * write_slots() - with pid stopped: for each slot i, if it holds expect[i],
+ * write val[i]. All slots are verified before any is written. Returns 0,
+ * -EAGAIN if a slot held something else, or -errno.
+ */
+static int write_slots(pid_t pid, const uint64_t *slot, const uint64_t *expect,
+		       const uint64_t *val)
+{
+	uint64_t cur;
+	int i, err;
+
+	for (i = 0; i < ALLOCSWITCH_SLOTS; i++) {
+		err = pm_read_u64(pid, slot[i], &cur);
+		if (err)
+			return err;
+		if (cur != expect[i]) {
+			log_warn("allocator slot 0x%" PRIx64 " holds 0x%" PRIx64 ", expected 0x%" PRIx64
+				 "; not touching it", slot[i], cur, expect[i]);
+			return -EAGAIN;
+		}
+	}
+	for (i = 0; i < ALLOCSWITCH_SLOTS; i++) {
+		err = pm_write(pid, slot[i], &val[i], sizeof(val[i]));
+		if (err) {
+			/* undo what was written: all or nothing */
+			while (--i >= 0)
+				pm_write(pid, slot[i], &expect[i], sizeof(expect[i]));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int switch_slots(pid_t pid, const uint64_t *slot, const uint64_t *expect,
+			const uint64_t *val)
+{
+	struct stopped *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	err = stop_all(pid, s);
+	if (!err) {
+		err = write_slots(pid, slot, expect, val);
+		resume_all(s);
+	}
+	free(s);
+	return err;
+}
+
+int allocswitch_apply(struct allocswitch *sw, pid_t pid, const struct alloc_info *ai)
+{
+	const struct alloc_table *raw = &ai->t[AT_RAW];
+	int err;
+
+	memset(sw, 0, sizeof(*sw));
+	sw->pid = pid;
+	for (int d = 0; d < 2; d++) {
+		const struct alloc_table *tb = &ai->t[d ? AT_MEM : AT_OBJ];
+
+		sw->slot[2 * d] = tb->addr + 8 * (1 + AF_MALLOC);
+		sw->slot[2 * d + 1] = tb->addr + 8 * (1 + AF_CALLOC);
+		sw->orig[2 * d] = tb->dflt[AF_MALLOC];
+		sw->orig[2 * d + 1] = tb->dflt[AF_CALLOC];
+		sw->switched[2 * d] = raw->dflt[AF_MALLOC];
+		sw->switched[2 * d + 1] = raw->dflt[AF_CALLOC];
+	}
+	for (int i = 0; i < ALLOCSWITCH_SLOTS; i++)
+		if (!sw->orig[i] || !sw->switched[i])
+			return -EINVAL;
+	if (ai->state == ALLOC_SWITCHED) {
+		log_info("allocator of pid %d is still switched by an earlier run; adopting it, "
+			 "it will be restored on exit", (int)pid);
+		sw->active = true;
+		return 0;
+	}
+	if (ai->state != ALLOC_PYMALLOC)
+		return -EINVAL;
+	err = switch_slots(pid, sw->slot, sw->orig, sw->switched);
+	if (err)
+		return err;
+	sw->active = true;
+	log_info("switched the object allocator of pid %d to malloc (restored on exit)", (int)pid);
+	return 0;
+}
+
+int allocswitch_restore(struct allocswitch *sw)
+{
+	int err;
+
+	if (!sw->active)
+		return 0;
+	err = switch_slots(sw->pid, sw->slot, sw->switched, sw->orig);
+	if (err == -ESRCH || !err)
+		sw->active = false;
+	if (!err)
+		log_info("restored the object allocator of pid %d", (int)sw->pid);
+	return err;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * collect.h: the only reader of the BPF maps. Each interval it copies the
+ * per-site totals, the summed counters and the GC counts out of the kernel;
+ * stacks are fetched by site id on demand (they never change once stored).
+ */
+#ifndef PYLEAK_COLLECT_H
+#define PYLEAK_COLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "pyleak.h"
+
+struct capture;
+
+struct raw_site {
+	uint64_t id;
+	struct pyleak_site v;
+};
+
+struct collect_snapshot {
+	struct raw_site *sites;
+	size_t n, cap;
+	uint64_t stats[PYLEAK_STAT_MAX]; /* summed over CPUs */
+	struct pyleak_gc gc;		 /* from the GC probes, zero if none fired */
+};
+
+/* collect_read() - refresh snap from the maps (reusing its buffer). Returns
+ * 0 or -errno. */
+int collect_read(struct capture *c, uint32_t pid, struct collect_snapshot *snap);
+
+/* collect_stack() - the stack stored for site id. Returns 0 or -ENOENT. */
+int collect_stack(struct capture *c, uint64_t id, struct pyleak_stack *st);
+
+void collect_free(struct collect_snapshot *snap);
+
+#endif /* PYLEAK_COLLECT_H */

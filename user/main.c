@@ -1,0 +1,603 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * main.c: options, checks of the environment, attach, the report loop and a
+ * clean exit. Each concern lives in its own module; this file only sequences
+ * them: target discovery (target.c), offsets (pyoffsets.c), allocator tables
+ * and the switch (allocators.c, allocswitch.c), probes (capture.c), map
+ * reading (collect.c), symbols (symbolize.c), the site store (sites.c), GC
+ * statistics (gcstats.c) and the exporters (out_text.c, out_json.c).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "allocators.h"
+#include "allocswitch.h"
+#include "capture.h"
+#include "collect.h"
+#include "gcstats.h"
+#include "launch.h"
+#include "log.h"
+#include "options.h"
+#include "pyoffsets.h"
+#include "report.h"
+#include "sites.h"
+#include "symbolize.h"
+#include "target.h"
+
+#define TICK_MS 100
+#define BLIND_CHECK_S 1.0
+/* Blind-probe verdict: at least this many object allocations in evidence,
+ * and probes saw fewer than 1/BLIND_RATIO of them. */
+#define BLIND_MIN_EVIDENCE 2000
+#define BLIND_RATIO 20
+#define MAX_WARNINGS 8
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	exiting = sig;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* bpf_ktime_get_ns() is CLOCK_MONOTONIC: ages compare with it directly. */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Everything one profiling session holds; torn down by session_end(). */
+struct session {
+	const struct options *o;
+	struct target t;
+	bool target_open;
+	struct py_layout L;
+	struct alloc_info ai;
+	bool ai_ok;
+	struct allocswitch sw;
+	struct capture cap;
+	bool cap_open;
+	struct symbolizer *sym;
+	struct site_store *store;
+	struct collect_snapshot snap;
+	struct gc_reader gcr;
+	bool gc_ok;
+	struct gc_snapshot gc0; /* at attach */
+	bool gc0_ok;
+	double t0;		/* attach time */
+	uint64_t seq;
+	char build[96], capture_desc[160];
+	const char *warnings[MAX_WARNINGS];
+	int nwarnings;
+	char blind_msg[512];
+	bool blind;
+	pid_t child; /* run mode */
+	int child_status;
+	bool child_done;
+	int pidfd;
+};
+
+static void add_warning(struct session *s, const char *w)
+{
+	for (int i = 0; i < s->nwarnings; i++)
+		if (s->warnings[i] == w)
+			return;
+	if (s->nwarnings < MAX_WARNINGS)
+		s->warnings[s->nwarnings++] = w;
+}
+
+/* check_privileges() - root, or the capabilities BPF, perf and ptrace need. */
+static int check_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	static const int need[] = { 39 /* CAP_BPF */, 38 /* CAP_PERFMON */, CAP_SYS_PTRACE };
+
+	if (geteuid() == 0)
+		return 0;
+	if (syscall(SYS_capget, &hdr, data))
+		return -EPERM;
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(data[need[i] / 32].effective & (1u << (need[i] % 32))))
+			return -EPERM;
+	return 0;
+}
+
+/* check_kernel() - what the BPF side needs from the kernel, named. */
+static int check_kernel(void)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		log_err("this kernel exposes no BTF (/sys/kernel/btf/vmlinux): it needs "
+			"CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2021 have it)");
+		return -ENOTSUP;
+	}
+	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK)) {
+		log_err("this kernel has no uprobe perf events (/sys/bus/event_source/devices/"
+			"uprobe): it needs CONFIG_UPROBE_EVENTS=y");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int exit_code_for_target_error(int err, const struct session *s, int pid)
+{
+	switch (err) {
+	case -ESRCH:
+		log_err("no process with PID %d", pid);
+		return EXIT_NO_PROCESS;
+	case -EACCES:
+	case -EPERM:
+		log_err("not allowed to inspect PID %d: run as root (or with CAP_SYS_PTRACE)", pid);
+		return EXIT_PERMISSION;
+	case -ENOEXEC:
+		log_err("PID %d (%s) is not a CPython process: no libpython and no _PyRuntime "
+			"symbol in its mappings", pid, s->t.comm[0] ? s->t.comm : "?");
+		return EXIT_NOT_PYTHON;
+	case -ENOTSUP:
+		log_err("PID %d runs Python %s, which this pyleak-bpf does not support (3.8 to 3.14)",
+			pid, s->t.version);
+		return EXIT_UNSUPPORTED;
+	default:
+		log_err("cannot inspect PID %d: %s", pid, strerror(-err));
+		return EXIT_ERROR;
+	}
+}
+
+/* setup_layout() - offsets for the target's version, validated. */
+static int setup_layout(struct session *s)
+{
+	int err;
+
+	if (pyoffsets_lookup(s->t.version_hex, &s->L)) {
+		log_err("PID %d runs Python %s, which this pyleak-bpf does not support (3.8 to "
+			"3.14)", s->t.pid, s->t.version);
+		return EXIT_UNSUPPORTED;
+	}
+	if (s->t.version_hex >= 0x030d0000) {
+		err = pyoffsets_apply_debug_offsets(s->t.pid, s->t.runtime_addr, &s->L);
+		if (err == -ENOTSUP) {
+			log_err("PID %d runs a free-threaded Python %s build, which is not supported",
+				s->t.pid, s->t.version);
+			return EXIT_UNSUPPORTED;
+		}
+		if (err) {
+			log_err("Python %s in PID %d publishes no valid debug offsets (%s): a "
+				"pre-release or modified build?", s->t.version, s->t.pid,
+				strerror(-err));
+			return EXIT_UNSUPPORTED;
+		}
+	}
+	return 0;
+}
+
+/* choose_capture() - how allocations will be seen, and the switch if asked. */
+static int choose_capture(struct session *s, enum capture_method *m)
+{
+	const struct options *o = s->o;
+	int err;
+
+	err = alloc_info_read(&s->t, &s->L, &s->ai);
+	if (err) {
+		log_err("cannot locate the allocator tables of Python %s in PID %d: %s",
+			s->t.version, s->t.pid, strerror(-err));
+		return EXIT_UNSUPPORTED;
+	}
+	s->ai_ok = true;
+	log_debug("allocator: %s%s", alloc_state_name(s->ai.state),
+		  s->ai.inlined_fast_path ? ", pymalloc fast path inlined (LTO)" : "");
+
+	if (o->restore_allocator) {
+		if (s->ai.state != ALLOC_SWITCHED) {
+			log_info("the allocator of PID %d is not switched (%s); nothing to restore",
+				 s->t.pid, alloc_state_name(s->ai.state));
+			return EXIT_OK;
+		}
+		err = allocswitch_apply(&s->sw, s->t.pid, &s->ai); /* adopts it */
+		if (!err)
+			err = allocswitch_restore(&s->sw);
+		if (err) {
+			log_err("cannot restore the allocator of PID %d: %s", s->t.pid,
+				strerror(-err));
+			return EXIT_ERROR;
+		}
+		return EXIT_OK;
+	}
+
+	switch (s->ai.state) {
+	case ALLOC_MALLOC:
+		*m = CAPTURE_LIBC;
+		snprintf(s->capture_desc, sizeof(s->capture_desc), "%s (PYTHONMALLOC=malloc)",
+			 capture_method_name(*m));
+		return 0;
+	case ALLOC_HOOKED:
+		*m = CAPTURE_TABLE;
+		snprintf(s->capture_desc, sizeof(s->capture_desc), "%s (hooked allocator)",
+			 capture_method_name(*m));
+		return 0;
+	case ALLOC_SWITCHED:
+		if (!o->switch_allocator)
+			log_warn("the allocator of PID %d is still switched by an earlier "
+				 "pyleak-bpf run that was killed; profiling through libc. Use "
+				 "--restore-allocator to undo it, or --switch-allocator to adopt it",
+				 s->t.pid);
+		break;
+	case ALLOC_PYMALLOC:
+		if (!o->switch_allocator) {
+			*m = CAPTURE_TABLE;
+			snprintf(s->capture_desc, sizeof(s->capture_desc), "%s (pymalloc)",
+				 capture_method_name(*m));
+			if (s->ai.inlined_fast_path)
+				log_warn("this Python build inlines pymalloc's fast path into its "
+					 "callers (LTO): probes on the allocator will see few "
+					 "allocations. Use --switch-allocator, or start the program "
+					 "under pyleak-bpf -- COMMAND");
+			return 0;
+		}
+		break;
+	}
+	if (o->switch_allocator || s->ai.state == ALLOC_SWITCHED) {
+		if (o->switch_allocator) {
+			err = allocswitch_apply(&s->sw, s->t.pid, &s->ai);
+			if (err) {
+				log_err("cannot switch the allocator of PID %d: %s", s->t.pid,
+					err == -EINVAL ? "its tables hold an unknown allocator"
+						       : strerror(-err));
+				return err == -EPERM ? EXIT_PERMISSION : EXIT_ERROR;
+			}
+		}
+		*m = CAPTURE_LIBC;
+		snprintf(s->capture_desc, sizeof(s->capture_desc), "%s (allocator switched)",
+			 capture_method_name(*m));
+	}
+	return 0;
+}
+
+static void describe_build(struct session *s)
+{
+	snprintf(s->build, sizeof(s->build), "%s, %s%s",
+		 s->t.py_is_lib ? "shared libpython" : "static", s->t.stripped ? "stripped" : "symbols",
+		 s->ai.inlined_fast_path ? ", LTO (pymalloc inlined)" : "");
+}
+
+/* gc_evidence() - object allocations the GC has certainly seen since attach:
+ * every generation-0 collection follows threshold[0] container allocations. */
+static uint64_t gc_evidence(const struct gc_snapshot *a, const struct gc_snapshot *b)
+{
+	uint64_t d = b->collections[0] - a->collections[0];
+
+	return d * (uint64_t)(b->threshold[0] > 0 ? b->threshold[0] : 0) +
+	       (b->count[0] > a->count[0] && !d ? (uint64_t)(b->count[0] - a->count[0]) : 0);
+}
+
+/* check_blind() - compare probe hits with the GC's evidence of allocation. */
+static void check_blind(struct session *s)
+{
+	struct gc_snapshot g;
+	uint64_t evidence, hits;
+
+	if (s->blind || !s->gc0_ok || gc_read(&s->gcr, &g))
+		return;
+	evidence = gc_evidence(&s->gc0, &g);
+	hits = s->snap.stats[PYLEAK_STAT_ALLOC_HITS];
+	if (evidence < BLIND_MIN_EVIDENCE || hits * BLIND_RATIO >= evidence)
+		return;
+	s->blind = true;
+	snprintf(s->blind_msg, sizeof(s->blind_msg),
+		 "probes are blind: %" PRIu64 " allocator hits for at least %" PRIu64
+		 " object allocations in %.1fs (%s). No ranking is shown. %s",
+		 hits, evidence, now_s() - s->t0, capture_method_name(s->cap.method),
+		 s->ai.inlined_fast_path
+			 ? "This build inlines pymalloc's fast path (LTO): use --switch-allocator, "
+			   "or start the program under pyleak-bpf -- COMMAND (PYTHONMALLOC=malloc)"
+			 : "The allocator in use is not the one probed; use --switch-allocator or "
+			   "run it under pyleak-bpf -- COMMAND");
+	log_warn("%s", s->blind_msg);
+	add_warning(s, s->blind_msg);
+}
+
+static int emit_report(struct session *s, bool final)
+{
+	static const char drop_msg[] = "some allocations were not tracked because a map was "
+				       "full: raise --max-allocs / --max-sites";
+	struct report r = { .show_stacks = s->o->stacks };
+	struct report_header *h = &r.h;
+	struct site_totals tot;
+	const struct report_site *rows = NULL;
+	struct gc_snapshot g;
+	int n, err;
+
+	err = collect_read(&s->cap, s->t.pid, &s->snap);
+	if (err)
+		log_warn("reading the BPF maps failed: %s", strerror(-err));
+	if (!s->blind)
+		check_blind(s);
+	err = sites_update(s->store, &s->cap, &s->snap, now_ns());
+	if (err)
+		return err;
+	n = sites_rank(s->store, s->o->top, &rows, &tot);
+	if (n < 0)
+		return n;
+
+	h->seq = ++s->seq;
+	h->final = final;
+	h->elapsed_s = now_s() - s->t0;
+	h->pid = s->t.pid;
+	h->comm = s->t.comm;
+	h->python_version = s->t.version;
+	h->build = s->build;
+	h->mode = "alloc";
+	h->capture = s->capture_desc;
+	h->rss_bytes = target_rss(s->t.pid);
+	h->outstanding_bytes = tot.bytes;
+	h->outstanding_count = tot.count;
+	h->nsites = tot.nsites;
+	if (s->cap.gc_source != GC_SOURCE_NONE) {
+		memcpy(h->gc_collections, s->snap.gc.collections, sizeof(h->gc_collections));
+		h->gc_collections_known = true;
+	} else if (s->gc0_ok && !gc_read(&s->gcr, &g)) {
+		for (int i = 0; i < 3; i++)
+			h->gc_collections[i] = g.collections[i] - s->gc0.collections[i];
+		h->gc_collections_known = true;
+	}
+	h->alloc_hits = s->snap.stats[PYLEAK_STAT_ALLOC_HITS];
+	h->free_hits = s->snap.stats[PYLEAK_STAT_FREE_HITS];
+	h->drops = s->snap.stats[PYLEAK_STAT_LIVE_FULL] + s->snap.stats[PYLEAK_STAT_SITES_FULL];
+	h->no_tstate = s->snap.stats[PYLEAK_STAT_NO_TSTATE];
+	if (h->drops)
+		add_warning(s, drop_msg);
+	h->nwarnings = s->nwarnings;
+	h->warnings = s->warnings;
+	/* a blind capture's ranking would be wrong, not just incomplete */
+	r.nsites = s->blind ? 0 : n;
+	r.sites = rows;
+	err = s->o->format == FORMAT_JSON ? out_json_write(stdout, &r) : out_text_write(stdout, &r);
+	if (err) {
+		log_err("cannot write the report: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* target_gone() - has the target ended? Reaps our child in run mode. */
+static bool target_gone(struct session *s, int wait_ms)
+{
+	struct pollfd p = { .fd = s->pidfd, .events = POLLIN };
+
+	if (s->child) {
+		if (!s->child_done && waitpid(s->child, &s->child_status, WNOHANG) == s->child)
+			s->child_done = true;
+		if (s->child_done)
+			return true;
+	}
+	if (s->pidfd >= 0) {
+		if (poll(&p, 1, wait_ms) > 0)
+			return !s->child || s->child_done ||
+			       (waitpid(s->child, &s->child_status, WNOHANG) == s->child &&
+				(s->child_done = true));
+		return false;
+	}
+	if (wait_ms)
+		usleep(wait_ms * 1000);
+	return !target_alive(s->t.pid);
+}
+
+/* run_loop() - report every interval until a signal, --duration or the end
+ * of the target. Returns the exit code. */
+static int run_loop(struct session *s)
+{
+	const struct options *o = s->o;
+	double next_report = s->t0 + o->interval_s, next_blind = s->t0 + BLIND_CHECK_S;
+	bool gone = false;
+	int err;
+
+	while (!exiting) {
+		gone = target_gone(s, TICK_MS);
+		if (gone)
+			break;
+		double t = now_s();
+
+		if (!s->gc0_ok && !gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
+			s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
+		if (t >= next_blind && !s->blind) {
+			if (!collect_read(&s->cap, s->t.pid, &s->snap))
+				check_blind(s);
+			next_blind = t + BLIND_CHECK_S;
+		}
+		if (o->duration_s && t - s->t0 >= o->duration_s)
+			break;
+		if (t >= next_report) {
+			err = emit_report(s, false);
+			if (err)
+				return EXIT_ERROR;
+			next_report += o->interval_s;
+			if (next_report < t)
+				next_report = t + o->interval_s;
+		}
+	}
+	if (gone && !s->child)
+		log_info("PID %d exited", s->t.pid);
+	else if (exiting)
+		log_debug("stopping on signal %d", (int)exiting);
+	err = emit_report(s, true);
+	if (s->child)
+		return s->child_done ? launch_exit_code(s->child_status) : EXIT_OK;
+	if (err)
+		return EXIT_ERROR;
+	if (s->blind)
+		return EXIT_BLIND;
+	return gone ? EXIT_TARGET_EXITED : EXIT_OK;
+}
+
+static void session_end(struct session *s)
+{
+	int err;
+
+	/* Restore first: after this no new Python block goes through libc,
+	 * and the probes can go. */
+	err = allocswitch_restore(&s->sw);
+	if (err && err != -ESRCH)
+		log_err("could not restore the allocator of PID %d (%s); run pyleak-bpf "
+			"--restore-allocator --pid %d", s->t.pid, strerror(-err), s->t.pid);
+	if (s->cap_open)
+		capture_close(&s->cap);
+	sites_free(s->store);
+	sym_free(s->sym);
+	collect_free(&s->snap);
+	if (s->target_open)
+		target_close(&s->t);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+}
+
+/* start_target() - open the target (attach mode) or launch it (run mode). */
+static int start_target(struct session *s)
+{
+	const struct options *o = s->o;
+	int err;
+
+	if (!o->command) {
+		err = target_open(o->pid, &s->t);
+		if (err)
+			return exit_code_for_target_error(err, s, o->pid);
+		s->target_open = true;
+		return 0;
+	}
+	err = launch_start(o->command, !o->keep_pymalloc, &s->child);
+	if (err) {
+		log_err("cannot run '%s': %s", o->command[0], strerror(-err));
+		return err == -ENOENT ? 127 : 126;
+	}
+	err = launch_wait_python(s->child, 10.0, &s->t, &s->child_status);
+	if (err == -ECHILD) {
+		log_err("'%s' exited before a Python interpreter started in it", o->command[0]);
+		s->child_done = true;
+		return launch_exit_code(s->child_status);
+	}
+	if (err) {
+		if (err == -ETIMEDOUT)
+			log_err("'%s' (PID %d) did not become a Python process within 10s; the "
+				"command must run python itself (or exec it)", o->command[0],
+				s->child);
+		else
+			exit_code_for_target_error(err, s, s->child);
+		kill(s->child, SIGKILL);
+		waitpid(s->child, NULL, 0);
+		s->child_done = true;
+		return err == -ENOTSUP ? EXIT_UNSUPPORTED : EXIT_NOT_PYTHON;
+	}
+	s->target_open = true;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct session s = { .o = &o, .pidfd = -1 };
+	struct capture_opts co;
+	enum capture_method method = CAPTURE_TABLE;
+	struct sigaction sa = { .sa_handler = on_signal };
+	char err_msg[256];
+	int rc, err;
+
+	rc = options_parse(argc, argv, &o, stdout, err_msg, sizeof(err_msg));
+	if (rc == 1)
+		return EXIT_OK;
+	if (rc < 0) {
+		fprintf(stderr, "pyleak-bpf: %s\n", err_msg);
+		return EXIT_USAGE;
+	}
+	log_verbosity = o.quiet ? LOG_ERROR : (o.verbose ? LOG_DEBUG : LOG_INFO);
+	libbpf_set_print(log_libbpf_print);
+
+	if (check_privileges()) {
+		log_err("needs root, or the capabilities CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE "
+			"(try: sudo pyleak-bpf ...)");
+		return EXIT_PERMISSION;
+	}
+	if (check_kernel())
+		return EXIT_NO_KERNEL_SUPPORT;
+
+	/* Stop cleanly on these (the allocator switch must be undone); a
+	 * closed stdout must not kill us before we restore. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = start_target(&s);
+	if (rc)
+		goto out;
+	rc = setup_layout(&s);
+	if (rc)
+		goto out;
+	rc = choose_capture(&s, &method);
+	if (rc || o.restore_allocator)
+		goto out;
+	describe_build(&s);
+
+	co = (struct capture_opts){ .max_depth = o.max_depth,
+				    .max_allocs = o.max_allocs,
+				    .max_sites = o.max_sites };
+	err = capture_open(&s.cap, &co);
+	if (err) {
+		log_err("cannot load the BPF programs: %s%s", strerror(-err),
+			err == -EPERM ? " (locked down kernel, or missing CAP_BPF?)"
+				      : " (run with -v for the verifier's log)");
+		rc = err == -EPERM ? EXIT_PERMISSION : EXIT_NO_KERNEL_SUPPORT;
+		goto out;
+	}
+	s.cap_open = true;
+	err = capture_attach(&s.cap, &s.t, &s.L, &s.ai, method);
+	if (err) {
+		log_err("cannot attach probes to PID %d: %s", s.t.pid, strerror(-err));
+		rc = err == -ESRCH || !target_alive(s.t.pid) ? EXIT_TARGET_EXITED : EXIT_ERROR;
+		goto out;
+	}
+	s.sym = sym_new(&s.t, &s.L);
+	s.store = s.sym ? sites_new(s.sym) : NULL;
+	if (!s.store) {
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	s.pidfd = (int)syscall(SYS_pidfd_open, s.t.pid, 0);
+	if (!gc_reader_init(&s.gcr, s.t.pid, s.t.runtime_addr, &s.L))
+		s.gc0_ok = !gc_read(&s.gcr, &s.gc0);
+	s.t0 = now_s();
+	if (s.child)
+		launch_resume(s.child);
+	log_info("profiling PID %d (%s), Python %s [%s], capture: %s, %d probes; report every "
+		 "%gs%s", s.t.pid, s.t.comm, s.t.version, s.build, s.capture_desc, s.cap.nprobes,
+		 o.interval_s, o.command ? "" : ", Ctrl-C to stop");
+	rc = run_loop(&s);
+out:
+	if (s.child && !s.child_done) {
+		/* we are failing before the command could run: do not leave it stopped */
+		launch_resume(s.child);
+		if (waitpid(s.child, &s.child_status, 0) == s.child && rc == EXIT_OK)
+			rc = launch_exit_code(s.child_status);
+	}
+	session_end(&s);
+	return rc;
+}

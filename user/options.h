@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * options.h: the command line, parsed into one struct with the defaults in
+ * one place. Parsing is pure (no I/O but the help text) so it is unit-tested.
+ */
+#ifndef PYLEAK_OPTIONS_H
+#define PYLEAK_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum out_format { FORMAT_TEXT = 0, FORMAT_JSON };
+enum run_mode { MODE_ALLOC = 0 };
+
+struct options {
+	int pid;		/* --pid, 0 in run mode */
+	char **command;		/* after "--": argv of the command to run, NULL-terminated */
+	double interval_s;	/* --interval */
+	double duration_s;	/* --duration, 0 = until Ctrl-C or the target ends */
+	int top;		/* --top */
+	enum out_format format; /* --format */
+	bool stacks;		/* --stacks */
+	enum run_mode mode;	/* --mode */
+	uint32_t max_depth;	/* --max-depth */
+	uint32_t max_allocs;	/* --max-allocs */
+	uint32_t max_sites;	/* --max-sites */
+	bool switch_allocator;	/* --switch-allocator */
+	bool restore_allocator; /* --restore-allocator */
+	bool keep_pymalloc;	/* --keep-pymalloc (run mode) */
+	int verbose;		/* -v count */
+	bool quiet;		/* -q */
+};
+
+/* Exit statuses, distinct per failure class (README "Exit status"). */
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,		/* anything else: see the message */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_LEAK = 3,		/* reserved: --fail-on-leak found a leak */
+	EXIT_PERMISSION = 4,	/* not root / missing capabilities */
+	EXIT_NO_PROCESS = 5,	/* no such PID */
+	EXIT_NOT_PYTHON = 6,	/* no CPython interpreter in the target */
+	EXIT_UNSUPPORTED = 7,	/* a CPython version or build we cannot read */
+	EXIT_NO_KERNEL_SUPPORT = 8, /* no BTF, BPF or uprobes */
+	EXIT_TARGET_EXITED = 9, /* the target ended before we were done */
+	EXIT_BLIND = 10,	/* the probes saw (almost) none of the allocations */
+};
+
+/* options_parse() - parse argv into o (defaults first). Returns 0 to run,
+ * 1 when --help or --version was printed to out (exit 0), or -EINVAL with a
+ * one-line reason in err (exit EXIT_USAGE). */
+int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err, size_t errlen);
+
+#endif /* PYLEAK_OPTIONS_H */

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * out_json.c: the --format json exporter. Each report becomes exactly one JSON
+ * object on one line (JSON Lines), for scripts and CI that read stdout with
+ * jq or json.loads. The schema is documented in README "JSON output"; keys are
+ * snake_case with the unit in the name, and "unknown" is always null.
+ *
+ * Everything printed is valid JSON and valid UTF-8 whatever the report holds:
+ * file and function names are read from the target's memory and may be any
+ * bytes, and doubles may be NaN or infinite.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "report.h"
+
+/* json_ascii() - one byte < 0x80 as it must appear inside a JSON string. */
+static void json_ascii(FILE *f, unsigned char c)
+{
+	switch (c) {
+	case '"':
+		fputs("\\\"", f);
+		break;
+	case '\\':
+		fputs("\\\\", f);
+		break;
+	case '\n':
+		fputs("\\n", f);
+		break;
+	case '\t':
+		fputs("\\t", f);
+		break;
+	default:
+		/* JSON only requires < 0x20 to be escaped; DEL is escaped too so that
+		 * a line shown in a terminal or a log cannot hide characters. */
+		if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			putc(c, f);
+	}
+}
+
+/*
+ * json_str() - write s as a JSON string literal, or null when s is NULL.
+ *
+ * s may hold any bytes. '"', '\\' and control characters are escaped, well-formed
+ * UTF-8 sequences are copied as they are, and each maximal subpart of an
+ * ill-formed sequence becomes one \ufffd (Unicode "U+FFFD substitution of maximal
+ * subparts", chapter 3.9; Python's decode(errors="replace") does the same). The
+ * result is therefore always valid UTF-8, which strict readers (Python, Go, jq)
+ * require: they reject or mangle the whole line otherwise.
+ */
+static void json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	putc('"', f);
+	while (*p) {
+		unsigned char c = *p;
+		/* Allowed range of the second byte; later bytes are always 80..bf. */
+		unsigned char lo = 0x80, hi = 0xbf;
+		int len, i;
+
+		if (c < 0x80) {
+			json_ascii(f, c);
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4;
+		else
+			len = 1; /* continuation byte, c0/c1 (always overlong) or f5..ff */
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong 3-byte form */
+		else if (c == 0xed)
+			hi = 0x9f; /* UTF-16 surrogates d800..dfff */
+		else if (c == 0xf0)
+			lo = 0x90; /* overlong 4-byte form */
+		else if (c == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+		/* The terminating NUL is outside every range, so this never reads past it. */
+		for (i = 1; i < len; i++) {
+			if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xbf))
+				break;
+		}
+		if (len > 1 && i == len)
+			fwrite(p, 1, len, f);
+		else
+			fputs("\\ufffd", f);
+		/* Resume at the first byte that did not fit: it may start a valid sequence. */
+		p += i;
+	}
+	putc('"', f);
+}
+
+/*
+ * json_double() - v with millisecond precision, or null when it is NaN or
+ * infinite (JSON has no spelling for those).
+ *
+ * Not printf("%f"): that honours LC_NUMERIC, and a decimal comma would break
+ * every reader if anything in the process ever calls setlocale().
+ */
+static void json_double(FILE *f, double v)
+{
+	int64_t ms;
+
+	if (!isfinite(v)) {
+		fputs("null", f);
+		return;
+	}
+	/* Beyond this the value does not fit the int64 below; it also has no
+	 * fractional part left at double precision, so "%.0f" (no decimal point,
+	 * locale-proof) is exact. */
+	if (v >= 1e15 || v <= -1e15) {
+		fprintf(f, "%.0f", v);
+		return;
+	}
+	ms = (int64_t)(v * 1000.0 + (v < 0 ? -0.5 : 0.5));
+	if (ms < 0) {
+		putc('-', f);
+		ms = -ms;
+	}
+	fprintf(f, "%" PRId64 ".%03" PRId64, ms / 1000, ms % 1000);
+}
+
+static void json_bool(FILE *f, bool b)
+{
+	fputs(b ? "true" : "false", f);
+}
+
+static void json_frame(FILE *f, const struct report_frame *fr)
+{
+	fputs("{\"file\":", f);
+	json_str(f, fr->file);
+	fputs(",\"func\":", f);
+	json_str(f, fr->func);
+	fputs(",\"line\":", f);
+	if (fr->line < 0)
+		fputs("null", f);
+	else
+		fprintf(f, "%d", fr->line);
+	putc('}', f);
+}
+
+static void json_site(FILE *f, const struct report_site *s)
+{
+	int i;
+
+	/* A string: 64-bit ids do not survive readers that use doubles (jq, JS). */
+	fprintf(f, "{\"id\":\"%016" PRIx64 "\"", s->id);
+	fprintf(f, ",\"bytes\":%" PRId64 ",\"count\":%" PRId64, s->bytes, s->count);
+	fprintf(f, ",\"delta_bytes\":%" PRId64 ",\"delta_count\":%" PRId64,
+		s->delta_bytes, s->delta_count);
+	fprintf(f, ",\"allocs\":%" PRIu64 ",\"frees\":%" PRIu64, s->allocs, s->frees);
+	fputs(",\"age_s\":", f);
+	json_double(f, s->age_s);
+	fputs(",\"native_caller\":", f);
+	json_str(f, s->native_caller);
+	fputs(",\"truncated\":", f);
+	json_bool(f, s->truncated);
+	fputs(",\"frames\":[", f);
+	for (i = 0; i < s->nframes; i++) {
+		if (i)
+			putc(',', f);
+		json_frame(f, &s->frames[i]);
+	}
+	fputs("]}", f);
+}
+
+/*
+ * out_json_write() - see report.h. Every frame of every site is written, whatever
+ * r->show_stacks says: a script cannot ask again, and the frames are what it
+ * groups and diffs by. The stream is flushed so that a reader at the other end
+ * of a pipe gets each report when it is made, not when stdio's buffer fills.
+ */
+int out_json_write(FILE *f, const struct report *r)
+{
+	const struct report_header *h = &r->h;
+	int i;
+
+	/* Cleared so that a stale errno is not blamed for a stream error that set
+	 * none (reported as EIO below). */
+	errno = 0;
+	fprintf(f, "{\"type\":\"report\",\"seq\":%" PRIu64 ",\"final\":", h->seq);
+	json_bool(f, h->final);
+	fputs(",\"elapsed_s\":", f);
+	json_double(f, h->elapsed_s);
+
+	fprintf(f, ",\"process\":{\"pid\":%d,\"comm\":", h->pid);
+	json_str(f, h->comm);
+	fputs(",\"python_version\":", f);
+	json_str(f, h->python_version);
+	fputs(",\"build\":", f);
+	json_str(f, h->build);
+	fprintf(f, ",\"rss_bytes\":%" PRIu64 "}", h->rss_bytes);
+
+	fputs(",\"capture\":{\"mode\":", f);
+	json_str(f, h->mode);
+	fputs(",\"method\":", f);
+	json_str(f, h->capture);
+	fprintf(f, ",\"alloc_hits\":%" PRIu64 ",\"free_hits\":%" PRIu64, h->alloc_hits,
+		h->free_hits);
+	fprintf(f, ",\"dropped\":%" PRIu64 ",\"no_tstate\":%" PRIu64, h->drops, h->no_tstate);
+	fputs(",\"gc_collections\":", f);
+	if (h->gc_collections_known)
+		fprintf(f, "[%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]", h->gc_collections[0],
+			h->gc_collections[1], h->gc_collections[2]);
+	else
+		fputs("null", f);
+	putc('}', f);
+
+	fprintf(f, ",\"outstanding_bytes\":%" PRId64 ",\"outstanding_count\":%" PRId64,
+		h->outstanding_bytes, h->outstanding_count);
+	fprintf(f, ",\"sites_total\":%" PRIu64, h->nsites);
+
+	fputs(",\"warnings\":[", f);
+	for (i = 0; i < h->nwarnings; i++) {
+		if (i)
+			putc(',', f);
+		json_str(f, h->warnings[i]);
+	}
+	fputs("],\"sites\":[", f);
+	for (i = 0; i < r->nsites; i++) {
+		if (i)
+			putc(',', f);
+		json_site(f, &r->sites[i]);
+	}
+	fputs("]}\n", f);
+
+	/* Errors are sticky on the stream: one check here covers every write above. */
+	if (fflush(f) == EOF || ferror(f))
+		return errno ? -errno : -EIO;
+	return 0;
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * out_text.c: the default, human-readable exporter, for an SRE at a terminal.
+ * A header block (target, capture method, totals, probe counters, warnings),
+ * then a table with one row per site in the order the caller ranked them,
+ * labelled by the innermost Python frame, with the whole stack under each row
+ * when --stacks is given. Each report ends with a blank line so that periodic
+ * reports stay apart on a scrolling terminal.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "report.h"
+
+/* Column layout of the site table: "%10s %8s %10s  " puts SITE at column 32.
+ * Ten columns hold any fmt_bytes() result below 1000 TiB, with its sign. */
+#define SITE_COL 32
+/* Stack frames (--stacks) sit under the SITE column, a little further in. */
+#define FRAME_INDENT (SITE_COL + 2)
+
+/*
+ * put_str() - write s for a terminal: "?" when NULL, otherwise the bytes of s
+ * with control characters shown as \xNN. File and function names come from
+ * the target's memory; copied raw, an escape sequence in one could move the
+ * cursor, rewrite earlier lines or retitle the terminal of whoever reads the
+ * report. C0, DEL and the UTF-8 encoding of C1 (U+0080..U+009F, c2 80..c2 9f)
+ * are escaped; everything else, including invalid UTF-8, is copied so that
+ * names remain greppable as the target spelt them.
+ */
+static void put_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!s) {
+		putc('?', f);
+		return;
+	}
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\x%02x", *p);
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fprintf(f, "\\x%02x\\x%02x", p[0], p[1]);
+			p++;
+		} else {
+			putc(*p, f);
+		}
+	}
+}
+
+/* put_frame() - "file:line func", each part "?" when unknown. The path is
+ * printed whole: two modules with the same basename are common (__init__.py). */
+static void put_frame(FILE *f, const struct report_frame *fr)
+{
+	put_str(f, fr->file);
+	if (fr->line < 0)
+		fputs(":? ", f);
+	else
+		fprintf(f, ":%d ", fr->line);
+	put_str(f, fr->func);
+}
+
+/*
+ * fmt_bytes() - v as "512 B", "1.5 KiB", "-3.2 MiB", ... in buf (at least 16
+ * bytes) and return buf. plus puts a '+' before positive values, for deltas.
+ *
+ * The unit steps up once the number would reach 1000 rather than 1024, so it
+ * never has more than three integer digits and the table columns stay put;
+ * 1000..1023 of a unit print as "1.0" of the next, within the precision shown.
+ */
+static const char *fmt_bytes(char *buf, size_t len, double v, bool plus)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	const char *sign = v < 0 ? "-" : plus && v > 0 ? "+" : "";
+	double a = v < 0 ? -v : v;
+	size_t u = 0;
+
+	/* 999.95 and above would round to "1000.0" at one decimal. */
+	while (a >= 999.95 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		a /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%s%.0f B", sign, a);
+	else
+		snprintf(buf, len, "%s%.1f %s", sign, a, units[u]);
+	return buf;
+}
+
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+static void put_header(FILE *f, const struct report_header *h)
+{
+	char rss[32], out[32];
+	int i;
+
+	fprintf(f, "pyleak-bpf report #%" PRIu64 "%s pid %d (", h->seq, h->final ? " (final)" : "",
+		h->pid);
+	put_str(f, h->comm);
+	fputs(") Python ", f);
+	put_str(f, h->python_version);
+	fputs(" [", f);
+	put_str(f, h->build);
+	if (isfinite(h->elapsed_s))
+		fprintf(f, "] %.1fs\n", h->elapsed_s);
+	else
+		fputs("] ?\n", f);
+
+	fputs("  mode ", f);
+	put_str(f, h->mode);
+	fputs(", capture: ", f);
+	put_str(f, h->capture);
+	putc('\n', f);
+
+	fprintf(f, "  RSS %s  outstanding %s in %" PRId64 " allocation%s at %" PRIu64 " site%s\n",
+		fmt_bytes(rss, sizeof(rss), (double)h->rss_bytes, false),
+		fmt_bytes(out, sizeof(out), (double)h->outstanding_bytes, false),
+		h->outstanding_count, plural((uint64_t)h->outstanding_count), h->nsites,
+		plural(h->nsites));
+
+	fputs("  GC collections ", f);
+	if (h->gc_collections_known)
+		fprintf(f, "gen0 %" PRIu64 " gen1 %" PRIu64 " gen2 %" PRIu64, h->gc_collections[0],
+			h->gc_collections[1], h->gc_collections[2]);
+	else
+		fputs("unknown", f);
+	fprintf(f, "    probe hits: %" PRIu64 " alloc, %" PRIu64 " free    dropped %" PRIu64
+		", no-tstate %" PRIu64 "\n",
+		h->alloc_hits, h->free_hits, h->drops, h->no_tstate);
+
+	for (i = 0; i < h->nwarnings; i++) {
+		fputs("  WARNING: ", f);
+		put_str(f, h->warnings[i]);
+		putc('\n', f);
+	}
+}
+
+static void put_site(FILE *f, const struct report_site *s, bool show_stacks)
+{
+	char bytes[32], delta[32];
+	int i;
+
+	fprintf(f, "%10s %8" PRId64 " %10s  ",
+		fmt_bytes(bytes, sizeof(bytes), (double)s->bytes, false), s->count,
+		fmt_bytes(delta, sizeof(delta), (double)s->delta_bytes, true));
+	/* No frames: the site was stored without its stack (e.g. stack map full). */
+	if (s->nframes > 0)
+		put_frame(f, &s->frames[0]);
+	else
+		fputs("(stack unknown)", f);
+	/* Only when known: "[caller: ?]" on every row would be noise. */
+	if (s->native_caller) {
+		fputs("  [caller: ", f);
+		put_str(f, s->native_caller);
+		putc(']', f);
+	}
+	putc('\n', f);
+
+	if (!show_stacks)
+		return;
+	for (i = 0; i < s->nframes; i++) {
+		fprintf(f, "%*s", FRAME_INDENT, "");
+		put_frame(f, &s->frames[i]);
+		putc('\n', f);
+	}
+	if (s->truncated)
+		fprintf(f, "%*s... (deeper frames cut at --max-depth)\n", FRAME_INDENT, "");
+}
+
+/*
+ * out_text_write() - see report.h. Sites are printed in the order given; when
+ * the caller cut the list (--top), a last line says how many were left out, so
+ * a short table is not mistaken for the whole picture. The stream is flushed so
+ * that each periodic report appears when it is made, even through a pipe.
+ */
+int out_text_write(FILE *f, const struct report *r)
+{
+	int i;
+
+	/* Cleared so that a stale errno is not blamed for a stream error that set
+	 * none (reported as EIO below). */
+	errno = 0;
+	put_header(f, &r->h);
+	putc('\n', f);
+	if (r->nsites <= 0) {
+		fputs("  no outstanding allocations recorded\n", f);
+	} else {
+		fprintf(f, "%10s %8s %10s  %s\n", "BYTES", "COUNT", "DELTA", "SITE");
+		for (i = 0; i < r->nsites; i++)
+			put_site(f, &r->sites[i], r->show_stacks);
+		if (r->h.nsites > (uint64_t)r->nsites)
+			fprintf(f, "  ... %" PRIu64 " more site%s not shown\n",
+				r->h.nsites - r->nsites, plural(r->h.nsites - r->nsites));
+	}
+	putc('\n', f);
+
+	/* Errors are sticky on the stream: one check here covers every write above. */
+	if (fflush(f) == EOF || ferror(f))
+		return errno ? -errno : -EIO;
+	return 0;
+}

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* target.c: see target.h. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "elfsym.h"
+#include "log.h"
+#include "procmem.h"
+#include "target.h"
+
+int maps_parse_line(const char *line, struct maps_entry *e)
+{
+	unsigned long long start, end, off, inode;
+	unsigned int dmaj, dmin;
+	char perms[8];
+	int n = 0;
+	size_t len;
+	const char *p;
+
+	memset(e, 0, sizeof(*e));
+	if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &off, &dmaj,
+		   &dmin, &inode, &n) < 7 || !n || end < start || strlen(perms) != 4)
+		return -EINVAL;
+	e->start = start;
+	e->end = end;
+	e->offset = off;
+	e->inode = inode;
+	memcpy(e->perms, perms, 5);
+	p = line + n;
+	while (*p == ' ')
+		p++;
+	len = strcspn(p, "\n");
+	if (len >= sizeof(e->path))
+		return -EINVAL;
+	memcpy(e->path, p, len);
+	e->path[len] = 0;
+	if (len > 10 && !strcmp(e->path + len - 10, " (deleted)")) {
+		e->path[len - 10] = 0;
+		e->deleted = true;
+	}
+	return 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* "libpython3.11.so.1.0", "libpython3.11d.so" -> true */
+static bool is_libpython(const char *path)
+{
+	return !strncmp(base_name(path), "libpython3.", 11) && strstr(base_name(path), ".so");
+}
+
+/* glibc's libc.so.6 (and the old libc-2.NN.so), musl's loader-libc */
+static bool is_libc(const char *path)
+{
+	const char *b = base_name(path);
+
+	return !strcmp(b, "libc.so.6") || (!strncmp(b, "libc-2.", 7) && strstr(b, ".so")) ||
+	       (!strncmp(b, "ld-musl-", 8) && strstr(b, ".so"));
+}
+
+/* Parse "3.NN" at the start of s into minor; returns chars consumed or 0. */
+static int parse_minor(const char *s, unsigned *minor)
+{
+	char *end;
+	unsigned long v;
+
+	if (strncmp(s, "3.", 2) || !isdigit((unsigned char)s[2]))
+		return 0;
+	v = strtoul(s + 2, &end, 10);
+	if (v > 99)
+		return 0;
+	*minor = v;
+	return end - s;
+}
+
+void target_read_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	buf[0] = 0;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, len, f))
+		buf[strcspn(buf, "\n")] = 0;
+	fclose(f);
+}
+
+bool target_alive(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	bool alive = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	/* state is the field after the parenthesised comm, which may hold spaces */
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
+		alive = p[2] != 'Z' && p[2] != 'X';
+	fclose(f);
+	return alive;
+}
+
+uint64_t target_rss(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long long kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+static void module_free(struct target_module *m)
+{
+	elf_close(m->elf);
+	m->elf = NULL;
+}
+
+/*
+ * load_modules() - (re)read the executable file mappings of t->pid. Keeps
+ * already-opened ELF handles of modules that are still mapped at the same
+ * place. Returns 0 or -errno (-ESRCH if the process is gone).
+ */
+static int load_modules(struct target *t)
+{
+	struct maps_entry e;
+	struct target_module *mods = NULL, *m, *old;
+	char path[64], *line = NULL, base_path[PATH_MAX] = "";
+	uint64_t base = 0;
+	size_t cap = 0;
+	int n = 0, alloc = 0, i, err = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)t->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (getline(&line, &cap, f) > 0) {
+		if (maps_parse_line(line, &e) || e.path[0] != '/')
+			continue;
+		if (e.offset == 0) {
+			/* the start of a file's offset-0 mapping is its load base;
+			 * it comes before the file's executable mapping */
+			base = e.start;
+			snprintf(base_path, sizeof(base_path), "%s", e.path);
+		}
+		if (e.perms[2] != 'x')
+			continue;
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 32;
+			m = realloc(mods, alloc * sizeof(*mods));
+			if (!m) {
+				err = -ENOMEM;
+				goto out;
+			}
+			mods = m;
+		}
+		m = &mods[n++];
+		memset(m, 0, sizeof(*m));
+		m->start = e.start;
+		m->end = e.end;
+		m->offset = e.offset;
+		m->base = strcmp(base_path, e.path) ? e.start - e.offset : base;
+		snprintf(m->path, sizeof(m->path), "%s", e.path);
+		if (e.deleted)
+			/* the name no longer leads to the mapped file; this link does */
+			snprintf(m->host_path, sizeof(m->host_path), "/proc/%d/map_files/%" PRIx64
+				 "-%" PRIx64, (int)t->pid, e.start, e.end);
+		else
+			snprintf(m->host_path, sizeof(m->host_path), "/proc/%d/root%s", (int)t->pid,
+				 e.path);
+	}
+	if (ferror(f))
+		err = -EIO;
+out:
+	fclose(f);
+	free(line);
+	if (err) {
+		free(mods);
+		return err;
+	}
+	/* Carry over open ELF handles; close those of vanished modules. */
+	for (i = 0; i < t->nmods; i++) {
+		old = &t->mods[i];
+		for (int j = 0; j < n; j++) {
+			if (mods[j].start == old->start && !strcmp(mods[j].path, old->path)) {
+				mods[j].elf = old->elf;
+				mods[j].elf_tried = old->elf_tried;
+				mods[j].bias = old->bias;
+				old->elf = NULL;
+				break;
+			}
+		}
+		module_free(old);
+	}
+	free(t->mods);
+	t->mods = mods;
+	t->nmods = n;
+	return 0;
+}
+
+struct elf_file *target_module_elf(struct target_module *m)
+{
+	if (!m->elf_tried) {
+		m->elf_tried = true;
+		m->elf = elf_open(m->host_path);
+		if (!m->elf)
+			log_debug("cannot read %s: %s", m->host_path, strerror(errno));
+		else if (elf_is_dyn(m->elf))
+			/* the file's first PT_LOAD is what got mapped at base */
+			m->bias = m->base - elf_first_load_vaddr(m->elf);
+	}
+	return m->elf;
+}
+
+struct target_module *target_module_of(struct target *t, uint64_t addr)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < t->nmods; i++)
+			if (addr >= t->mods[i].start && addr < t->mods[i].end)
+				return &t->mods[i];
+		if (pass || load_modules(t))
+			break;
+	}
+	return NULL;
+}
+
+int target_file_offset(struct target *t, uint64_t addr, const char **host_path, uint64_t *off)
+{
+	struct target_module *m = target_module_of(t, addr);
+
+	if (!m)
+		return -ENOENT;
+	*host_path = m->host_path;
+	*off = addr - m->start + m->offset;
+	return 0;
+}
+
+/* Exact version from the binary: Py_Version (3.11+), else the file name. */
+static void detect_version(struct target *t, const char *path)
+{
+	struct elf_sym sym;
+	uint32_t hex = 0;
+	unsigned minor = 0;
+	const char *b = base_name(path);
+	int n;
+
+	if (!elf_find_symbol(t->py_elf, "Py_Version", &sym) &&
+	    !elf_read_vaddr(t->py_elf, sym.addr, &hex, sizeof(hex)) && (hex >> 24) == 3) {
+		t->version_hex = hex;
+		t->micro_known = true;
+		snprintf(t->version, sizeof(t->version), "%u.%u.%u", hex >> 24, (hex >> 16) & 0xff,
+			 (hex >> 8) & 0xff);
+		if ((hex & 0xf0) != 0xf0) {
+			n = strlen(t->version);
+			snprintf(t->version + n, sizeof(t->version) - n, "%c%u",
+				 "??????????abc?"[(hex >> 4) & 0xf], hex & 0xf);
+		}
+		return;
+	}
+	/* <=3.10 publishes no version number in memory; the file is named
+	 * libpython3.N.so... or python3.N (Debian, pyenv, python.org). */
+	if ((!strncmp(b, "libpython", 9) && (n = parse_minor(b + 9, &minor))) ||
+	    (!strncmp(b, "python", 6) && (n = parse_minor(b + 6, &minor)))) {
+		t->version_hex = 0x03000000u | (minor << 16) | 0xf0;
+		snprintf(t->version, sizeof(t->version), "3.%u.x", minor);
+		return;
+	}
+	snprintf(t->version, sizeof(t->version), "unknown");
+}
+
+int target_open(pid_t pid, struct target *t)
+{
+	struct elf_sym sym;
+	struct target_module *m;
+	int err, i;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->py_mod = t->libc_mod = -1;
+	if (kill(pid, 0) && errno == ESRCH)
+		return -ESRCH;
+	target_read_comm(pid, t->comm, sizeof(t->comm));
+	err = load_modules(t);
+	if (err)
+		return err;
+
+	/* libpython wins over the executable: a launcher linked against it has
+	 * no interpreter of its own. */
+	for (i = 0; i < t->nmods; i++) {
+		if (is_libc(t->mods[i].path) && t->libc_mod < 0)
+			t->libc_mod = i;
+		if (is_libpython(t->mods[i].path) && t->py_mod < 0)
+			t->py_mod = i;
+	}
+	if (t->py_mod < 0) {
+		for (i = 0; i < t->nmods; i++) {
+			struct elf_file *ef = target_module_elf(&t->mods[i]);
+
+			if (ef && !elf_find_symbol(ef, "_PyRuntime", &sym)) {
+				t->py_mod = i;
+				break;
+			}
+		}
+	}
+	if (t->py_mod < 0) {
+		err = t->nmods ? -ENOEXEC : -EACCES;
+		goto fail;
+	}
+	m = &t->mods[t->py_mod];
+	t->py_is_lib = is_libpython(m->path);
+	t->py_elf = target_module_elf(m);
+	if (!t->py_elf) {
+		err = errno == EACCES ? -EACCES : -ENOEXEC;
+		goto fail;
+	}
+	if (elf_find_symbol(t->py_elf, "_PyRuntime", &sym)) {
+		err = -ENOEXEC;
+		goto fail;
+	}
+	t->runtime_addr = m->bias + sym.addr;
+	/* _PyObject_Free is a local function: only a .symtab names it */
+	t->stripped = elf_find_symbol(t->py_elf, "_PyObject_Free", &sym) != 0;
+	detect_version(t, m->path);
+	log_debug("pid %d: interpreter %s (%s), _PyRuntime at 0x%" PRIx64 ", version %s", pid,
+		  m->path, t->py_is_lib ? "shared" : "static", t->runtime_addr, t->version);
+	return 0;
+fail:
+	target_close(t);
+	t->pid = pid;
+	return err;
+}
+
+void target_close(struct target *t)
+{
+	for (int i = 0; i < t->nmods; i++)
+		module_free(&t->mods[i]);
+	free(t->mods);
+	t->mods = NULL;
+	t->nmods = 0;
+	t->py_elf = NULL;
+}

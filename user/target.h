@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * target.h: finding the CPython interpreter inside a live process.
+ *
+ * From /proc/PID/maps: which file holds the interpreter (libpythonX.Y.so or a
+ * statically linked python executable), where it is loaded, where libc is,
+ * and every file-backed executable mapping (for uprobe offsets and native
+ * symbolisation). Files are opened through /proc/PID/root so processes in
+ * chroots and other mount namespaces work, and through /proc/PID/map_files
+ * when the file was deleted or replaced since it was mapped (an upgrade
+ * under a running service).
+ */
+#ifndef PYLEAK_TARGET_H
+#define PYLEAK_TARGET_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct elf_file;
+
+/* One line of /proc/PID/maps. */
+struct maps_entry {
+	uint64_t start, end, offset, inode;
+	char perms[5];
+	char path[PATH_MAX]; /* "" for anonymous mappings; " (deleted)" stripped */
+	bool deleted;
+};
+
+/* maps_parse_line() - parse one maps line. Returns 0 or -EINVAL. */
+int maps_parse_line(const char *line, struct maps_entry *e);
+
+/* A file-backed executable mapping, for offsets and symbolisation. */
+struct target_module {
+	uint64_t start, end, offset; /* the r-x mapping */
+	uint64_t base;		     /* start of the file's offset-0 mapping */
+	uint64_t bias;		     /* load bias: 0 for ET_EXEC, base - first p_vaddr */
+	char path[PATH_MAX];	     /* as the target sees it */
+	char host_path[PATH_MAX];    /* openable from here */
+	struct elf_file *elf;	     /* opened on first use, may stay NULL */
+	bool elf_tried;
+};
+
+struct target {
+	pid_t pid;
+	char comm[32];
+	struct target_module *mods;
+	int nmods;
+	int py_mod;		/* index of the interpreter's module */
+	int libc_mod;		/* index of libc, or -1 */
+	bool py_is_lib;		/* libpython shared object (else static executable) */
+	struct elf_file *py_elf;
+	uint64_t runtime_addr;	/* &_PyRuntime in the target */
+	uint32_t version_hex;	/* PY_VERSION_HEX; micro may be 0 when unknowable (<=3.10) */
+	bool micro_known;
+	char version[24];	/* "3.11.7" or "3.9.x" */
+	bool stripped;		/* no .symtab */
+};
+
+/* target_open() - inspect process pid. Returns 0, or:
+ *  -ESRCH   no such process (or it exited meanwhile)
+ *  -EACCES  not allowed to read its maps or files (not root / no ptrace right)
+ *  -ENOEXEC no CPython interpreter (no libpython or _PyRuntime) in it
+ *  -ENOTSUP an interpreter whose version this build does not support;
+ *           t->version says which
+ * On error t holds nothing that needs target_close() except for -ENOTSUP. */
+int target_open(pid_t pid, struct target *t);
+void target_close(struct target *t);
+
+/* target_module_of() - the module whose executable mapping contains addr, or
+ * NULL. Re-reads the maps once if addr is in none (a library loaded later). */
+struct target_module *target_module_of(struct target *t, uint64_t addr);
+
+/* target_module_elf() - the module's ELF, opened on first use; NULL if it
+ * cannot be opened. */
+struct elf_file *target_module_elf(struct target_module *m);
+
+/* target_file_offset() - the file and file offset that back addr: what a
+ * uprobe on the instruction at addr is attached to. Returns 0 or -ENOENT. */
+int target_file_offset(struct target *t, uint64_t addr, const char **host_path, uint64_t *off);
+
+/* target_alive() - true while the process exists and is not a zombie. */
+bool target_alive(pid_t pid);
+
+/* target_rss() - VmRSS in bytes, 0 if unknown. */
+uint64_t target_rss(pid_t pid);
+
+/* target_read_comm() - /proc/PID/comm into buf (no newline). */
+void target_read_comm(pid_t pid, char *buf, size_t len);
+
+#endif /* PYLEAK_TARGET_H */
