@@ -210,6 +210,26 @@ static __always_inline struct pyleak_inflight *inflight_get(__u64 id, __u64 now)
 	return f;
 }
 
+/* Has the interpreter of tgid started shutting down? */
+static __always_inline bool finalizing(__u32 tgid)
+{
+	struct pyleak_proc *p = bpf_map_lookup_elem(&procs, &tgid);
+
+	return p && p->finalizing;
+}
+
+/* Py_FinalizeEx entry: freeze this process's totals (see pyleak_proc). */
+SEC("uprobe")
+int BPF_KPROBE(finalize_enter)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct pyleak_proc *p = bpf_map_lookup_elem(&procs, &tgid);
+
+	if (p)
+		p->finalizing = 1;
+	return 0;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(alloc_enter)
 {
@@ -220,6 +240,8 @@ int BPF_KPROBE(alloc_enter)
 	struct pyleak_inflight *f;
 
 	stat_inc(PYLEAK_STAT_ALLOC_HITS);
+	if (finalizing(id >> 32))
+		return 0;
 	f = inflight_get(id, now);
 	if (!f)
 		return 0;
@@ -291,6 +313,8 @@ int BPF_KPROBE(free_enter)
 	if (!ptr)
 		return 0;
 	stat_inc(PYLEAK_STAT_FREE_HITS);
+	if (finalizing(id >> 32))
+		return 0;
 	f = bpf_map_lookup_elem(&inflight, &id);
 	if (f && f->depth && bpf_ktime_get_ns() - f->ts_ns <= INFLIGHT_STALE_NS) {
 		/* Inside a hooked realloc: its return probe settles the pointers. */

@@ -94,7 +94,10 @@ struct pyleak_proc {
 	__u8 lasti_scale;	   /* int f_lasti: bytes per unit (1 for <=3.9, 2 for 3.10) */
 	__u8 owner_skip_min;	   /* skip frames whose owner >= this (3.12+: 3), 0 = never */
 	__u8 code_tag_bits;	   /* low bits to clear from the code pointer (3.14: 3) */
-	__u8 pad[2];
+	__u8 finalizing;	   /* set by BPF when Py_FinalizeEx starts: from then on
+				    * allocations and frees are ignored, so the final
+				    * report shows what was live before shutdown freed it */
+	__u8 pad;
 };
 _Static_assert(sizeof(struct pyleak_proc) == 48, "pyleak_proc layout");
 

@@ -213,6 +213,22 @@ static void attach_gc(struct capture *c, struct target *t)
 	log_debug("no GC probe for this build; GC counts come from the interpreter's statistics");
 }
 
+/* attach_finalize() - Py_FinalizeEx freezes the totals (include/pyleak.h). */
+static int attach_finalize(struct capture *c, struct target *t)
+{
+	struct elf_sym sym;
+	uint64_t off;
+
+	if (elf_find_symbol(t->py_elf, "Py_FinalizeEx", &sym) || !sym.is_func ||
+	    elf_vaddr_to_offset(t->py_elf, sym.addr, &off)) {
+		log_warn("no Py_FinalizeEx in %s: the last report will show memory after "
+			 "interpreter shutdown freed it", t->mods[t->py_mod].path);
+		return 0;
+	}
+	return uprobe(c, c->skel->progs.finalize_enter, false, t->pid,
+		      t->mods[t->py_mod].host_path, off, 0, "Py_FinalizeEx");
+}
+
 int capture_attach(struct capture *c, struct target *t, const struct py_layout *L,
 		   const struct alloc_info *ai, enum capture_method m)
 {
@@ -229,7 +245,7 @@ int capture_attach(struct capture *c, struct target *t, const struct py_layout *
 	if (err)
 		return err;
 	attach_gc(c, t);
-	return 0;
+	return attach_finalize(c, t);
 }
 
 void capture_detach(struct capture *c)

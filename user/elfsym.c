@@ -450,8 +450,10 @@ static int index_symbols(struct elf_file *ef)
 		return -ENOMEM;
 	ef->addrs = a;
 	for (i = 0, n = 0; i < ef->nsyms; i++) {
-		if (ef->syms[i].defined && ef->syms[i].is_func)
-			a[n++] = (struct addr_ent){ .start = ef->syms[i].addr, .sym = &ef->syms[i] };
+		const struct sym *s = &ef->syms[i];
+
+		if (s->defined && s->is_func)
+			a[n++] = (struct addr_ent){ .start = s->addr, .sym = s };
 	}
 	qsort(a, n, sizeof(*a), addr_ent_cmp);
 
@@ -595,7 +597,8 @@ int elf_find_symbol(const struct elf_file *ef, const char *name, struct elf_sym 
 		else
 			hi = mid;
 	}
-	if (lo == ef->nsyms || strcmp(ef->syms[lo].name, name))
+	/* defined candidates sort first: an import of the name is no answer */
+	if (lo == ef->nsyms || strcmp(ef->syms[lo].name, name) || !ef->syms[lo].defined)
 		return -ENOENT;
 	fill_sym(out, &ef->syms[lo]);
 	return 0;

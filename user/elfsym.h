@@ -37,10 +37,11 @@ void elf_close(struct elf_file *ef); /* NULL-safe */
  * ET_EXEC (load bias is then always 0). */
 bool elf_is_dyn(const struct elf_file *ef);
 
-/* elf_find_symbol() - look up a symbol by exact name (a trailing "@VERSION"
- * in the table is ignored), in .dynsym first, then .symtab; prefers a
- * defined (st_shndx != SHN_UNDEF) symbol. Returns 0 and fills *out, or
- * -ENOENT. */
+/* elf_find_symbol() - look up a defined (st_shndx != SHN_UNDEF) symbol by
+ * exact name (a trailing "@VERSION" in the table is ignored), in .dynsym
+ * first, then .symtab. An import of the name does not count: a module that
+ * merely uses _PyRuntime must not pass for the interpreter. Returns 0 and
+ * fills *out, or -ENOENT. */
 int elf_find_symbol(const struct elf_file *ef, const char *name, struct elf_sym *out);
 
 /* elf_symbolize() - the defined function symbol containing addr (addr in

@@ -82,7 +82,9 @@ static int lnotab_addr2line(const uint8_t *t, size_t len, int firstlineno, int o
  * 3.10: co_linetable, (sdelta u8, ldelta s8) pairs where sdelta is the
  * range's length in bytes. Ranges are visited in order, so the first one
  * ending after offset is the one containing it; a zero-length range never
- * contains anything and only moves the running line.
+ * contains anything and only moves the running line. Only whole pairs are
+ * read: on an odd length or a trailing zero-length pair CPython would read
+ * past the table, which no compiler output triggers but a torn copy can.
  */
 static int linetable310_addr2line(const uint8_t *t, size_t len, int firstlineno, int offset)
 {

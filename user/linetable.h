@@ -33,7 +33,8 @@ enum lt_format lt_format_for_version(uint32_t version_hex);
  *              offset means "not started" and yields firstlineno
  * Returns the line (>= 0), or -1 when the instruction has no line number
  * (3.10's -128 entries, 3.11+'s "no location" entries) or lies past the end
- * of the table.
+ * of a 3.10+ table (3.8/3.9's co_lnotab stores no end: past it, the last
+ * line, as CPython answers).
  */
 int lt_addr2line(enum lt_format fmt, const uint8_t *table, size_t len, int firstlineno, int offset);
 

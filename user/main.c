@@ -92,6 +92,8 @@ struct session {
 	int nwarnings;
 	char blind_msg[512];
 	bool blind;
+	uint64_t last_rss;
+	FILE *out; /* reports: stdout or --output */
 	pid_t child; /* run mode */
 	int child_status;
 	bool child_done;
@@ -348,7 +350,8 @@ static int emit_report(struct session *s, bool final)
 	h->build = s->build;
 	h->mode = "alloc";
 	h->capture = s->capture_desc;
-	h->rss_bytes = target_rss(s->t.pid);
+	/* after the target exited, its last known RSS */
+	h->rss_bytes = s->last_rss = target_rss(s->t.pid) ?: s->last_rss;
 	h->outstanding_bytes = tot.bytes;
 	h->outstanding_count = tot.count;
 	h->nsites = tot.nsites;
@@ -371,7 +374,7 @@ static int emit_report(struct session *s, bool final)
 	/* a blind capture's ranking would be wrong, not just incomplete */
 	r.nsites = s->blind ? 0 : n;
 	r.sites = rows;
-	err = s->o->format == FORMAT_JSON ? out_json_write(stdout, &r) : out_text_write(stdout, &r);
+	err = s->o->format == FORMAT_JSON ? out_json_write(s->out, &r) : out_text_write(s->out, &r);
 	if (err) {
 		log_err("cannot write the report: %s", strerror(-err));
 		return err;
@@ -419,9 +422,15 @@ static int run_loop(struct session *s)
 
 		if (!s->gc0_ok && !gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
 			s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
-		if (t >= next_blind && !s->blind) {
-			if (!collect_read(&s->cap, s->t.pid, &s->snap))
+		if (t >= next_blind) {
+			/* Also symbolise new sites now, while their code objects
+			 * are surely alive: a report after the target exits can
+			 * no longer read them. */
+			if (!collect_read(&s->cap, s->t.pid, &s->snap)) {
 				check_blind(s);
+				sites_update(s->store, &s->cap, &s->snap, now_ns());
+			}
+			s->last_rss = target_rss(s->t.pid) ?: s->last_rss;
 			next_blind = t + BLIND_CHECK_S;
 		}
 		if (o->duration_s && t - s->t0 >= o->duration_s)
@@ -468,6 +477,8 @@ static void session_end(struct session *s)
 		target_close(&s->t);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
+	if (s->out && s->out != stdout)
+		fclose(s->out);
 }
 
 /* start_target() - open the target (attach mode) or launch it (run mode). */
@@ -546,6 +557,15 @@ int main(int argc, char **argv)
 	sigaction(SIGQUIT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	s.out = stdout;
+	if (o.output) {
+		s.out = fopen(o.output, "ae");
+		if (!s.out) {
+			log_err("cannot open %s for the reports: %s", o.output, strerror(errno));
+			return EXIT_ERROR;
+		}
+		setvbuf(s.out, NULL, _IOLBF, 0);
+	}
 	rc = start_target(&s);
 	if (rc)
 		goto out;

@@ -33,6 +33,8 @@ static const char usage_text[] =
 "  -n, --top N              sites per report (default 10)\n"
 "  -f, --format text|json   text for people, json for one object per line (default text)\n"
 "  -s, --stacks             print every Python frame of each site, not just the top one\n"
+"  -o, --output FILE        append reports to FILE instead of stdout (with -- COMMAND,\n"
+"                           keeps them apart from the command's own output)\n"
 "\n"
 "Capture:\n"
 "  -m, --mode alloc         exact: a probe on every allocation and free (default)\n"
@@ -90,6 +92,7 @@ static const struct option long_opts[] = {
 	{ "top", required_argument, NULL, 'n' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "stacks", no_argument, NULL, 's' },
+	{ "output", required_argument, NULL, 'o' },
 	{ "mode", required_argument, NULL, 'm' },
 	{ "switch-allocator", no_argument, NULL, OPT_SWITCH },
 	{ "restore-allocator", no_argument, NULL, OPT_RESTORE },
@@ -161,7 +164,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 	optind = 0; /* full reset: parse may run more than once (tests) */
 	opterr = 0;
 	/* "+": stop at the first non-option, so COMMAND's own options are its own */
-	while ((c = getopt_long(argc, argv, "+:p:i:d:n:f:sm:vqhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:i:d:n:f:so:m:vqhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_long(optarg, 1, 0x7fffffff, &v))
@@ -191,6 +194,9 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			break;
 		case 's':
 			o->stacks = true;
+			break;
+		case 'o':
+			o->output = optarg;
 			break;
 		case 'm':
 			if (strcmp(optarg, "alloc"))

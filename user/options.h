@@ -22,6 +22,7 @@ struct options {
 	int top;		/* --top */
 	enum out_format format; /* --format */
 	bool stacks;		/* --stacks */
+	const char *output;	/* --output FILE (append), NULL = stdout */
 	enum run_mode mode;	/* --mode */
 	uint32_t max_depth;	/* --max-depth */
 	uint32_t max_allocs;	/* --max-allocs */

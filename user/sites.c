@@ -159,9 +159,10 @@ static struct raw_entry *resolve(struct site_store *ss, struct capture *c, uint6
 		r->caller = sym_native(ss->sym, st.native_caller);
 	}
 	if (!n) {
-		/* a thread without Python code (or a lost stack): one group */
-		fr[0].file = (st.flags & PYLEAK_STACK_NO_TSTATE) ? "<native>" : "<no stack>";
-		fr[0].func = "<none>";
+		/* a thread without a Python thread state, or the interpreter
+		 * allocating outside any Python frame (start-up, shutdown) */
+		fr[0].file = (st.flags & PYLEAK_STACK_NO_TSTATE) ? "<native thread>" : "<interpreter>";
+		fr[0].func = "<no Python frame>";
 		fr[0].line = -1;
 		n = 1;
 	}

@@ -261,7 +261,10 @@ const char *sym_native(struct symbolizer *s, uint64_t addr)
 	m = target_module_of(s->t, addr);
 	if (!m)
 		snprintf(buf, sizeof(buf), "0x%" PRIx64, addr);
-	else if ((ef = target_module_elf(m)) && !elf_symbolize(ef, addr - m->bias, &sym, &off))
+	else if ((ef = target_module_elf(m)) && !elf_symbolize(ef, addr - m->bias, &sym, &off) &&
+		 off < (sym.size ? sym.size : 1))
+		/* only a symbol that covers addr: in a stripped file the nearest
+		 * exported one before it is usually an unrelated function */
 		snprintf(buf, sizeof(buf), "%s+0x%" PRIx64 " (%s)", sym.name, off,
 			 base_name(m->path));
 	else

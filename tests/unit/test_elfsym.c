@@ -41,11 +41,28 @@ __attribute__((noinline, used)) int elfsym_test_mix(int a, int b)
 	return (a ^ 0x5a5a) * (b | 1) - elfsym_test_add(b, a);
 }
 
-const volatile unsigned char elfsym_test_rodata[16] = "pyleak-elfsym-ro";
+const volatile unsigned char elfsym_test_const[16] = "pyleak-elfsym-ro";
 volatile uint64_t elfsym_test_data[4] = {
 	0x0123456789abcdefULL, 0xfedcba9876543210ULL, 0x5eed5eed5eed5eedULL, 42,
 };
 volatile uint64_t elfsym_test_bss[64];
+
+/* Symbol layouts the compiler does not make: elfsym_test_asm is 16 bytes and
+ * has a zero-size function symbol 4 bytes in (an alternate entry point, as in
+ * hand-written libc routines), and 16 bytes belonging to no symbol follow. */
+__asm__(".pushsection .text\n"
+	".globl elfsym_test_asm\n"
+	".type elfsym_test_asm, @function\n"
+	"elfsym_test_asm:\n"
+	".fill 4, 1, 0x90\n"
+	".globl elfsym_test_inner\n"
+	".type elfsym_test_inner, @function\n"
+	"elfsym_test_inner:\n"
+	".fill 11, 1, 0x90\n"
+	"ret\n"
+	".size elfsym_test_asm, 16\n"
+	".fill 16, 1, 0xcc\n"
+	".popsection\n");
 
 /* A SystemTap note for elfsym_test:probe, as <sys/sdt.h> would emit it
  * (written by hand so the test needs no systemtap headers): owner "stapsdt",
@@ -100,7 +117,8 @@ static int find_mapping(const char *path, uint64_t *start, char *found_path, siz
 		base = base ? base + 1 : p;
 		if (off || *p != '/')
 			continue;
-		if (path ? strcmp(p, path) : strncmp(base, "libc.so", 7) && strncmp(base, "libc-", 5))
+		if (path ? strcmp(p, path) != 0
+			 : strncmp(base, "libc.so", 7) != 0 && strncmp(base, "libc-", 5) != 0)
 			continue;
 		*start = lo;
 		if (found_path)
@@ -123,24 +141,23 @@ static int main_program_bias(struct dl_phdr_info *info, size_t size, void *data)
 static int read_whole(const char *path, unsigned char **buf, size_t *len)
 {
 	struct stat st;
-	ssize_t n = -1;
-	int fd;
+	int fd, err = -EIO;
 
+	*buf = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (!fstat(fd, &st)) {
-		*buf = malloc(st.st_size);
-		if (*buf)
-			n = pread(fd, *buf, st.st_size, 0);
+	if (!fstat(fd, &st) && (*buf = malloc(st.st_size)) &&
+	    pread(fd, *buf, st.st_size, 0) == st.st_size) {
+		*len = st.st_size;
+		err = 0;
 	}
 	close(fd);
-	if (n != st.st_size) {
+	if (err) {
 		free(*buf);
-		return -EIO;
+		*buf = NULL;
 	}
-	*len = n;
-	return 0;
+	return err;
 }
 
 /* The scratch file, now holding buf[0..len). */
@@ -264,6 +281,8 @@ static void test_open_unsupported(void **state)
 	free(copy);
 }
 
+/* This binary cut inside the ELF header, at the ends of the program and at
+ * the start of the section header tables, and at every 1/32 of its size. */
 static void test_open_truncated(void **state)
 {
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)g.self_image;
@@ -411,12 +430,12 @@ static void test_self_functions(void **state)
 
 static void test_self_data(void **state)
 {
-	unsigned char ro[sizeof(elfsym_test_rodata)];
+	unsigned char ro[sizeof(elfsym_test_const)];
 	uint64_t data[4], bss[64], off;
 	struct elf_sym sym;
 
 	(void)state;
-	assert_int_equal(elf_find_symbol(g.self, "elfsym_test_rodata", &sym), 0);
+	assert_int_equal(elf_find_symbol(g.self, "elfsym_test_const", &sym), 0);
 	assert_false(sym.is_func);
 	assert_int_equal(sym.size, sizeof(ro));
 	assert_int_equal(elf_read_vaddr(g.self, sym.addr, ro, sizeof(ro)), 0);
@@ -476,6 +495,24 @@ static void test_self_symbolize(void **state)
 				       &off), 0);
 	assert_string_equal(sym.name, "elfsym_test_add");
 	assert_int_equal(off, 3);
+	/* Inside a zero-size symbol's one byte, it; past that, the function
+	 * around it; past both, the nearest function before. */
+	assert_int_equal(elf_find_symbol(g.self, "elfsym_test_asm", &fn), 0);
+	assert_int_equal(fn.size, 16);
+	assert_int_equal(elf_find_symbol(g.self, "elfsym_test_inner", &sym), 0);
+	assert_true(sym.is_func);
+	assert_int_equal(sym.size, 0);
+	assert_int_equal(sym.addr, fn.addr + 4);
+	assert_int_equal(elf_symbolize(g.self, fn.addr + 4, &sym, &off), 0);
+	assert_string_equal(sym.name, "elfsym_test_inner");
+	assert_int_equal(off, 0);
+	assert_int_equal(elf_symbolize(g.self, fn.addr + 7, &sym, &off), 0);
+	assert_string_equal(sym.name, "elfsym_test_asm");
+	assert_int_equal(off, 7);
+	assert_int_equal(elf_symbolize(g.self, fn.addr + 20, &sym, &off), 0);
+	assert_string_equal(sym.name, "elfsym_test_inner");
+	assert_int_equal(off, 16);
+
 	/* Below every function (the ELF header) there is nothing. */
 	assert_int_equal(elf_symbolize(g.self, elf_first_load_vaddr(g.self), &sym, &off), -ENOENT);
 }
@@ -531,7 +568,8 @@ static void test_libc(void **state)
 	if (old_memcpy) {
 		assert_int_equal(elf_find_symbol(g.libc, "memcpy", &sym), 0);
 		assert_int_not_equal(sym.addr + bias, (uintptr_t)old_memcpy);
-		assert_int_equal(elf_symbolize(g.libc, (uintptr_t)old_memcpy - bias, &sym, &off), 0);
+		off = (uintptr_t)old_memcpy - bias;
+		assert_int_equal(elf_symbolize(g.libc, off, &sym, &off), 0);
 		assert_string_equal(sym.name, "memcpy");
 		assert_int_equal(off, 0);
 	}

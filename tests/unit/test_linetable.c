@@ -86,7 +86,7 @@ static void test_format_for_version(void **state)
 		{ 0x030d00f0, LT_LOCATIONS311 }, /* 3.13.0 */
 		{ 0x030e00a1, LT_LOCATIONS311 }, /* 3.14.0a1 */
 		{ 0x030e04f0, LT_LOCATIONS311 }, /* 3.14.4 */
-		{ 0x030710f0, 0 },		   /* 3.7.16: before co_lnotab went signed-only */
+		{ 0x030710f0, 0 },		   /* 3.7.16: same co_lnotab, but unsupported */
 		{ 0x030f00a1, 0 },		   /* 3.15: format not known yet */
 		{ 0x020712f0, 0 },		   /* 2.7.18 */
 		{ 0x040900f0, 0 },		   /* 4.9: the major matters too */
@@ -156,7 +156,7 @@ static void check_fixtures(enum lt_format fmt)
 			      v->version, v->n_codes, checked);
 		n_versions++;
 	}
-	/* A regenerated header that lost an interpreter must not pass quietly. */
+	/* A regenerated header with no interpreter for fmt must not pass. */
 	assert_true(n_versions > 0);
 }
 
