@@ -64,30 +64,52 @@ static int rip_targets(const uint8_t *code, size_t len, uint64_t vaddr, uint64_t
 	return n;
 }
 
-/* locate_by_wrapper() - link-time address of a table from its wrapper. */
+/* table_like() - do the file's initial bytes at vaddr look like a release
+ * build's static table: NULL ctx and four distinct non-NULL functions? */
+static bool table_like(const struct elf_file *ef, uint64_t vaddr)
+{
+	uint64_t init[5];
+
+	if (elf_read_vaddr(ef, vaddr, init, sizeof(init)) || init[0])
+		return false;
+	for (int i = 1; i < 5; i++)
+		for (int j = 0; j < i; j++)
+			if (!init[i] || init[i] == init[j])
+				return false;
+	return true;
+}
+
+/*
+ * locate_by_wrapper() - link-time address of a table from its wrapper. The
+ * wrapper loads the malloc slot (+8) first in LTO builds, to compare it with
+ * the default function, and often the ctx (+0) only on its slow path;
+ * non-LTO builds load ctx then jump through the slot. So a table is either
+ * the lower of two loads 8 bytes apart or 8 below a lone slot load, and it
+ * must hold a table's initial contents.
+ */
 static int locate_by_wrapper(const struct elf_file *ef, const char *wrapper, uint64_t *table)
 {
 	struct elf_sym sym;
 	uint8_t code[WRAPPER_BYTES];
-	uint64_t tg[8], lo = UINT64_MAX, hi = 0, init[5];
+	uint64_t tg[8];
 	int n;
 
 	if (elf_find_symbol(ef, wrapper, &sym) || !sym.is_func ||
 	    elf_read_vaddr(ef, sym.addr, code, sizeof(code)))
 		return -ENOENT;
 	n = rip_targets(code, sizeof(code), sym.addr, tg, 8);
-	for (int i = 0; i < n; i++) {
-		lo = tg[i] < lo ? tg[i] : lo;
-		hi = tg[i] > hi ? tg[i] : hi;
-	}
-	/* ctx (+0) and a slot (+8..+32) of one 40-byte table */
-	if (!n || hi - lo > TABLE_SIZE - 8)
-		return -ENOENT;
-	/* a release build's static table: NULL ctx and four functions */
-	if (elf_read_vaddr(ef, lo, init, sizeof(init)) || init[0] || !init[1] || !init[4])
-		return -ENOENT;
-	*table = lo;
-	return 0;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < n; j++)
+			if (tg[j] == tg[i] + 8 && table_like(ef, tg[i])) {
+				*table = tg[i];
+				return 0;
+			}
+	for (int i = 0; i < n; i++)
+		if (table_like(ef, tg[i] - 8)) {
+			*table = tg[i] - 8;
+			return 0;
+		}
+	return -ENOENT;
 }
 
 /* inlines_fast_path() - does PyObject_Malloc compare its slot against the

@@ -14,6 +14,7 @@
 #include "allocswitch.h"
 #include "log.h"
 #include "procmem.h"
+#include "target.h"
 
 #define MAX_TIDS 4096
 #define STOP_TIMEOUT_MS 3000
@@ -163,6 +164,8 @@ static int switch_slots(pid_t pid, const uint64_t *slot, const uint64_t *expect,
 	if (!s)
 		return -ENOMEM;
 	err = stop_all(pid, s);
+	if (err && !target_alive(pid))
+		err = -ESRCH; /* exiting: ptrace says EPERM, but there is nothing to restore */
 	if (!err) {
 		err = write_slots(pid, slot, expect, val);
 		resume_all(s);

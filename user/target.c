@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "elfsym.h"
 #include "log.h"
@@ -133,6 +134,29 @@ uint64_t target_rss(pid_t pid)
 	return kb * 1024;
 }
 
+/*
+ * pick_host_path() - a path from which we can open the file mapped by e.
+ * /proc/PID/maps names files as seen from OUR root when they are reachable
+ * from it (a chroot's files appear with the chroot's prefix) and from the
+ * target's root otherwise (another mount namespace), so both are tried and
+ * the one with the mapped inode wins. /proc/PID/map_files always leads to
+ * the mapped file: the fallback for deleted or replaced files.
+ */
+static void pick_host_path(pid_t pid, const struct maps_entry *e, char *out, size_t len)
+{
+	struct stat st;
+
+	if (!e->deleted) {
+		snprintf(out, len, "%s", e->path);
+		if (!stat(out, &st) && st.st_ino == e->inode)
+			return;
+		snprintf(out, len, "/proc/%d/root%s", (int)pid, e->path);
+		if (!stat(out, &st) && st.st_ino == e->inode)
+			return;
+	}
+	snprintf(out, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, e->start, e->end);
+}
+
 static void module_free(struct target_module *m)
 {
 	elf_close(m->elf);
@@ -185,13 +209,7 @@ static int load_modules(struct target *t)
 		m->offset = e.offset;
 		m->base = strcmp(base_path, e.path) ? e.start - e.offset : base;
 		snprintf(m->path, sizeof(m->path), "%s", e.path);
-		if (e.deleted)
-			/* the name no longer leads to the mapped file; this link does */
-			snprintf(m->host_path, sizeof(m->host_path), "/proc/%d/map_files/%" PRIx64
-				 "-%" PRIx64, (int)t->pid, e.start, e.end);
-		else
-			snprintf(m->host_path, sizeof(m->host_path), "/proc/%d/root%s", (int)t->pid,
-				 e.path);
+		pick_host_path(t->pid, &e, m->host_path, sizeof(m->host_path));
 	}
 	if (ferror(f))
 		err = -EIO;

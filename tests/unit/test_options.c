@@ -855,7 +855,7 @@ static void test_parse_twice(void **state)
 	assert_true(first.stacks);
 	assert_int_equal(first.top, 7);
 	assert_int_equal(first.max_depth, 16);
-	assert_ptr_equal(first.command, &argv[10]);
+	assert_ptr_equal(first.command, &argv[11]);
 	run(argv);
 	assert_ok();
 	assert_options_same(&P.o, &first);

@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * test_target.c: unit tests for maps_parse_line() in user/target.c, the
+ * parser of one /proc/PID/maps line. Lines are copied from real maps files
+ * (file-backed, anonymous, [heap], [vdso], [vsyscall], named anonymous
+ * memory, paths with spaces, " (deleted)" files, memfds), then edge cases and
+ * garbage. Last, every line of this process's own /proc/self/maps is parsed,
+ * this binary's executable mapping is found by the address of a function in
+ * it, and a temporary file with spaces in its name is mapped, found, deleted
+ * and found again as deleted.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "target.h"
+
+static struct maps_entry E;
+
+/* parse_ok(), parse_einval() - maps_parse_line(line, &E) must return 0 / -EINVAL. */
+#define parse_ok(line)                                                                 \
+	do {                                                                           \
+		const char *l_ = (line);                                               \
+		int r_ = maps_parse_line(l_, &E);                                      \
+		if (r_)                                                                \
+			fail_msg("maps_parse_line(\"%s\") = %d", l_, r_);              \
+	} while (0)
+
+#define parse_einval(line)                                                             \
+	do {                                                                           \
+		const char *l_ = (line);                                               \
+		int r_ = maps_parse_line(l_, &E);                                      \
+		if (r_ != -EINVAL)                                                     \
+			fail_msg("maps_parse_line(\"%s\") = %d, expected -EINVAL", l_, r_); \
+	} while (0)
+
+static void assert_entry(uint64_t start, uint64_t end, const char *perms, uint64_t offset,
+			 uint64_t inode, const char *path, bool deleted)
+{
+	assert_int_equal(E.start, start);
+	assert_int_equal(E.end, end);
+	assert_string_equal(E.perms, perms);
+	assert_int_equal(E.offset, offset);
+	assert_int_equal(E.inode, inode);
+	assert_string_equal(E.path, path);
+	assert_int_equal(E.deleted, deleted);
+}
+
+static void test_file_backed(void **state)
+{
+	/* Debian 12, a PIE executable's text */
+	parse_ok("5610437ad000-5610437b2000 r-xp 00002000 fe:00 247134"
+		 "                     /usr/bin/cat\n");
+	assert_entry(0x5610437ad000, 0x5610437b2000, "r-xp", 0x2000, 247134, "/usr/bin/cat", false);
+
+	parse_ok("7f831ff7b000-7f83200d1000 r-xp 00026000 fe:00 332835"
+		 "                     /usr/lib/x86_64-linux-gnu/libc.so.6\n");
+	assert_entry(0x7f831ff7b000, 0x7f83200d1000, "r-xp", 0x26000, 332835,
+		     "/usr/lib/x86_64-linux-gnu/libc.so.6", false);
+
+	/* 32-bit style short addresses, old kernels' 8-digit offsets */
+	parse_ok("00400000-00452000 r-xp 00000000 08:02 173521      /usr/bin/dbus-daemon\n");
+	assert_entry(0x400000, 0x452000, "r-xp", 0, 173521, "/usr/bin/dbus-daemon", false);
+
+	/* shared file mapping, big offset, big inode, no newline at the end */
+	parse_ok("7f8320137000-7f8320138000 r--s 1234abcd000 103:05 18446744073709551615"
+		 " /usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache");
+	assert_entry(0x7f8320137000, 0x7f8320138000, "r--s", 0x1234abcd000, UINT64_MAX,
+		     "/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache", false);
+
+	/* a libpython, as target.c looks for it */
+	parse_ok("7f0e2a94e000-7f0e2ac2f000 r-xp 000b3000 00:2c 1053"
+		 "                       /usr/local/lib/libpython3.11.so.1.0\n");
+	assert_entry(0x7f0e2a94e000, 0x7f0e2ac2f000, "r-xp", 0xb3000, 1053,
+		     "/usr/local/lib/libpython3.11.so.1.0", false);
+}
+
+static void test_anonymous(void **state)
+{
+	/* the kernel leaves a space after the inode and no name */
+	parse_ok("7f831fed2000-7f831fef4000 rw-p 00000000 00:00 0 \n");
+	assert_entry(0x7f831fed2000, 0x7f831fef4000, "rw-p", 0, 0, "", false);
+	parse_ok("7f831fed2000-7f831fef4000 ---p 00000000 00:00 0\n");
+	assert_entry(0x7f831fed2000, 0x7f831fef4000, "---p", 0, 0, "", false);
+	parse_ok("7f831fed2000-7f831fef4000 rw-p 00000000 00:00 0");
+	assert_entry(0x7f831fed2000, 0x7f831fef4000, "rw-p", 0, 0, "", false);
+}
+
+static void test_pseudo_paths(void **state)
+{
+	parse_ok("561071a54000-561071a75000 rw-p 00000000 00:00 0"
+		 "                          [heap]\n");
+	assert_entry(0x561071a54000, 0x561071a75000, "rw-p", 0, 0, "[heap]", false);
+
+	parse_ok("7ffd3a5f2000-7ffd3a5f4000 r-xp 00000000 00:00 0"
+		 "                          [vdso]\n");
+	assert_entry(0x7ffd3a5f2000, 0x7ffd3a5f4000, "r-xp", 0, 0, "[vdso]", false);
+
+	parse_ok("7ffc8e3a1000-7ffc8e3c2000 rw-p 00000000 00:00 0"
+		 "                          [stack]\n");
+	assert_entry(0x7ffc8e3a1000, 0x7ffc8e3c2000, "rw-p", 0, 0, "[stack]", false);
+
+	parse_ok("ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0"
+		 "                  [vsyscall]\n");
+	assert_entry(0xffffffffff600000, 0xffffffffff601000, "--xp", 0, 0, "[vsyscall]", false);
+
+	/* prctl(PR_SET_VMA_ANON_NAME) */
+	parse_ok("7f6b0c000000-7f6b0c021000 rw-p 00000000 00:00 0"
+		 "                          [anon:pyleak buffer]\n");
+	assert_entry(0x7f6b0c000000, 0x7f6b0c021000, "rw-p", 0, 0, "[anon:pyleak buffer]", false);
+}
+
+static void test_spaces_in_path(void **state)
+{
+	parse_ok("7f0e2a94e000-7f0e2ac2f000 r-xp 000b3000 08:01 99"
+		 "                         /opt/My App/lib python/libpython3.12.so\n");
+	assert_entry(0x7f0e2a94e000, 0x7f0e2ac2f000, "r-xp", 0xb3000, 99,
+		     "/opt/My App/lib python/libpython3.12.so", false);
+
+	/* a trailing space is part of the name */
+	parse_ok("1000-2000 r--p 00000000 08:01 5 /tmp/ends with space \n");
+	assert_string_equal(E.path, "/tmp/ends with space ");
+
+	/* " (deleted)" inside the path is just a name */
+	parse_ok("1000-2000 r--p 00000000 08:01 5 /tmp/x (deleted)/lib.so\n");
+	assert_string_equal(E.path, "/tmp/x (deleted)/lib.so");
+	assert_false(E.deleted);
+}
+
+static void test_deleted(void **state)
+{
+	/* a libpython replaced by an upgrade under a running service */
+	parse_ok("7f0e2a94e000-7f0e2ac2f000 r-xp 000b3000 fe:00 1311"
+		 "                       /usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 (deleted)\n");
+	assert_entry(0x7f0e2a94e000, 0x7f0e2ac2f000, "r-xp", 0xb3000, 1311,
+		     "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0", true);
+
+	parse_ok("7f0e2a94e000-7f0e2ac2f000 r-xp 00000000 00:01 2049"
+		 "                       /memfd:jit (deleted)\n");
+	assert_entry(0x7f0e2a94e000, 0x7f0e2ac2f000, "r-xp", 0, 2049, "/memfd:jit", true);
+
+	parse_ok("7f1d8c000000-7f1d8c100000 rw-s 00000000 00:01 1034"
+		 "                       /dev/zero (deleted)\n");
+	assert_entry(0x7f1d8c000000, 0x7f1d8c100000, "rw-s", 0, 1034, "/dev/zero", true);
+
+	parse_ok("1000-2000 r-xp 00000000 08:01 7 /srv/my app/python3 (deleted)");
+	assert_entry(0x1000, 0x2000, "r-xp", 0, 7, "/srv/my app/python3", true);
+
+	/* only the suffix is removed, once */
+	parse_ok("1000-2000 r-xp 00000000 08:01 7 /a (deleted) (deleted)\n");
+	assert_string_equal(E.path, "/a (deleted)");
+	assert_true(E.deleted);
+
+	/* without its space it is part of the name */
+	parse_ok("1000-2000 r-xp 00000000 08:01 7 /a(deleted)\n");
+	assert_string_equal(E.path, "/a(deleted)");
+	assert_false(E.deleted);
+
+	/* the entry is reset: a later line does not inherit deleted or path */
+	parse_ok("1000-2000 r-xp 00000000 08:01 7 /a (deleted)\n");
+	assert_true(E.deleted);
+	parse_ok("3000-4000 rw-p 00000000 00:00 0 \n");
+	assert_entry(0x3000, 0x4000, "rw-p", 0, 0, "", false);
+}
+
+static void test_long_path(void **state)
+{
+	const char *head = "7f0e2a94e000-7f0e2ac2f000 r-xp 00000000 08:01 12 ";
+	size_t hl = strlen(head);
+	char *line = malloc(hl + PATH_MAX + 32);
+	char *path;
+
+	assert_non_null(line);
+	memcpy(line, head, hl);
+	path = line + hl;
+
+	/* PATH_MAX - 1 characters: the longest that fits */
+	path[0] = '/';
+	memset(path + 1, 'a', PATH_MAX - 2);
+	strcpy(path + PATH_MAX - 1, "\n");
+	parse_ok(line);
+	assert_int_equal(strlen(E.path), PATH_MAX - 1);
+	assert_int_equal(memcmp(E.path, path, PATH_MAX - 1), 0);
+	assert_int_equal(E.inode, 12);
+
+	/* one more: too long */
+	path[PATH_MAX - 1] = 'b';
+	strcpy(path + PATH_MAX, "\n");
+	parse_einval(line);
+	strcpy(path + PATH_MAX, "");
+	parse_einval(line);
+
+	/* much longer */
+	memset(path + 1, 'c', PATH_MAX + 20);
+	path[PATH_MAX + 21] = 0;
+	parse_einval(line);
+	free(line);
+}
+
+static void test_garbage(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"\n",
+		" ",
+		"hello world\n",
+		"00400000\n",
+		"00400000-00452000\n",
+		"00400000-00452000 r-xp\n",
+		"00400000-00452000 r-xp 00000000\n",
+		"00400000-00452000 r-xp 00000000 08:02\n",	    /* no inode */
+		"00400000-00452000 r-xp 00000000 0802 1 /x\n",	    /* no ':' in dev */
+		"00400000 00452000 r-xp 00000000 08:02 1 /x\n",	    /* no '-' */
+		"zz400000-00452000 r-xp 00000000 08:02 1 /x\n",	    /* not hex */
+		"00400000-00452000 r-xpq 00000000 08:02 1 /x\n",    /* 5 perms */
+		"00400000-00452000 rx 00000000 08:02 1 /x\n",	    /* 2 perms */
+		"00400000-00452000 r-xp zz 08:02 1 /x\n",	    /* offset */
+		"00400000-00452000 r-xp 00000000 08:02 x /x\n",	    /* inode */
+		"/usr/bin/cat 00400000-00452000 r-xp 00000000 08:02 1\n",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		parse_einval(bad[i]);
+}
+
+static void test_end_before_start(void **state)
+{
+	parse_einval("00452000-00400000 r-xp 00000000 08:02 173521 /usr/bin/dbus-daemon\n");
+	parse_einval("7f831fed2001-7f831fed2000 rw-p 00000000 00:00 0 \n");
+	parse_einval("ffffffffff601000-ffffffffff600000 --xp 00000000 00:00 0 [vsyscall]\n");
+	/* the smallest valid order, for contrast */
+	parse_ok("7f831fed2000-7f831fed2001 rw-p 00000000 00:00 0 \n");
+	assert_int_equal(E.start, 0x7f831fed2000);
+	assert_int_equal(E.end, 0x7f831fed2001);
+}
+
+enum match { BY_START, BY_ADDR, BY_EXEC_ADDR };
+
+/* find_self_map() - parse every line of /proc/self/maps (each must parse)
+ * and copy to *found the first entry that starts at v (BY_START), contains
+ * address v (BY_ADDR), or is executable and contains v (BY_EXEC_ADDR). */
+static bool find_self_map(enum match how, uint64_t v, struct maps_entry *found, int *nlines)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	bool ok = false;
+
+	assert_non_null(f);
+	*nlines = 0;
+	while (getline(&line, &cap, f) > 0) {
+		bool hit;
+
+		parse_ok(line);
+		(*nlines)++;
+		assert_true(E.start < E.end);
+		assert_int_equal(strlen(E.perms), 4);
+		if (how == BY_START)
+			hit = E.start == v;
+		else
+			hit = E.start <= v && v < E.end && (how == BY_ADDR || E.perms[2] == 'x');
+		if (hit && !ok) {
+			*found = E;
+			ok = true;
+		}
+	}
+	free(line);
+	fclose(f);
+	return ok;
+}
+
+static void test_self_maps(void **state)
+{
+	static struct maps_entry m;
+	char exe[PATH_MAX];
+	struct stat st;
+	int nlines, local = 1;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = 0;
+	assert_int_equal(stat("/proc/self/exe", &st), 0);
+
+	/* this function's code is in this binary's r-x mapping */
+	assert_true(find_self_map(BY_EXEC_ADDR, (uintptr_t)&test_self_maps, &m, &nlines));
+	assert_true(nlines > 5);
+	assert_string_equal(m.path, exe);
+	assert_string_equal(m.perms, "r-xp");
+	assert_int_equal(m.inode, st.st_ino);
+	assert_false(m.deleted);
+	assert_int_equal(m.start % 4096, 0);
+	assert_int_equal(m.end % 4096, 0);
+	assert_int_equal(m.offset % 4096, 0);
+
+	/* and a local variable is on [stack] */
+	assert_true(find_self_map(BY_ADDR, (uintptr_t)&local, &m, &nlines));
+	assert_string_equal(m.path, "[stack]");
+	assert_string_equal(m.perms, "rw-p");
+	assert_int_equal(m.inode, 0);
+	assert_int_equal(m.offset, 0);
+	assert_false(m.deleted);
+}
+
+/* A file with spaces in its name, mapped executable, then deleted. */
+static void test_self_maps_deleted(void **state)
+{
+	static struct maps_entry m;
+	const char *dir = getenv("TMPDIR");
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, nlines;
+	void *p;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	snprintf(path, sizeof(path), "%s/pyleak maps test XXXXXX", dir);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 3 * 4096), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	p = mmap(NULL, 2 * 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 4096);
+	if (p == MAP_FAILED) /* noexec /tmp */
+		p = mmap(NULL, 2 * 4096, PROT_READ, MAP_PRIVATE, fd, 4096);
+	assert_true(p != MAP_FAILED);
+	close(fd);
+
+	assert_true(find_self_map(BY_START, (uintptr_t)p, &m, &nlines));
+	assert_int_equal(m.end - m.start, 2 * 4096);
+	assert_int_equal(m.offset, 4096);
+	assert_int_equal(m.inode, st.st_ino);
+	assert_int_equal(m.perms[0], 'r');
+	assert_int_equal(m.perms[3], 'p');
+	assert_false(m.deleted);
+	assert_string_equal(m.path, path);
+
+	assert_int_equal(unlink(path), 0);
+	assert_true(find_self_map(BY_START, (uintptr_t)p, &m, &nlines));
+	assert_true(m.deleted);
+	assert_string_equal(m.path, path);
+	assert_int_equal(m.inode, st.st_ino);
+	assert_int_equal(m.offset, 4096);
+	munmap(p, 2 * 4096);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_file_backed),
+		cmocka_unit_test(test_anonymous),
+		cmocka_unit_test(test_pseudo_paths),
+		cmocka_unit_test(test_spaces_in_path),
+		cmocka_unit_test(test_deleted),
+		cmocka_unit_test(test_long_path),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_end_before_start),
+		cmocka_unit_test(test_self_maps),
+		cmocka_unit_test(test_self_maps_deleted),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
