@@ -31,7 +31,8 @@ case $limit in
 	;;
 esac
 if [ "$limit" -gt 0 ] && command -v timeout >/dev/null 2>&1; then
-	with_limit="timeout $limit"
+	# --foreground: Ctrl-C still reaches the test (same process group)
+	with_limit="timeout --foreground -k 10 $limit"
 else
 	with_limit=
 fi
@@ -81,9 +82,8 @@ EOF
 		elif [ "$rc" -gt 128 ] && [ "$rc" -lt 160 ]; then
 			why="killed by signal $((rc - 128))"
 		else
-			why="exit status $rc"
+			why="exit status $rc without a cmocka FAILED line"
 		fi
-		why="$why without a cmocka FAILED line"
 		f=1
 	elif [ "$rc" -eq 0 ] && [ "$summary" -eq 0 ]; then
 		why="no cmocka summary (not a cmocka_run_group_tests binary?)"

@@ -132,7 +132,8 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
-/* parse_seconds() - a positive, finite number of seconds (fractions ok). */
+/* parse_seconds() - a finite number of seconds (fractions ok), at least
+ * 0.1: shorter intervals would only measure the profiler itself. */
 static int parse_seconds(const char *s, double *out)
 {
 	char *end;
@@ -140,7 +141,7 @@ static int parse_seconds(const char *s, double *out)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 365.0 * 86400)
+	if (errno || end == s || *end || !isfinite(v) || v < 0.1 || v > 365.0 * 86400)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -148,8 +149,9 @@ static int parse_seconds(const char *s, double *out)
 
 int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err, size_t errlen)
 {
+	int c, last_optind = 1;
+	bool dashdash;
 	long v;
-	int c;
 
 	*o = (struct options){
 		.interval_s = 10,
@@ -173,11 +175,11 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			break;
 		case 'i':
 			if (parse_seconds(optarg, &o->interval_s))
-				return fail(err, errlen, "--interval needs a positive number of seconds, got '%s'", optarg);
+				return fail(err, errlen, "--interval needs a number of seconds from 0.1 up, got '%s'", optarg);
 			break;
 		case 'd':
 			if (parse_seconds(optarg, &o->duration_s))
-				return fail(err, errlen, "--duration needs a positive number of seconds, got '%s'", optarg);
+				return fail(err, errlen, "--duration needs a number of seconds from 0.1 up, got '%s'", optarg);
 			break;
 		case 'n':
 			if (parse_long(optarg, 1, 100000, &v))
@@ -240,16 +242,27 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			fprintf(out, "pyleak-bpf %s\n", PYLEAK_VERSION);
 			return 1;
 		case ':':
+			if (strncmp(argv[optind - 1], "--", 2) && optopt && optopt < 0x100)
+				return fail(err, errlen, "option '-%c' needs a value", optopt);
 			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 		default:
+			/* a short option inside a cluster (-xv): getopt has not moved
+			 * past the word yet, so name the letter itself */
+			if (optopt && optopt < 0x100)
+				return fail(err, errlen, "unknown option '-%c' (see --help)", optopt);
+			/* also an ambiguous abbreviation, or --flag=value for a flag */
 			return fail(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
 		}
+		last_optind = optind;
 	}
+	/* getopt consumed a real "--" separator only if it is the word right
+	 * after the last option (and its value): "-o --" is a file named "--" */
+	dashdash = optind == last_optind + 1 && !strcmp(argv[last_optind], "--");
 	if (optind < argc) {
-		if (strcmp(argv[optind - 1], "--"))
+		if (!dashdash)
 			return fail(err, errlen, "unexpected argument '%s'; put the command after '--'", argv[optind]);
 		o->command = &argv[optind];
-	} else if (optind > 0 && !strcmp(argv[optind - 1], "--")) {
+	} else if (dashdash) {
 		return fail(err, errlen, "no command after '--'");
 	}
 	if (o->pid && o->command)

@@ -22,20 +22,20 @@
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-#define assert_id(got, want)                                                           \
-	do {                                                                           \
-		uint64_t g_ = (got), w_ = (want);                                      \
-		if (g_ != w_)                                                          \
-			fail_msg("%s = 0x%016llx, expected 0x%016llx", #got,           \
-				 (unsigned long long)g_, (unsigned long long)w_);      \
+#define assert_id(got, want)                                                            \
+	do {                                                                            \
+		uint64_t g_ = (got), w_ = (want);                                       \
+		if (g_ != w_)                                                           \
+			fail_msg("%s = 0x%016llx, expected 0x%016llx", #got,            \
+				 (unsigned long long)g_, (unsigned long long)w_);       \
 	} while (0)
 
-#define assert_ids_differ(a, b)                                                        \
-	do {                                                                           \
-		uint64_t a_ = (a), b_ = (b);                                           \
-		if (a_ == b_)                                                          \
-			fail_msg("%s and %s are both 0x%016llx", #a, #b,               \
-				 (unsigned long long)a_);                              \
+#define assert_ids_differ(a, b)                                                         \
+	do {                                                                            \
+		uint64_t a_ = (a), b_ = (b);                                            \
+		if (a_ == b_)                                                           \
+			fail_msg("%s and %s are both 0x%016llx", #a, #b,                \
+				 (unsigned long long)a_);                               \
 	} while (0)
 
 /* A three-frame stack, innermost first, as the symboliser produces it. */
@@ -184,7 +184,9 @@ static void test_order_and_depth_matter(void **state)
 	uint64_t id = site_id_of(stack3, 3);
 
 	/* every other order of the three frames */
-	static const int perms[][3] = { { 0, 2, 1 }, { 1, 0, 2 }, { 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 } };
+	static const int perms[][3] = {
+		{ 0, 2, 1 }, { 1, 0, 2 }, { 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 },
+	};
 
 	for (int p = 0; p < N(perms); p++) {
 		for (int i = 0; i < 3; i++)

@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Every CPython users run: the leak test on each interpreter of the support
+table, symbolised to the leaking file:line function.
+
+Debian's builds of other versions live in minimal chroots made by
+tests/setup_chroots.sh (bullseye 3.9, trixie 3.13, sid 3.14); their targets
+run as `unshare --mount --pid --fork chroot DIR python3 ...`, like a
+container: own mount and PID namespaces, files only under the chroot."""
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import TARGETS, assert_top_site, leak_line, need, pyenv_python, pyleak
+
+CHROOTS = Path(os.environ.get("PYLEAK_CHROOT_CACHE", "/var/cache/pyleak-bpf/chroots"))
+LEAK = leak_line("leaky.py")
+
+# (id, how to find it): pyenv versions (shared libpython, symbols, no LTO)
+PYENV_VERSIONS = ["3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"]
+# Debian builds (static, stripped, LTO, USDT) in chroots
+CHROOT_SUITES = {"bullseye": "3.9", "trixie": "3.13", "sid": "3.14"}
+
+
+class ChrootTarget:
+    """leaky.py inside a chroot with its own mount and PID namespaces."""
+
+    def __init__(self, suite, seconds):
+        root = CHROOTS / suite
+        need((root / ".complete").exists(), f"chroot {suite} missing: run tests/setup_chroots.sh")
+        dest = root / "opt" / "pyleak-targets"
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copy(TARGETS / "leaky.py", dest / "leaky.py")
+        self.proc = subprocess.Popen(
+            ["unshare", "--mount", "--pid", "--fork", "chroot", str(root), "python3",
+             "/opt/pyleak-targets/leaky.py", str(seconds)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        assert "READY" in self.proc.stdout.readline()
+        self.pid = self._python_pid()
+
+    def _python_pid(self):
+        """The host PID of python3: the child of unshare's forked child."""
+        for _ in range(50):
+            out = subprocess.run(["pgrep", "-s", str(self.proc.pid), "-x", "python3"],
+                                 capture_output=True, text=True).stdout.split()
+            if out:
+                return int(out[0])
+            time.sleep(0.1)
+        raise AssertionError("python3 in the chroot not found")
+
+    def finish(self):
+        out, err = self.proc.communicate(timeout=120)
+        return self.proc.returncode, out, err
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait()
+
+
+@pytest.fixture
+def chroot_target():
+    made = []
+
+    def make(suite, seconds):
+        t = ChrootTarget(suite, seconds)
+        made.append(t)
+        return t
+
+    yield make
+    for t in made:
+        t.kill()
+
+
+@pytest.mark.parametrize("version", PYENV_VERSIONS)
+def test_pyenv_attach_direct(version, start_target):
+    py = pyenv_python(version)
+    need(py.exists(), f"pyenv {version} is not installed")
+    t = start_target(py, "leaky.py", 30)
+    run = pyleak("--pid", t.pid, "--interval", 2, "--duration", 5)
+    assert run.rc == 0, run.stderr
+    assert run.final["process"]["python_version"].startswith(version.rsplit(".", 1)[0])
+    assert_top_site(run.final, "leaky.py", LEAK, "leak")
+    assert run.final["capture"]["gc_collections"] is not None
+
+
+@pytest.mark.parametrize("version", PYENV_VERSIONS)
+def test_pyenv_run_mode_pythonmalloc(version, tmp_path):
+    py = pyenv_python(version)
+    need(py.exists(), f"pyenv {version} is not installed")
+    run = pyleak("--interval", 2, "--", py, TARGETS / "leaky.py", 4, output=tmp_path / "r.json")
+    assert run.rc == 0, run.stderr
+    assert "PYTHONMALLOC=malloc" in run.final["capture"]["method"]
+    assert_top_site(run.final, "leaky.py", LEAK, "leak")
+
+
+@pytest.mark.parametrize("suite", sorted(CHROOT_SUITES))
+def test_debian_chroot_attach_switch(suite, chroot_target):
+    t = chroot_target(suite, 12)
+    run = pyleak("--pid", t.pid, "--interval", 2, "--duration", 5, "--switch-allocator")
+    assert run.rc == 0, run.stderr
+    final = run.final
+    assert final["process"]["python_version"].startswith(CHROOT_SUITES[suite])
+    assert "LTO" in final["process"]["build"] and "stripped" in final["process"]["build"]
+    assert_top_site(final, "leaky.py", LEAK, "leak")
+    assert final["capture"]["gc_collections"] is not None
+    rc, out, _ = t.finish()
+    assert rc == 0 and out.strip().endswith("True"), out
+
+
+@pytest.mark.parametrize("suite", sorted(CHROOT_SUITES))
+def test_debian_chroot_run_mode_pythonmalloc(suite, tmp_path):
+    root = CHROOTS / suite
+    need((root / ".complete").exists(), f"chroot {suite} missing: run tests/setup_chroots.sh")
+    dest = root / "opt" / "pyleak-targets"
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(TARGETS / "leaky.py", dest / "leaky.py")
+    # chroot execs python3 itself, so run mode follows it into the chroot
+    run = pyleak("--interval", 2, "--", "chroot", root, "python3", "/opt/pyleak-targets/leaky.py",
+                 4, output=tmp_path / "r.json")
+    assert run.rc == 0, run.stderr
+    assert "PYTHONMALLOC=malloc" in run.final["capture"]["method"]
+    assert_top_site(run.final, "leaky.py", LEAK, "leak")
+
+
+@pytest.mark.parametrize("suite", sorted(CHROOT_SUITES))
+def test_debian_chroot_blind_without_switch(suite, chroot_target):
+    t = chroot_target(suite, 30)
+    run = pyleak("--pid", t.pid, "--interval", 2, "--duration", 4)
+    assert run.rc == 10, (run.rc, run.stderr)
+    assert run.final["sites"] == []
