@@ -48,8 +48,23 @@ else
 	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean test unit e2e bench install
+.PHONY: all clean test unit e2e bench install deps chroots demo check
 all: pyleak-bpf
+
+# One-command set-ups (README): dependencies, build, and a demo or the tests.
+deps:
+	$(Q)scripts/install-deps.sh
+
+chroots:
+	$(Q)tests/setup_chroots.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	./pyleak-bpf --interval 4 --stacks --top 5 -- $(PYTHON) tests/targets/leaky.py 10
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory chroots
+	$(Q)$(MAKE) --no-print-directory test
 
 # BPF: compile, link (bpftool gen object), then generate the skeleton.
 $(OUTPUT)/%.tmp.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)
@@ -86,7 +101,7 @@ unit: $(UNIT_BINS)
 	$(Q)tests/run_unit.sh $(UNIT_BINS)
 
 e2e: pyleak-bpf
-	$(Q)$(PYTHON) -m pytest -v -rs tests/e2e
+	$(Q)$(PYTHON) -m pytest -p no:cacheprovider -v -rs tests/e2e
 
 test: unit e2e
 

@@ -85,6 +85,8 @@ enum {
 	OPT_MAX_SITES,
 };
 
+#define SHORT_OPTS "p:i:d:n:f:so:m:vqhV"
+
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "interval", required_argument, NULL, 'i' },
@@ -166,7 +168,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 	optind = 0; /* full reset: parse may run more than once (tests) */
 	opterr = 0;
 	/* "+": stop at the first non-option, so COMMAND's own options are its own */
-	while ((c = getopt_long(argc, argv, "+:p:i:d:n:f:so:m:vqhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:" SHORT_OPTS, long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_long(optarg, 1, 0x7fffffff, &v))
@@ -246,9 +248,11 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 				return fail(err, errlen, "option '-%c' needs a value", optopt);
 			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			/* a short option inside a cluster (-xv): getopt has not moved
-			 * past the word yet, so name the letter itself */
-			if (optopt && optopt < 0x100)
+			/* an unknown letter, maybe inside a cluster (-xv) where getopt
+			 * has not moved past the word yet: name the letter itself. A
+			 * known letter here means a long option given a value it does
+			 * not take (--stacks=yes): name the word. */
+			if (optopt && optopt < 0x100 && !strchr(SHORT_OPTS, optopt))
 				return fail(err, errlen, "unknown option '-%c' (see --help)", optopt);
 			/* also an ambiguous abbreviation, or --flag=value for a flag */
 			return fail(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
