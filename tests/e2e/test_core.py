@@ -170,3 +170,11 @@ def test_bad_input_and_environments(pyenv311, start_target):
     assert r.returncode == 127 and "cannot run" in r.stderr
     help_text = run("--help")
     assert help_text.returncode == 0 and "--switch-allocator" in help_text.stdout
+
+
+def test_leak_in_thread_started_after_attach(pyenv311, start_target):
+    t = start_target(pyenv311, "thread_leak.py", 20)
+    run = pyleak("--pid", t.pid, "--interval", 2, "--duration", 7)
+    assert run.rc == 0, run.stderr
+    assert_top_site(run.final, "thread_leak.py", leak_line("thread_leak.py"), "worker")
+    assert run.final["capture"]["no_tstate"] == 0
