@@ -8,7 +8,7 @@ set -eu
 # libelf and zlib (libbpf's own needs), make and gcc (userspace)
 # tests: cmocka (unit), pytest (end to end), debootstrap (Debian chroots with
 # other CPython versions), util-linux (unshare, setpriv), procps (pgrep)
-pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc pkg-config
+pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc
       libcmocka-dev python3 python3-pytest debootstrap util-linux procps"
 missing=""
 for p in $pkgs; do

@@ -394,11 +394,14 @@ static bool target_gone(struct session *s, int wait_ms)
 			return true;
 	}
 	if (s->pidfd >= 0) {
-		if (poll(&p, 1, wait_ms) > 0)
-			return !s->child || s->child_done ||
-			       (waitpid(s->child, &s->child_status, WNOHANG) == s->child &&
-				(s->child_done = true));
-		return false;
+		/* readable once the process has exited */
+		if (poll(&p, 1, wait_ms) <= 0)
+			return false;
+		if (!s->child)
+			return true;
+		if (!s->child_done && waitpid(s->child, &s->child_status, WNOHANG) == s->child)
+			s->child_done = true;
+		return s->child_done;
 	}
 	if (wait_ms)
 		usleep(wait_ms * 1000);
