@@ -89,12 +89,13 @@ static __always_inline void stat_inc(__u32 which)
 }
 
 /*
- * capture_site() - site id for an allocation made now by thread tid of tgid.
+ * capture_site() - site id for an allocation made now by thread tid of tgid,
+ * whose parameters p the caller looked up (NULL: none registered).
  * Stores the stack under that id the first time it is seen.
  */
-static __always_inline __u64 capture_site(struct pt_regs *ctx, __u32 tgid, __u32 tid)
+static __always_inline __u64 capture_site(struct pt_regs *ctx, const struct pyleak_proc *p,
+					  __u32 tgid, __u32 tid)
 {
-	struct pyleak_proc *p;
 	struct pyleak_stack *st;
 	__u64 hash = 0xcbf29ce484222325ULL, ts, caller = 0;
 	__u32 zero = 0;
@@ -110,7 +111,6 @@ static __always_inline __u64 capture_site(struct pt_regs *ctx, __u32 tgid, __u32
 	st->flags = 0;
 	hash = mix64(mix64(hash, tgid), caller);
 
-	p = bpf_map_lookup_elem(&procs, &tgid);
 	if (!p) {
 		stat_inc(PYLEAK_STAT_NO_PROC);
 		st->flags |= PYLEAK_STACK_NO_TSTATE;
@@ -236,11 +236,15 @@ int BPF_KPROBE(alloc_enter)
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u32 kind = cookie & PYLEAK_COOKIE_KIND_MASK;
 	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns();
+	__u32 tgid = id >> 32;
 	__u64 a0, a1, p1, p2, p3;
 	struct pyleak_inflight *f;
+	struct pyleak_proc *p;
 
 	stat_inc(PYLEAK_STAT_ALLOC_HITS);
-	if (finalizing(id >> 32))
+	/* one lookup serves the shutdown check and the unwinder */
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	if (p && p->finalizing)
 		return 0;
 	f = inflight_get(id, now);
 	if (!f)
@@ -275,7 +279,7 @@ int BPF_KPROBE(alloc_enter)
 		f->size = a0;
 		break;
 	}
-	f->site = capture_site(ctx, id >> 32, (__u32)id);
+	f->site = capture_site(ctx, p, tgid, (__u32)id);
 	return 0;
 }
 

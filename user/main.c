@@ -36,7 +36,8 @@
 #include "target.h"
 
 #define TICK_MS 100
-#define BLIND_CHECK_S 1.0
+/* how often maps are read, probes judged and new sites symbolised */
+#define REFRESH_S 1.0
 /* Blind-probe verdict: at least this many object allocations in evidence,
  * and probes saw fewer than 1/BLIND_RATIO of them. */
 #define BLIND_MIN_EVIDENCE 2000
@@ -318,6 +319,22 @@ static void check_blind(struct session *s)
 	add_warning(s, s->blind_msg);
 }
 
+/* refresh() - read the maps, judge the probes, and fold new sites into the
+ * store (symbolising them while their code objects are surely alive: after
+ * the target exits they can no longer be read). Also notes the RSS, which
+ * is kept after the target is gone. Returns 0 or -errno. */
+static int refresh(struct session *s)
+{
+	int err = collect_read(&s->cap, s->t.pid, &s->snap);
+
+	if (err)
+		log_warn("reading the BPF maps failed: %s", strerror(-err));
+	else
+		check_blind(s);
+	s->last_rss = target_rss(s->t.pid) ?: s->last_rss;
+	return err ? 0 : sites_update(s->store, &s->cap, &s->snap, now_ns());
+}
+
 static int emit_report(struct session *s, bool final)
 {
 	static const char drop_msg[] = "some allocations were not tracked because a map was "
@@ -329,12 +346,7 @@ static int emit_report(struct session *s, bool final)
 	struct gc_snapshot g;
 	int n, err;
 
-	err = collect_read(&s->cap, s->t.pid, &s->snap);
-	if (err)
-		log_warn("reading the BPF maps failed: %s", strerror(-err));
-	if (!s->blind)
-		check_blind(s);
-	err = sites_update(s->store, &s->cap, &s->snap, now_ns());
+	err = refresh(s);
 	if (err)
 		return err;
 	n = sites_rank(s->store, s->o->top, &rows, &tot);
@@ -350,8 +362,7 @@ static int emit_report(struct session *s, bool final)
 	h->build = s->build;
 	h->mode = "alloc";
 	h->capture = s->capture_desc;
-	/* after the target exited, its last known RSS */
-	h->rss_bytes = s->last_rss = target_rss(s->t.pid) ?: s->last_rss;
+	h->rss_bytes = s->last_rss;
 	h->outstanding_bytes = tot.bytes;
 	h->outstanding_count = tot.count;
 	h->nsites = tot.nsites;
@@ -413,7 +424,7 @@ static bool target_gone(struct session *s, int wait_ms)
 static int run_loop(struct session *s)
 {
 	const struct options *o = s->o;
-	double next_report = s->t0 + o->interval_s, next_blind = s->t0 + BLIND_CHECK_S;
+	double next_report = s->t0 + o->interval_s, next_refresh = s->t0 + REFRESH_S;
 	bool gone = false;
 	int err;
 
@@ -425,16 +436,9 @@ static int run_loop(struct session *s)
 
 		if (!s->gc0_ok && !gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
 			s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
-		if (t >= next_blind) {
-			/* Also symbolise new sites now, while their code objects
-			 * are surely alive: a report after the target exits can
-			 * no longer read them. */
-			if (!collect_read(&s->cap, s->t.pid, &s->snap)) {
-				check_blind(s);
-				sites_update(s->store, &s->cap, &s->snap, now_ns());
-			}
-			s->last_rss = target_rss(s->t.pid) ?: s->last_rss;
-			next_blind = t + BLIND_CHECK_S;
+		if (t >= next_refresh) {
+			refresh(s);
+			next_refresh = t + REFRESH_S;
 		}
 		if (o->duration_s && t - s->t0 >= o->duration_s)
 			break;

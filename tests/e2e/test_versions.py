@@ -25,15 +25,21 @@ PYENV_VERSIONS = ["3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"]
 CHROOT_SUITES = {"bullseye": "3.9", "trixie": "3.13", "sid": "3.14"}
 
 
+def prepared_chroot(suite):
+    """The chroot of suite with tests/targets/leaky.py copied into /opt."""
+    root = CHROOTS / suite
+    need((root / ".complete").exists(), f"chroot {suite} missing: run tests/setup_chroots.sh")
+    dest = root / "opt" / "pyleak-targets"
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(TARGETS / "leaky.py", dest / "leaky.py")
+    return root
+
+
 class ChrootTarget:
     """leaky.py inside a chroot with its own mount and PID namespaces."""
 
     def __init__(self, suite, seconds):
-        root = CHROOTS / suite
-        need((root / ".complete").exists(), f"chroot {suite} missing: run tests/setup_chroots.sh")
-        dest = root / "opt" / "pyleak-targets"
-        dest.mkdir(parents=True, exist_ok=True)
-        shutil.copy(TARGETS / "leaky.py", dest / "leaky.py")
+        root = prepared_chroot(suite)
         self.proc = subprocess.Popen(
             ["unshare", "--mount", "--pid", "--fork", "chroot", str(root), "python3",
              "/opt/pyleak-targets/leaky.py", str(seconds)],
@@ -113,11 +119,7 @@ def test_debian_chroot_attach_switch(suite, chroot_target):
 
 @pytest.mark.parametrize("suite", sorted(CHROOT_SUITES))
 def test_debian_chroot_run_mode_pythonmalloc(suite, tmp_path):
-    root = CHROOTS / suite
-    need((root / ".complete").exists(), f"chroot {suite} missing: run tests/setup_chroots.sh")
-    dest = root / "opt" / "pyleak-targets"
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy(TARGETS / "leaky.py", dest / "leaky.py")
+    root = prepared_chroot(suite)
     # chroot execs python3 itself, so run mode follows it into the chroot
     run = pyleak("--interval", 2, "--", "chroot", root, "python3", "/opt/pyleak-targets/leaky.py",
                  4, output=tmp_path / "r.json")
