@@ -29,7 +29,7 @@ WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 DEPFLAGS = -MMD -MP
 LDLIBS := -lbpf -lelf -lz -lm
 
-BPF_APPS := alloc
+BPF_APPS := alloc growth
 BPF_SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
 
 # Userspace modules, one concern each (see README "Source map").

@@ -72,6 +72,24 @@ struct {
 	__type(value, struct pyleak_gc);
 } gc SEC(".maps");
 
+/* (site, window) -> what the window captured there and what still lives.
+ * Sized from userspace; userspace deletes the entries of old windows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* overridden from userspace */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pyleak_sw_key);
+	__type(value, struct pyleak_sw);
+} site_windows SEC(".maps");
+
+/* Budget notifications (struct pyleak_event): userspace closes the window
+ * within a poll wake-up instead of at its next tick, so the traps paid
+ * beyond the budget are few. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} events SEC(".maps");
+
 /* enum pyleak_stat counters. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -143,6 +161,9 @@ static __always_inline int untrack(__u32 tgid, __u64 ptr)
 	struct pyleak_alloc *a;
 	struct pyleak_site *s;
 
+	struct pyleak_sw_key swk = {};
+	struct pyleak_sw *sw;
+
 	a = bpf_map_lookup_elem(&live, &key);
 	if (!a)
 		return 0;
@@ -152,15 +173,55 @@ static __always_inline int untrack(__u32 tgid, __u64 ptr)
 		__sync_fetch_and_add(&s->count, -1);
 		__sync_fetch_and_add(&s->frees, 1);
 	}
+	swk.site = a->site;
+	swk.window = a->window;
+	sw = bpf_map_lookup_elem(&site_windows, &swk);
+	if (sw) {
+		__sync_fetch_and_add(&sw->live_bytes, -(__s64)a->size);
+		__sync_fetch_and_add(&sw->live_count, -1);
+	}
 	bpf_map_delete_elem(&live, &key);
 	return 1;
 }
 
+/* sw_add() - count a captured allocation in its (site, window) entry. */
+static __always_inline void sw_add(__u64 site, __u32 window, __u64 size)
+{
+	struct pyleak_sw_key k = { .site = site, .window = window };
+	struct pyleak_sw *sw, init = {};
+
+	sw = bpf_map_lookup_elem(&site_windows, &k);
+	if (!sw) {
+		if (bpf_map_update_elem(&site_windows, &k, &init, BPF_NOEXIST) == -E2BIG)
+			stat_inc(PYLEAK_STAT_SW_FULL);
+		sw = bpf_map_lookup_elem(&site_windows, &k);
+		if (!sw)
+			return;
+	}
+	__sync_fetch_and_add(&sw->allocs, 1);
+	__sync_fetch_and_add(&sw->alloc_bytes, size);
+	__sync_fetch_and_add(&sw->live_count, 1);
+	__sync_fetch_and_add(&sw->live_bytes, size);
+}
+
+/* spend() - take one hit from a budget that applies; returns false when
+ * the budget is spent (the hit must not be acted on). Tells userspace
+ * once, on the hit that empties it. */
+static __always_inline bool spend(struct pyleak_proc *p, __s64 *budget, __u32 kind, __u32 tgid)
+{
+	struct pyleak_event ev = { .kind = kind, .pid = tgid, .window = p->window };
+	__s64 left = __sync_fetch_and_add(budget, -1);
+
+	if (left == 1)
+		bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
+	return left > 0;
+}
+
 /* track() - remember a new live allocation and add it to its site. */
-static __always_inline void track(__u32 tgid, __u64 ptr, __u64 site, __u64 size)
+static __always_inline void track(__u32 tgid, __u64 ptr, __u64 site, __u64 size, __u32 window)
 {
 	struct pyleak_ptr key = { .pid = tgid, .ptr = ptr };
-	struct pyleak_alloc a = { .site = site, .size = size };
+	struct pyleak_alloc a = { .site = site, .size = size, .window = window };
 	struct pyleak_site *s, init = {};
 	__u64 now = bpf_ktime_get_ns();
 
@@ -188,6 +249,7 @@ static __always_inline void track(__u32 tgid, __u64 ptr, __u64 site, __u64 size)
 	__sync_fetch_and_add(&s->count, 1);
 	__sync_fetch_and_add(&s->allocs, 1);
 	s->last_ns = now;
+	sw_add(site, window, size);
 }
 
 /* inflight_get() - this thread's in-flight record, created if missing and
@@ -208,14 +270,6 @@ static __always_inline struct pyleak_inflight *inflight_get(__u64 id, __u64 now)
 	if (f->depth && now - f->ts_ns > INFLIGHT_STALE_NS)
 		f->depth = 0;
 	return f;
-}
-
-/* Has the interpreter of tgid started shutting down? */
-static __always_inline bool finalizing(__u32 tgid)
-{
-	struct pyleak_proc *p = bpf_map_lookup_elem(&procs, &tgid);
-
-	return p && p->finalizing;
 }
 
 /* Py_FinalizeEx entry: freeze this process's totals (see pyleak_proc). */
@@ -242,9 +296,12 @@ int BPF_KPROBE(alloc_enter)
 	struct pyleak_proc *p;
 
 	stat_inc(PYLEAK_STAT_ALLOC_HITS);
-	/* one lookup serves the shutdown check and the unwinder */
+	/* one lookup serves the shutdown check, the window and the unwinder */
 	p = bpf_map_lookup_elem(&procs, &tgid);
-	if (p && p->finalizing)
+	if (p && (p->finalizing || !p->window))
+		return 0;
+	if (p && (p->limits & PYLEAK_LIMIT_ALLOCS) &&
+	    !spend(p, &p->alloc_budget, PYLEAK_EV_ALLOC_BUDGET, tgid))
 		return 0;
 	f = inflight_get(id, now);
 	if (!f)
@@ -289,6 +346,7 @@ int BPF_KRETPROBE(alloc_return)
 	__u64 id = bpf_get_current_pid_tgid(), ret = PT_REGS_RC(ctx);
 	__u32 tgid = id >> 32;
 	struct pyleak_inflight *f;
+	struct pyleak_proc *p;
 
 	f = bpf_map_lookup_elem(&inflight, &id);
 	if (!f || !f->depth)
@@ -298,8 +356,10 @@ int BPF_KRETPROBE(alloc_return)
 	stat_inc(PYLEAK_STAT_RET_HITS);
 	if (f->kind == PYLEAK_KIND_REALLOC && f->old_ptr && (ret || !f->size))
 		untrack(tgid, f->old_ptr); /* moved, resized in place, or freed by size 0 */
-	if (ret)
-		track(tgid, ret, f->site, f->size);
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	/* a call that outlived its window is not tracked: its window is closed */
+	if (ret && p && p->window)
+		track(tgid, ret, f->site, f->size, p->window);
 	return 0;
 }
 
@@ -309,7 +369,9 @@ int BPF_KPROBE(free_enter)
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 p1 = PT_REGS_PARM1(ctx), p2 = PT_REGS_PARM2(ctx), ptr;
+	__u32 tgid = id >> 32;
 	struct pyleak_inflight *f;
+	struct pyleak_proc *p;
 
 	barrier_var(p1); /* see alloc_enter */
 	barrier_var(p2);
@@ -317,7 +379,11 @@ int BPF_KPROBE(free_enter)
 	if (!ptr)
 		return 0;
 	stat_inc(PYLEAK_STAT_FREE_HITS);
-	if (finalizing(id >> 32))
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	if (p && p->finalizing)
+		return 0;
+	if (p && (p->limits & PYLEAK_LIMIT_FREES) &&
+	    !spend(p, &p->free_budget, PYLEAK_EV_FREE_BUDGET, tgid))
 		return 0;
 	f = bpf_map_lookup_elem(&inflight, &id);
 	if (f && f->depth && bpf_ktime_get_ns() - f->ts_ns <= INFLIGHT_STALE_NS) {
@@ -325,7 +391,7 @@ int BPF_KPROBE(free_enter)
 		stat_inc(PYLEAK_STAT_NESTED);
 		return 0;
 	}
-	if (untrack(id >> 32, ptr))
+	if (untrack(tgid, ptr))
 		stat_inc(PYLEAK_STAT_FREE_TRACKED);
 	return 0;
 }

@@ -58,6 +58,7 @@ enum pyleak_stat {
 	PYLEAK_STAT_READ_FAULT,	      /* a read of target memory failed during an unwind */
 	PYLEAK_STAT_NO_PROC,	      /* probe fired for a process without parameters */
 	PYLEAK_STAT_GC_START,	      /* GC start events */
+	PYLEAK_STAT_SW_FULL,	      /* site_windows map full: window survival not counted */
 	PYLEAK_STAT_MAX,
 };
 
@@ -98,8 +99,19 @@ struct pyleak_proc {
 				    * allocations and frees are ignored, so the final
 				    * report shows what was live before shutdown freed it */
 	__u8 pad;
+	/* Capture windows (alloc.bpf.c). Written by userspace when a window
+	 * opens or closes; the budgets are counted down by BPF. */
+	__u32 window;		   /* id of the open window: new allocations are tracked
+				    * under it; 0 = closed (frees are still followed) */
+	__u32 limits;		   /* PYLEAK_LIMIT_*: which budgets below apply */
+	__s64 alloc_budget;	   /* allocator entry hits left in this window; when it
+				    * reaches 0 the window is full: nothing more is
+				    * tracked and userspace is told (events ringbuf) */
+	__s64 free_budget;	   /* free hits left while following; same rules */
 };
-_Static_assert(sizeof(struct pyleak_proc) == 48, "pyleak_proc layout");
+#define PYLEAK_LIMIT_ALLOCS 0x1 /* alloc_budget applies (windows; not alloc mode) */
+#define PYLEAK_LIMIT_FREES 0x2	/* free_budget applies */
+_Static_assert(sizeof(struct pyleak_proc) == 72, "pyleak_proc layout");
 
 /* One Python frame as captured: enough to symbolise later from userspace. */
 struct pyleak_frame {
@@ -143,8 +155,40 @@ struct pyleak_alloc {
 	__u64 site;
 	__u64 size;
 	__u64 ts_ns;
+	__u32 window; /* window it was captured in (1 in alloc mode) */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct pyleak_alloc) == 24, "pyleak_alloc layout");
+_Static_assert(sizeof(struct pyleak_alloc) == 32, "pyleak_alloc layout");
+
+/* Key of the site_windows map: one site's allocations in one window. */
+struct pyleak_sw_key {
+	__u64 site;
+	__u32 window;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct pyleak_sw_key) == 16, "pyleak_sw_key layout");
+
+/* Value of the site_windows map. What is still live is what survived. */
+struct pyleak_sw {
+	__u64 allocs;	   /* allocations captured in the window */
+	__u64 alloc_bytes; /* their bytes */
+	__s64 live_count;  /* of which not yet seen freed (or reused) */
+	__s64 live_bytes;
+};
+_Static_assert(sizeof(struct pyleak_sw) == 32, "pyleak_sw layout");
+
+/* Ring-buffer event from alloc.bpf.c: a window budget ran out. */
+enum pyleak_event_kind {
+	PYLEAK_EV_ALLOC_BUDGET = 1, /* window's allocation budget spent: close it */
+	PYLEAK_EV_FREE_BUDGET = 2,  /* follow phase's free budget spent: stop following */
+};
+struct pyleak_event {
+	__u32 kind;
+	__u32 pid;
+	__u32 window;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct pyleak_event) == 16, "pyleak_event layout");
 
 /* Per-thread state between an allocator's entry and return probes. */
 struct pyleak_inflight {
@@ -165,5 +209,35 @@ struct pyleak_gc {
 	__u64 collected;      /* sum of gc__done's argument (collected + uncollectable) */
 };
 _Static_assert(sizeof(struct pyleak_gc) == 32, "pyleak_gc layout");
+
+/*
+ * growth.bpf.c: per-process memory-growth counters (value of the growth map,
+ * key tgid; userspace inserts a zeroed entry to start watching a process).
+ * Bytes are what the kernel really handed out: a fault that maps a 2 MiB
+ * transparent huge page counts 2 MiB, one that maps the shared zero page 0.
+ */
+struct pyleak_growth {
+	__u64 faults;		  /* user page faults handled */
+	__u64 fault_bytes;	  /* pages allocated while handling them */
+	__u64 thp_faults;	  /* faults that allocated a huge page (order >= 9) */
+	__u64 thp_bytes;
+	__u64 mmap_calls, mmap_bytes;	/* successful mmap; length asked */
+	__u64 munmap_calls, munmap_bytes;
+	__u64 brk_calls;
+	__s64 brk_bytes;	  /* net growth of the program break since watched */
+	__u64 madv_free_calls, madv_free_bytes; /* MADV_DONTNEED/FREE/REMOVE ranges */
+	__u64 mremap_calls;
+	__s64 mremap_bytes;	  /* new_len - old_len */
+	__u64 last_brk;		  /* program break after the last brk (0: unknown) */
+	__u64 hint_drops;	  /* first-touch stacks not stored (map full) */
+};
+_Static_assert(sizeof(struct pyleak_growth) == 128, "pyleak_growth layout");
+
+/* Value of the hints map (key: stack hash): first-touch faults by stack. */
+struct pyleak_hint {
+	__u64 faults; /* faults that mapped new memory under this stack */
+	__u64 bytes;  /* bytes they mapped */
+};
+_Static_assert(sizeof(struct pyleak_hint) == 16, "pyleak_hint layout");
 
 #endif /* PYLEAK_H */

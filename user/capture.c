@@ -16,8 +16,25 @@
 
 const char *capture_method_name(enum capture_method m)
 {
-	return m == CAPTURE_LIBC ? "libc malloc/calloc/realloc/free"
-				 : "allocator table functions";
+	switch (m) {
+	case CAPTURE_LIBC:
+		return "libc malloc/calloc/realloc/free";
+	case CAPTURE_TABLE_LIBC:
+		return "allocator table functions + libc malloc family";
+	default:
+		return "allocator table functions";
+	}
+}
+
+/* on_event() - ring-buffer callback: remember which budget ran out. */
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct capture *c = ctx;
+	const struct pyleak_event *ev = data;
+
+	if (len >= sizeof(*ev) && ev->kind < 32)
+		c->events |= 1u << ev->kind;
+	return 0;
 }
 
 int capture_open(struct capture *c, const struct capture_opts *o)
@@ -31,11 +48,17 @@ int capture_open(struct capture *c, const struct capture_opts *o)
 	c->skel->rodata->max_depth = o->max_depth;
 	if ((err = bpf_map__set_max_entries(c->skel->maps.live, o->max_allocs)) ||
 	    (err = bpf_map__set_max_entries(c->skel->maps.sites, o->max_sites)) ||
-	    (err = bpf_map__set_max_entries(c->skel->maps.stacks, o->max_sites)))
+	    (err = bpf_map__set_max_entries(c->skel->maps.stacks, o->max_sites)) ||
+	    (err = bpf_map__set_max_entries(c->skel->maps.site_windows, o->max_site_windows)))
 		goto fail;
 	err = alloc_bpf__load(c->skel);
 	if (err)
 		goto fail;
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
+	if (!c->rb) {
+		err = -errno;
+		goto fail;
+	}
 	return 0;
 fail:
 	alloc_bpf__destroy(c->skel);
@@ -43,25 +66,53 @@ fail:
 	return err;
 }
 
-static int add_link(struct capture *c, struct bpf_link *l)
+int capture_events_fd(const struct capture *c)
 {
-	if (c->nlinks == c->cap_links) {
-		int n = c->cap_links ? c->cap_links * 2 : 16;
-		struct bpf_link **p = realloc(c->links, n * sizeof(*p));
+	return c->rb ? ring_buffer__epoll_fd(c->rb) : -1;
+}
+
+uint32_t capture_events(struct capture *c)
+{
+	uint32_t ev;
+
+	if (c->rb)
+		ring_buffer__consume(c->rb);
+	ev = c->events;
+	c->events = 0;
+	return ev;
+}
+
+static int add_link(struct link_set *ls, struct bpf_link *l)
+{
+	if (ls->n == ls->cap) {
+		int n = ls->cap ? ls->cap * 2 : 16;
+		struct bpf_link **p = realloc(ls->v, n * sizeof(*p));
 
 		if (!p) {
 			bpf_link__destroy(l);
 			return -ENOMEM;
 		}
-		c->links = p;
-		c->cap_links = n;
+		ls->v = p;
+		ls->cap = n;
 	}
-	c->links[c->nlinks++] = l;
+	ls->v[ls->n++] = l;
 	return 0;
 }
 
-/* uprobe() - attach prog at file offset off of path for pid only. */
-static int uprobe(struct capture *c, struct bpf_program *prog, bool ret, int pid, const char *path,
+static void destroy_links(struct link_set *ls, bool release)
+{
+	for (int i = 0; i < ls->n; i++)
+		bpf_link__destroy(ls->v[i]);
+	ls->n = 0;
+	if (release) {
+		free(ls->v);
+		ls->v = NULL;
+		ls->cap = 0;
+	}
+}
+
+/* uprobe() - attach prog at file offset off of path for pid only, into ls. */
+static int uprobe(struct link_set *ls, struct bpf_program *prog, bool ret, int pid, const char *path,
 		  uint64_t off, uint64_t cookie, const char *what)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .bpf_cookie = cookie);
@@ -76,7 +127,7 @@ static int uprobe(struct capture *c, struct bpf_program *prog, bool ret, int pid
 		return err;
 	}
 	log_debug("attached %s %s at %s+0x%" PRIx64, ret ? "uretprobe" : "uprobe", what, path, off);
-	return add_link(c, l);
+	return add_link(ls, l);
 }
 
 /* probe_function() - entry probe (and return probe for allocating kinds). */
@@ -87,9 +138,12 @@ static int probe_function(struct capture *c, int pid, const char *path, uint64_t
 	int err;
 
 	if (kind == PYLEAK_KIND_FREE)
-		err = uprobe(c, c->skel->progs.free_enter, false, pid, path, off, cookie, what);
-	else if (!(err = uprobe(c, c->skel->progs.alloc_enter, false, pid, path, off, cookie, what)))
-		err = uprobe(c, c->skel->progs.alloc_return, true, pid, path, off, cookie, what);
+		err = uprobe(&c->frees, c->skel->progs.free_enter, false, pid, path, off, cookie,
+			     what);
+	else if (!(err = uprobe(&c->allocs, c->skel->progs.alloc_enter, false, pid, path, off,
+				cookie, what)))
+		err = uprobe(&c->allocs, c->skel->progs.alloc_return, true, pid, path, off, cookie,
+			     what);
 	if (!err)
 		c->nprobes++;
 	return err;
@@ -192,7 +246,7 @@ static void attach_gc(struct capture *c, struct target *t)
 		l2 = l1 ? bpf_program__attach_usdt(c->skel->progs.gc_done_usdt, t->pid,
 						   m->host_path, "python", "gc__done", NULL)
 			: NULL;
-		if (l1 && !add_link(c, l1) && l2 && !add_link(c, l2)) {
+		if (l1 && !add_link(&c->fixed, l1) && l2 && !add_link(&c->fixed, l2)) {
 			c->gc_source = GC_SOURCE_USDT;
 			return;
 		}
@@ -205,7 +259,7 @@ static void attach_gc(struct capture *c, struct target *t)
 		if (elf_find_symbol(t->py_elf, collectors[i].func, &sym) || !sym.is_func ||
 		    elf_vaddr_to_offset(t->py_elf, sym.addr, &off))
 			break;
-		if (!uprobe(c, c->skel->progs.gc_collect_enter, false, t->pid, m->host_path, off,
+		if (!uprobe(&c->fixed, c->skel->progs.gc_collect_enter, false, t->pid, m->host_path, off,
 			    collectors[i].gen_arg, collectors[i].func))
 			c->gc_source = GC_SOURCE_UPROBE;
 		return;
@@ -225,41 +279,102 @@ static int attach_finalize(struct capture *c, struct target *t)
 			 "interpreter shutdown freed it", t->mods[t->py_mod].path);
 		return 0;
 	}
-	return uprobe(c, c->skel->progs.finalize_enter, false, t->pid,
+	return uprobe(&c->fixed, c->skel->progs.finalize_enter, false, t->pid,
 		      t->mods[t->py_mod].host_path, off, 0, "Py_FinalizeEx");
 }
 
-int capture_attach(struct capture *c, struct target *t, const struct py_layout *L,
-		   const struct alloc_info *ai, enum capture_method m)
+int capture_register(struct capture *c, struct target *t, const struct py_layout *L, bool open,
+		     bool gc_probes)
 {
 	struct pyleak_proc proc;
 	uint32_t key = t->pid;
 	int err;
 
 	pyoffsets_proc(L, t->runtime_addr, &proc);
+	proc.window = open ? 1 : 0;
+	c->pid = t->pid;
 	if (bpf_map__update_elem(c->skel->maps.procs, &key, sizeof(key), &proc, sizeof(proc),
 				 BPF_ANY))
 		return -errno;
+	if (gc_probes)
+		attach_gc(c, t);
+	err = attach_finalize(c, t);
+	return err;
+}
+
+/* attach_table_libc() - table functions, then the C library's. A table
+ * function that calls into libc (pymalloc's large blocks, the raw domain)
+ * nests, and the nesting counter in alloc.bpf.c counts it once. */
+static int attach_table_libc(struct capture *c, struct target *t, const struct alloc_info *ai)
+{
+	int err = attach_table(c, t, ai);
+
+	return err ? err : attach_libc(c, t);
+}
+
+int capture_probes_attach(struct capture *c, struct target *t, const struct alloc_info *ai,
+			  enum capture_method m)
+{
 	c->method = m;
-	err = m == CAPTURE_LIBC ? attach_libc(c, t) : attach_table(c, t, ai);
-	if (err)
-		return err;
-	attach_gc(c, t);
-	return attach_finalize(c, t);
+	c->nprobes = 0;
+	switch (m) {
+	case CAPTURE_LIBC:
+		return attach_libc(c, t);
+	case CAPTURE_TABLE_LIBC:
+		return attach_table_libc(c, t, ai);
+	default:
+		return attach_table(c, t, ai);
+	}
+}
+
+void capture_probes_detach(struct capture *c, bool keep_frees)
+{
+	destroy_links(&c->allocs, false);
+	if (!keep_frees)
+		destroy_links(&c->frees, false);
+}
+
+int capture_attach(struct capture *c, struct target *t, const struct py_layout *L,
+		   const struct alloc_info *ai, enum capture_method m)
+{
+	int err = capture_register(c, t, L, true, true);
+
+	return err ? err : capture_probes_attach(c, t, ai, m);
+}
+
+int capture_window_set(struct capture *c, uint32_t window, uint32_t limits, int64_t alloc_budget,
+		       int64_t free_budget)
+{
+	struct pyleak_proc proc;
+	uint32_t key = c->pid;
+	int fd = bpf_map__fd(c->skel->maps.procs);
+
+	/* read-modify-write: finalizing is BPF's to set */
+	if (bpf_map_lookup_elem(fd, &key, &proc))
+		return -errno;
+	proc.window = window;
+	proc.limits = limits;
+	proc.alloc_budget = alloc_budget;
+	proc.free_budget = free_budget;
+	if (bpf_map_update_elem(fd, &key, &proc, BPF_EXIST))
+		return -errno;
+	return 0;
 }
 
 void capture_detach(struct capture *c)
 {
-	for (int i = 0; i < c->nlinks; i++)
-		bpf_link__destroy(c->links[i]);
-	c->nlinks = 0;
+	destroy_links(&c->allocs, false);
+	destroy_links(&c->frees, false);
+	destroy_links(&c->fixed, false);
 }
 
 void capture_close(struct capture *c)
 {
-	capture_detach(c);
-	free(c->links);
-	c->links = NULL;
+	destroy_links(&c->allocs, true);
+	destroy_links(&c->frees, true);
+	destroy_links(&c->fixed, true);
+	ring_buffer__free(c->rb);
+	c->rb = NULL;
 	alloc_bpf__destroy(c->skel);
 	c->skel = NULL;
 }

@@ -25,11 +25,17 @@
 
 struct alloc_bpf;
 struct bpf_link;
+struct ring_buffer;
 struct target;
 struct py_layout;
 struct alloc_info;
 
-enum capture_method { CAPTURE_TABLE = 1, CAPTURE_LIBC };
+enum capture_method {
+	CAPTURE_TABLE = 1,  /* the OBJ and MEM tables' functions */
+	CAPTURE_LIBC,	    /* the C library's malloc family */
+	CAPTURE_TABLE_LIBC, /* both (windows on builds with visible pymalloc: Python
+			     * objects and native allocations such as ctypes') */
+};
 
 enum gc_source { GC_SOURCE_NONE = 0, GC_SOURCE_USDT, GC_SOURCE_UPROBE };
 
@@ -37,12 +43,22 @@ struct capture_opts {
 	uint32_t max_depth; /* Python frames per stack */
 	uint32_t max_allocs; /* live-allocation map entries */
 	uint32_t max_sites;  /* site and stack map entries */
+	uint32_t max_site_windows; /* (site, window) entries */
+};
+
+struct link_set {
+	struct bpf_link **v;
+	int n, cap;
 };
 
 struct capture {
 	struct alloc_bpf *skel;
-	struct bpf_link **links;
-	int nlinks, cap_links;
+	struct link_set fixed;	/* GC and shutdown probes: for the whole session */
+	struct link_set allocs;	/* allocator entry/return probes */
+	struct link_set frees;	/* free probes (kept while following survivors) */
+	struct ring_buffer *rb; /* budget events */
+	uint32_t events;	/* PYLEAK_EV_* bits seen, see capture_events() */
+	uint32_t pid;
 	enum capture_method method;
 	enum gc_source gc_source;
 	int nprobes; /* allocator functions probed */
@@ -52,12 +68,39 @@ struct capture {
  * Returns 0 or -errno (the verifier's log goes through libbpf's print). */
 int capture_open(struct capture *c, const struct capture_opts *o);
 
-/* capture_attach() - register t's unwinding parameters and attach the
- * allocator probes of method m and the GC probes. Returns 0 or -errno; on
- * error, the probes attached so far stay registered in c (capture_close()
- * removes them). */
+/* capture_register() - register t's unwinding parameters with window 1 open
+ * and unlimited (alloc mode) or all windows closed (!open), and attach the
+ * interpreter-shutdown probe and, with gc_probes, the GC probes. Returns 0
+ * or -errno. */
+int capture_register(struct capture *c, struct target *t, const struct py_layout *L, bool open,
+		     bool gc_probes);
+
+/* capture_probes_attach() - attach the allocator probes of method m (entry
+ * and return on allocating functions, entry on frees). Returns 0 or -errno;
+ * on error what was attached stays in c (capture_probes_detach removes it). */
+int capture_probes_attach(struct capture *c, struct target *t, const struct alloc_info *ai,
+			  enum capture_method m);
+
+/* capture_probes_detach() - remove the allocating functions' probes, and
+ * the free probes too unless keep_frees (survivors are being followed). */
+void capture_probes_detach(struct capture *c, bool keep_frees);
+
+/* capture_attach() - capture_register(open) + capture_probes_attach(): alloc
+ * mode's exact, unlimited capture. */
 int capture_attach(struct capture *c, struct target *t, const struct py_layout *L,
 		   const struct alloc_info *ai, enum capture_method m);
+
+/* capture_window_set() - open window id (0: close) for the target, with
+ * budgets (limits: PYLEAK_LIMIT_* that apply). Keeps the flags BPF owns.
+ * Returns 0 or -errno. */
+int capture_window_set(struct capture *c, uint32_t window, uint32_t limits, int64_t alloc_budget,
+		       int64_t free_budget);
+
+/* capture_events_fd() - a descriptor that polls readable when a budget
+ * event is waiting; capture_events() consumes them and returns the
+ * PYLEAK_EV_* bits seen since the last call (1 << kind). */
+int capture_events_fd(const struct capture *c);
+uint32_t capture_events(struct capture *c);
 
 /* capture_detach() - remove every probe (allocator and GC); the maps
  * stay readable for a final report. */

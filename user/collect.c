@@ -9,7 +9,100 @@
 #include "capture.h"
 #include "collect.h"
 
-int collect_read(struct capture *c, uint32_t pid, struct collect_snapshot *snap)
+/* read_sw() - every (site, window) entry into snap->sw. */
+static int read_sw(struct capture *c, struct collect_snapshot *snap)
+{
+	int fd = bpf_map__fd(c->skel->maps.site_windows);
+	struct pyleak_sw_key key, next;
+	bool first = true;
+
+	snap->nsw = 0;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (snap->nsw == snap->capsw) {
+			size_t cap = snap->capsw ? snap->capsw * 2 : 1024;
+			struct raw_sw *p = realloc(snap->sw, cap * sizeof(*p));
+
+			if (!p)
+				return -ENOMEM;
+			snap->sw = p;
+			snap->capsw = cap;
+		}
+		if (bpf_map_lookup_elem(fd, &key, &snap->sw[snap->nsw].v))
+			continue;
+		snap->sw[snap->nsw++].k = key;
+	}
+	return 0;
+}
+
+long collect_prune(struct capture *c, uint32_t keep_from)
+{
+	enum { CHUNK = 4096 };
+	int live_fd = bpf_map__fd(c->skel->maps.live);
+	int sw_fd = bpf_map__fd(c->skel->maps.site_windows);
+	struct pyleak_ptr *keys = malloc(CHUNK * sizeof(*keys));
+	struct pyleak_alloc *vals = malloc(CHUNK * sizeof(*vals));
+	struct pyleak_ptr *del = NULL;
+	struct pyleak_sw_key swk, next;
+	size_t ndel = 0, capdel = 0;
+	uint64_t token = 0; /* the hash map's batch cursor: a bucket index */
+	bool first = true, done = false;
+	long deleted = 0;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Collect first, delete after: deleting while batching moves entries. */
+	while (!done) {
+		__u32 count = CHUNK;
+
+		err = bpf_map_lookup_batch(live_fd, first ? NULL : &token, &token, keys, vals,
+					   &count, NULL);
+		if (err) {
+			err = -errno;
+			if (err != -ENOENT)
+				goto out;
+			err = 0;
+			done = true; /* last chunk: count still valid */
+		}
+		first = false;
+		for (__u32 i = 0; i < count; i++) {
+			if (vals[i].window >= keep_from)
+				continue;
+			if (ndel == capdel) {
+				size_t cap = capdel ? capdel * 2 : 1024;
+				struct pyleak_ptr *p = realloc(del, cap * sizeof(*p));
+
+				if (!p) {
+					err = -ENOMEM;
+					goto out;
+				}
+				del = p;
+				capdel = cap;
+			}
+			del[ndel++] = keys[i];
+		}
+	}
+	for (size_t i = 0; i < ndel; i++)
+		deleted += !bpf_map_delete_elem(live_fd, &del[i]);
+	/* then the per-window entries of those windows */
+	for (struct pyleak_sw_key *cur = NULL; !bpf_map_get_next_key(sw_fd, cur, &next);) {
+		if (next.window < keep_from && !bpf_map_delete_elem(sw_fd, &next))
+			continue; /* the cursor (cur) still exists: go on after it */
+		swk = next;
+		cur = &swk;
+	}
+out:
+	free(keys);
+	free(vals);
+	free(del);
+	return err ? err : deleted;
+}
+
+int collect_read(struct capture *c, uint32_t pid, bool windows, struct collect_snapshot *snap)
 {
 	int sites_fd = bpf_map__fd(c->skel->maps.sites);
 	int ncpu = libbpf_num_possible_cpus();
@@ -54,6 +147,8 @@ int collect_read(struct capture *c, uint32_t pid, struct collect_snapshot *snap)
 	free(percpu);
 	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.gc), &pid, &snap->gc))
 		memset(&snap->gc, 0, sizeof(snap->gc));
+	if (!err && windows)
+		err = read_sw(c, snap);
 	return err;
 }
 
@@ -71,4 +166,7 @@ void collect_free(struct collect_snapshot *snap)
 	free(snap->sites);
 	snap->sites = NULL;
 	snap->n = snap->cap = 0;
+	free(snap->sw);
+	snap->sw = NULL;
+	snap->nsw = snap->capsw = 0;
 }

@@ -11,24 +11,27 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "pyleak.h"
+#include "sites.h"
 
 struct capture;
-
-struct raw_site {
-	uint64_t id;
-	struct pyleak_site v;
-};
 
 struct collect_snapshot {
 	struct raw_site *sites;
 	size_t n, cap;
+	struct raw_sw *sw;		 /* per (site, window); only when asked */
+	size_t nsw, capsw;
 	uint64_t stats[PYLEAK_STAT_MAX]; /* summed over CPUs */
 	struct pyleak_gc gc;		 /* from the GC probes, zero if none fired */
 };
 
-/* collect_read() - refresh snap from the maps (reusing its buffer). Returns
- * 0 or -errno. */
-int collect_read(struct capture *c, uint32_t pid, struct collect_snapshot *snap);
+/* collect_read() - refresh snap from the maps (reusing its buffers), the
+ * per-window entries too when windows. Returns 0 or -errno. */
+int collect_read(struct capture *c, uint32_t pid, bool windows, struct collect_snapshot *snap);
+
+/* collect_prune() - forget what windows older than keep_from captured: their
+ * live-allocation records and per-window entries. Returns the number of
+ * records deleted or -errno. */
+long collect_prune(struct capture *c, uint32_t keep_from);
 
 /* collect_stack() - the stack stored for site id. Returns 0 or -ENOENT. */
 int collect_stack(struct capture *c, uint64_t id, struct pyleak_stack *st);

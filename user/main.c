@@ -5,7 +5,8 @@
  * them: target discovery (target.c), offsets (pyoffsets.c), allocator tables
  * and the switch (allocators.c, allocswitch.c), probes (capture.c), map
  * reading (collect.c), symbols (symbolize.c), the site store (sites.c), GC
- * statistics (gcstats.c) and the exporters (out_text.c, out_json.c).
+ * statistics (gcstats.c), growth detection (growth.c), the capture windows
+ * of growth mode (windows.c) and the exporters (out_text.c, out_json.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include "capture.h"
 #include "collect.h"
 #include "gcstats.h"
+#include "growth.h"
 #include "launch.h"
 #include "log.h"
 #include "options.h"
@@ -34,6 +36,7 @@
 #include "sites.h"
 #include "symbolize.h"
 #include "target.h"
+#include "windows.h"
 
 #define TICK_MS 100
 /* how often maps are read, probes judged and new sites symbolised */
@@ -43,12 +46,22 @@
 #define BLIND_MIN_EVIDENCE 2000
 #define BLIND_RATIO 20
 #define MAX_WARNINGS 8
+/* growth mode: first-touch hints shown per report, and their map size */
+#define TOP_HINTS 5
+#define MAX_HINTS 16384
+/* share of a window's allocations at a site that must survive to count */
+#define MIN_SURVIVAL 0.5
 
-static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exiting, window_demand;
 
 static void on_signal(int sig)
 {
 	exiting = sig;
+}
+
+static void on_usr1(int sig)
+{
+	window_demand = 1;
 }
 
 static double now_s(void)
@@ -99,6 +112,19 @@ struct session {
 	int child_status;
 	bool child_done;
 	int pidfd;
+	/* growth mode */
+	bool growth;
+	struct growth_watch gw;
+	bool gw_ok;
+	struct site_store *hints;
+	struct window_sched ws;
+	bool windows_ok;	  /* windows can be opened */
+	bool window_switch;	  /* switch the allocator for each window */
+	enum capture_method window_method;
+	char window_desc[200];
+	uint64_t anon0;
+	struct proc_mem mem;
+	struct pyleak_growth kc0; /* kernel counters: zero at watch start */
 };
 
 static void add_warning(struct session *s, const char *w)
@@ -194,6 +220,49 @@ static int setup_layout(struct session *s)
 	return 0;
 }
 
+/* choose_windows() - how growth-mode windows will see allocations. The
+ * allocator tables were read by choose_capture_common(). */
+static void choose_windows(struct session *s)
+{
+	const char *how = NULL;
+	bool may_switch = s->o->switch_allocator || s->child;
+
+	s->windows_ok = true;
+	switch (s->ai.state) {
+	case ALLOC_MALLOC:
+		s->window_method = CAPTURE_LIBC;
+		how = "PYTHONMALLOC=malloc";
+		break;
+	case ALLOC_HOOKED:
+		s->window_method = CAPTURE_TABLE_LIBC;
+		how = "hooked allocator";
+		break;
+	case ALLOC_SWITCHED:
+		s->window_method = CAPTURE_LIBC;
+		how = "allocator left switched by an earlier run";
+		break;
+	case ALLOC_PYMALLOC:
+		if (!s->ai.inlined_fast_path) {
+			s->window_method = CAPTURE_TABLE_LIBC;
+			how = "pymalloc";
+		} else if (may_switch) {
+			s->window_method = CAPTURE_LIBC;
+			s->window_switch = true;
+			how = "allocator switched during each window";
+		} else {
+			s->window_method = CAPTURE_LIBC;
+			how = "PARTIAL: this LTO build hides small objects from probes; only "
+			      "large and native allocations are seen. Use --switch-allocator";
+			add_warning(s, "windows see only large and native allocations: this build "
+				       "inlines pymalloc (LTO). Add --switch-allocator for exact windows");
+		}
+		break;
+	}
+	snprintf(s->window_desc, sizeof(s->window_desc), "%s (%s)",
+		 capture_method_name(s->window_method), how);
+	snprintf(s->capture_desc, sizeof(s->capture_desc), "kernel growth events + windows");
+}
+
 /* choose_capture() - how allocations will be seen, and the switch if asked. */
 static int choose_capture(struct session *s, enum capture_method *m)
 {
@@ -209,6 +278,14 @@ static int choose_capture(struct session *s, enum capture_method *m)
 	s->ai_ok = true;
 	log_debug("allocator: %s%s", alloc_state_name(s->ai.state),
 		  s->ai.inlined_fast_path ? ", pymalloc fast path inlined (LTO)" : "");
+	if (s->growth && !o->restore_allocator) {
+		if (s->ai.state == ALLOC_SWITCHED && !o->switch_allocator)
+			log_warn("the allocator of PID %d is still switched by an earlier "
+				 "pyleak-bpf run that was killed. Use --restore-allocator to undo "
+				 "it", s->t.pid);
+		choose_windows(s);
+		return 0;
+	}
 
 	if (o->restore_allocator) {
 		if (s->ai.state != ALLOC_SWITCHED) {
@@ -325,14 +402,84 @@ static void check_blind(struct session *s)
  * is kept after the target is gone. Returns 0 or -errno. */
 static int refresh(struct session *s)
 {
-	int err = collect_read(&s->cap, s->t.pid, &s->snap);
+	int err = collect_read(&s->cap, s->t.pid, s->growth, &s->snap);
+	struct proc_mem m;
 
-	if (err)
+	if (!target_memory(s->t.pid, &m)) {
+		s->mem = m;
+		s->last_rss = m.rss;
+	}
+	if (err) {
 		log_warn("reading the BPF maps failed: %s", strerror(-err));
-	else
+		return 0;
+	}
+	if (!s->growth)
 		check_blind(s);
-	s->last_rss = target_rss(s->t.pid) ?: s->last_rss;
-	return err ? 0 : sites_update(s->store, &s->cap, &s->snap, now_ns());
+	err = sites_update(s->store, s->snap.sites, s->snap.n, s->snap.sw, s->snap.nsw, now_ns());
+	if (!err && s->gw_ok && s->hints && !growth_read_hints(&s->gw))
+		err = sites_update(s->hints, s->gw.hints, s->gw.nhints, NULL, 0, now_ns());
+	return err;
+}
+
+/* resolve_site() / resolve_hint() - raw stack id -> symbolised frames, for
+ * the site stores (sites.h): the stack from its map, then the symboliser. */
+static int resolve_stack(struct session *s, const struct pyleak_stack *st,
+			 struct report_frame *fr, const char **caller, bool *truncated)
+{
+	*truncated = st->flags & PYLEAK_STACK_TRUNCATED;
+	return sym_stack(s->sym, st, fr, caller);
+}
+
+static int resolve_site(void *ctx, uint64_t id, struct report_frame *fr, const char **caller,
+			bool *truncated)
+{
+	static struct pyleak_stack st; /* 1 KiB: keep it off the C stack */
+	struct session *s = ctx;
+
+	memset(&st, 0, sizeof(st));
+	if (collect_stack(&s->cap, id, &st))
+		st.flags = 0; /* not stored (map full): an empty stack */
+	return resolve_stack(s, &st, fr, caller, truncated);
+}
+
+static int resolve_hint(void *ctx, uint64_t id, struct report_frame *fr, const char **caller,
+			bool *truncated)
+{
+	static struct pyleak_stack st;
+	struct session *s = ctx;
+
+	memset(&st, 0, sizeof(st));
+	growth_hint_stack(&s->gw, id, &st);
+	return resolve_stack(s, &st, fr, caller, truncated);
+}
+
+/* fill_growth() - growth mode's header block. */
+static void fill_growth(struct session *s, struct report_growth *g, uint64_t npersistent)
+{
+	struct pyleak_growth k;
+	double t = now_s();
+
+	g->anon_bytes = s->mem.anon;
+	g->anon_growth_bytes = (int64_t)(s->mem.anon - s->anon0);
+	if (s->gw_ok && !growth_read(&s->gw, s->t.pid, &k)) {
+		g->kernel_known = true;
+		g->faults = k.faults;
+		g->fault_bytes = k.fault_bytes;
+		g->thp_faults = k.thp_faults;
+		g->thp_bytes = k.thp_bytes;
+		g->mmap_bytes = k.mmap_bytes;
+		g->munmap_bytes = k.munmap_bytes;
+		g->madv_free_bytes = k.madv_free_bytes;
+		g->brk_bytes = k.brk_bytes;
+	}
+	g->window_capture = s->windows_ok ? s->window_desc : NULL;
+	g->window_state = windows_phase_name(s->ws.phase);
+	g->window_reason = s->ws.reason;
+	g->windows = s->ws.id;
+	g->settled = s->ws.settled;
+	g->window_spent_s = windows_spent(&s->ws, t);
+	g->window_budget_s = s->o->window_budget_s;
+	g->npersistent = npersistent;
 }
 
 static int emit_report(struct session *s, bool final)
@@ -346,10 +493,28 @@ static int emit_report(struct session *s, bool final)
 	struct gc_snapshot g;
 	int n, err;
 
+	struct report_growth growth = {};
+	struct site_totals htot;
+	const struct report_site *hrows = NULL;
+
 	err = refresh(s);
 	if (err)
 		return err;
-	n = sites_rank(s->store, s->o->top, &rows, &tot);
+	if (s->growth) {
+		struct window_view wv = { .settled = s->ws.settled, .min_survival = MIN_SURVIVAL };
+
+		n = sites_rank_survivors(s->store, s->o->top, &wv, &rows, &tot);
+		if (n >= 0 && s->hints && s->gw_ok) {
+			int nh = sites_rank(s->hints, TOP_HINTS, "first-touch hint", &hrows, &htot);
+
+			r.nhints = nh > 0 ? nh : 0;
+			r.hints = hrows;
+		}
+		fill_growth(s, &growth, tot.npersistent);
+		h->growth = &growth;
+	} else {
+		n = sites_rank(s->store, s->o->top, "alloc", &rows, &tot);
+	}
 	if (n < 0)
 		return n;
 
@@ -360,7 +525,7 @@ static int emit_report(struct session *s, bool final)
 	h->comm = s->t.comm;
 	h->python_version = s->t.version;
 	h->build = s->build;
-	h->mode = "alloc";
+	h->mode = s->growth ? "growth" : "alloc";
 	h->capture = s->capture_desc;
 	h->rss_bytes = s->last_rss;
 	h->outstanding_bytes = tot.bytes;
@@ -393,10 +558,14 @@ static int emit_report(struct session *s, bool final)
 	return 0;
 }
 
-/* target_gone() - has the target ended? Reaps our child in run mode. */
+/* target_gone() - has the target ended? Waits up to wait_ms for that or for
+ * a window-budget event (which the caller then consumes). Reaps our child in
+ * run mode. */
 static bool target_gone(struct session *s, int wait_ms)
 {
-	struct pollfd p = { .fd = s->pidfd, .events = POLLIN };
+	struct pollfd p[2] = { { .fd = s->pidfd, .events = POLLIN },
+			       { .fd = s->growth ? capture_events_fd(&s->cap) : -1,
+				 .events = POLLIN } };
 
 	if (s->child) {
 		if (!s->child_done && waitpid(s->child, &s->child_status, WNOHANG) == s->child)
@@ -405,8 +574,8 @@ static bool target_gone(struct session *s, int wait_ms)
 			return true;
 	}
 	if (s->pidfd >= 0) {
-		/* readable once the process has exited */
-		if (poll(&p, 1, wait_ms) <= 0)
+		/* pidfd: readable once the process has exited */
+		if (poll(p, 2, wait_ms) <= 0 || !(p[0].revents & POLLIN))
 			return false;
 		if (!s->child)
 			return true;
@@ -417,6 +586,85 @@ static bool target_gone(struct session *s, int wait_ms)
 	if (wait_ms)
 		usleep(wait_ms * 1000);
 	return !target_alive(s->t.pid);
+}
+
+/* window_act() - carry out what the window scheduler decided. A window that
+ * cannot open is abandoned (the target is left as it was); the allocator
+ * switch, when used, is on exactly while allocation probes are. */
+static void window_act(struct session *s, enum window_action a)
+{
+	const struct options *o = s->o;
+	long pruned;
+	int err;
+
+	switch (a) {
+	case WA_NONE:
+		return;
+	case WA_OPEN:
+		if (s->window_switch) {
+			err = allocswitch_apply(&s->sw, s->t.pid, &s->ai);
+			if (err) {
+				log_warn("window %u not opened: cannot switch the allocator: %s",
+					 s->ws.id, strerror(-err));
+				windows_abort(&s->ws);
+				return;
+			}
+		}
+		err = capture_window_set(&s->cap, s->ws.id, PYLEAK_LIMIT_ALLOCS, o->window_allocs, 0);
+		if (!err)
+			err = capture_probes_attach(&s->cap, &s->t, &s->ai, s->window_method);
+		if (err) {
+			log_warn("window %u not opened: %s", s->ws.id, strerror(-err));
+			capture_window_set(&s->cap, 0, 0, 0, 0);
+			capture_probes_detach(&s->cap, false);
+			allocswitch_restore(&s->sw);
+			windows_abort(&s->ws);
+			return;
+		}
+		log_debug("window %u open (%s): up to %u allocations or %gs", s->ws.id, s->ws.reason,
+			  o->window_allocs, o->window_s);
+		return;
+	case WA_CLOSE:
+		/* stop tracking first, then restore, then drop the probes: no
+		 * allocation made meanwhile is half-recorded */
+		capture_window_set(&s->cap, 0, PYLEAK_LIMIT_FREES, 0, o->follow_frees);
+		err = allocswitch_restore(&s->sw);
+		if (err && err != -ESRCH)
+			log_err("could not restore the allocator of PID %d after window %u: %s",
+				s->t.pid, s->ws.id, strerror(-err));
+		capture_probes_detach(&s->cap, true);
+		log_debug("window %u: capture over, following its frees", s->ws.id);
+		return;
+	case WA_SETTLE:
+		capture_probes_detach(&s->cap, false);
+		capture_window_set(&s->cap, 0, 0, 0, 0);
+		if (s->ws.settled + 2 > SITES_WINDOW_HISTORY) {
+			pruned = collect_prune(&s->cap, s->ws.settled + 2 - SITES_WINDOW_HISTORY);
+			if (pruned < 0)
+				log_warn("pruning old windows failed: %s", strerror((int)-pruned));
+		}
+		log_debug("window %u settled", s->ws.id);
+		return;
+	}
+}
+
+/* window_tick() - let the scheduler see the budget events and the memory,
+ * and act. */
+static void window_tick(struct session *s)
+{
+	uint32_t ev = capture_events(&s->cap);
+	bool demand = window_demand;
+
+	window_demand = 0;
+	if (demand && !s->windows_ok)
+		log_warn("no window: this target's allocations cannot be probed");
+	if (!s->windows_ok)
+		return;
+	if (demand && s->ws.phase != WIN_IDLE)
+		log_info("a window is already open");
+	window_act(s, windows_tick(&s->ws, now_s(), s->mem.anon, demand,
+				   ev & (1u << PYLEAK_EV_ALLOC_BUDGET),
+				   ev & (1u << PYLEAK_EV_FREE_BUDGET)));
 }
 
 /* run_loop() - report every interval until a signal, --duration or the end
@@ -440,6 +688,8 @@ static int run_loop(struct session *s)
 			refresh(s);
 			next_refresh = t + REFRESH_S;
 		}
+		if (s->growth)
+			window_tick(s);
 		if (o->duration_s && t - s->t0 >= o->duration_s)
 			break;
 		if (t >= next_report) {
@@ -477,6 +727,8 @@ static void session_end(struct session *s)
 			"--restore-allocator --pid %d", s->t.pid, strerror(-err), s->t.pid);
 	if (s->cap_open)
 		capture_close(&s->cap);
+	growth_close(&s->gw);
+	sites_free(s->hints);
 	sites_free(s->store);
 	sym_free(s->sym);
 	collect_free(&s->snap);
@@ -486,6 +738,31 @@ static void session_end(struct session *s)
 		close(s->pidfd);
 	if (s->out && s->out != stdout)
 		fclose(s->out);
+}
+
+/* start_growth() - the always-on kernel side of growth mode. Without it
+ * (a kernel without BPF trampolines) growth mode still has /proc, GC and
+ * windows; the report says the kernel counters are unknown. */
+static void start_growth(struct session *s)
+{
+	static const char no_kernel[] = "kernel growth events unavailable (fentry/tp_btf "
+					"attach failed; see -v): page-fault and mmap counters "
+					"and first-touch hints are missing";
+	struct pyleak_proc proc;
+	int err;
+
+	err = growth_open(&s->gw, s->o->no_hints ? 1 : MAX_HINTS, s->o->max_depth, !s->o->no_hints);
+	if (!err) {
+		pyoffsets_proc(&s->L, s->t.runtime_addr, &proc);
+		err = growth_watch_pid(&s->gw, s->t.pid, &proc);
+	}
+	if (err) {
+		log_warn("%s: %s", no_kernel, strerror(-err));
+		add_warning(s, no_kernel);
+		growth_close(&s->gw);
+		return;
+	}
+	s->gw_ok = true;
 }
 
 /* start_target() - open the target (attach mode) or launch it (run mode). */
@@ -501,7 +778,9 @@ static int start_target(struct session *s)
 		s->target_open = true;
 		return 0;
 	}
-	err = launch_start(o->command, !o->keep_pymalloc, &s->child);
+	/* alloc mode sets PYTHONMALLOC=malloc so every build's allocations are
+	 * seen; growth mode leaves the program as it is and switches per window */
+	err = launch_start(o->command, o->mode == MODE_ALLOC && !o->keep_pymalloc, &s->child);
 	if (err) {
 		log_err("cannot run '%s': %s", o->command[0], strerror(-err));
 		return err == -ENOENT ? 127 : 126;
@@ -563,6 +842,8 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
 
 	s.out = stdout;
 	if (o.output) {
@@ -573,6 +854,7 @@ int main(int argc, char **argv)
 		}
 		setvbuf(s.out, NULL, _IOLBF, 0);
 	}
+	s.growth = o.mode == MODE_GROWTH;
 	rc = start_target(&s);
 	if (rc)
 		goto out;
@@ -586,7 +868,8 @@ int main(int argc, char **argv)
 
 	co = (struct capture_opts){ .max_depth = o.max_depth,
 				    .max_allocs = o.max_allocs,
-				    .max_sites = o.max_sites };
+				    .max_sites = o.max_sites,
+				    .max_site_windows = o.max_sites * 4 };
 	err = capture_open(&s.cap, &co);
 	if (err) {
 		log_err("cannot load the BPF programs: %s%s", strerror(-err),
@@ -596,15 +879,25 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	s.cap_open = true;
-	err = capture_attach(&s.cap, &s.t, &s.L, &s.ai, method);
+	if (s.growth) {
+		/* GC figures come from the interpreter's memory: USDT or uprobes
+		 * on the collector would trap on every collection */
+		err = capture_register(&s.cap, &s.t, &s.L, false, false);
+		if (!err)
+			start_growth(&s);
+	} else {
+		err = capture_attach(&s.cap, &s.t, &s.L, &s.ai, method);
+	}
 	if (err) {
 		log_err("cannot attach probes to PID %d: %s", s.t.pid, strerror(-err));
 		rc = err == -ESRCH || !target_alive(s.t.pid) ? EXIT_TARGET_EXITED : EXIT_ERROR;
 		goto out;
 	}
 	s.sym = sym_new(&s.t, &s.L);
-	s.store = s.sym ? sites_new(s.sym) : NULL;
-	if (!s.store) {
+	s.store = s.sym ? sites_new(resolve_site, &s) : NULL;
+	if (s.store && s.growth && s.gw_ok)
+		s.hints = sites_new(resolve_hint, &s);
+	if (!s.store || (s.growth && s.gw_ok && !s.hints)) {
 		rc = EXIT_ERROR;
 		goto out;
 	}
@@ -612,11 +905,35 @@ int main(int argc, char **argv)
 	if (!gc_reader_init(&s.gcr, s.t.pid, s.t.runtime_addr, &s.L))
 		s.gc0_ok = !gc_read(&s.gcr, &s.gc0);
 	s.t0 = now_s();
+	if (!target_memory(s.t.pid, &s.mem)) {
+		s.anon0 = s.mem.anon;
+		s.last_rss = s.mem.rss;
+	}
+	if (s.growth) {
+		struct window_opts wo = {
+			.allocs = o.window_allocs,
+			.max_s = o.window_s,
+			.follow_s = o.follow_s,
+			.follow_frees = o.follow_frees,
+			.budget_s = o.window_budget_s,
+			.every_s = o.window_every_s,
+			.first_s = o.first_window_s,
+			.trigger_bytes = o.growth_trigger,
+		};
+
+		windows_init(&s.ws, &wo, s.t0, s.anon0);
+	}
 	if (s.child)
 		launch_resume(s.child);
-	log_info("profiling PID %d (%s), Python %s [%s], capture: %s, %d probes; report every "
-		 "%gs%s", s.t.pid, s.t.comm, s.t.version, s.build, s.capture_desc, s.cap.nprobes,
-		 o.interval_s, o.command ? "" : ", Ctrl-C to stop");
+	if (s.growth)
+		log_info("watching PID %d (%s), Python %s [%s] in growth mode: kernel events%s, "
+			 "windows %s; report every %gs%s", s.t.pid, s.t.comm, s.t.version, s.build,
+			 s.gw_ok ? "" : " UNAVAILABLE", s.windows_ok ? s.window_desc : "none",
+			 o.interval_s, o.command ? "" : ", Ctrl-C to stop");
+	else
+		log_info("profiling PID %d (%s), Python %s [%s], capture: %s, %d probes; report "
+			 "every %gs%s", s.t.pid, s.t.comm, s.t.version, s.build, s.capture_desc,
+			 s.cap.nprobes, o.interval_s, o.command ? "" : ", Ctrl-C to stop");
 	rc = run_loop(&s);
 out:
 	if (s.child && !s.child_done) {

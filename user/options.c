@@ -19,8 +19,10 @@ static const char usage_text[] =
 "\n"
 "Find which Python line keeps memory alive and growing in a running CPython\n"
 "process, without restarting or changing it. Every --interval seconds it\n"
-"prints the allocation sites (Python stack + native caller) that hold the\n"
-"most outstanding memory, and how much that changed since the last report.\n"
+"prints how the process's memory grows and the allocation sites (Python\n"
+"stack + native caller) whose memory stays alive: in growth mode (default)\n"
+"what survives its exact capture windows, in alloc mode all outstanding\n"
+"memory, with the change since the last report.\n"
 "\n"
 "Target:\n"
 "  -p, --pid PID            profile this running process (host PID; containers work)\n"
@@ -36,11 +38,37 @@ static const char usage_text[] =
 "  -o, --output FILE        append reports to FILE instead of stdout (with -- COMMAND,\n"
 "                           keeps them apart from the command's own output)\n"
 "\n"
+"Modes:\n"
+"  -m, --mode growth|alloc  growth (default): cheap enough to leave running. Always\n"
+"                           on: resident/anonymous memory, page faults and the bytes\n"
+"                           they map (huge pages too), mmap/munmap/brk/madvise, GC;\n"
+"                           no probe in the target. Exact attribution is bought in\n"
+"                           short windows: the next --window-allocs allocations are\n"
+"                           captured with their stacks, then their frees followed,\n"
+"                           and sites whose allocations survive window after window\n"
+"                           are reported as leaks (LEAK in the WINDOWS column).\n"
+"                           alloc: exact, a probe on every allocation and free for\n"
+"                           the whole run; costly, for bounded investigations.\n"
+"\n"
+"Growth-mode windows:\n"
+"      --window-allocs N    allocations captured per window (default 20000)\n"
+"      --window-time SEC    longest capture phase (default 5)\n"
+"      --follow SEC         how long the window's frees are followed (default 10)\n"
+"      --follow-frees N     most free-probe hits while following (default 200000)\n"
+"      --window-budget SEC  window seconds allowed per hour (default 120). A window\n"
+"                           opens only if its longest duration fits what is left\n"
+"      --window-every SEC   scheduled window period (default 300; 0 = none)\n"
+"      --growth-trigger B   open a window when anonymous memory grew by B bytes\n"
+"                           since the last one (default 8M; K, M, G suffixes; 0 = off)\n"
+"      --first-window SEC   first window this long after attach (default 2; -1 = none)\n"
+"      --no-hints           do not record first-touch stacks of page faults\n"
+"      SIGUSR1              open a window now, whatever the budget\n"
+"\n"
 "Capture:\n"
-"  -m, --mode alloc         exact: a probe on every allocation and free (default)\n"
 "      --switch-allocator   for builds that inline pymalloc (LTO, e.g. Debian's python3):\n"
 "                           point the OBJ and MEM allocator tables' malloc and calloc\n"
-"                           slots at CPython's raw (libc) allocator while profiling, so\n"
+"                           slots at CPython's raw (libc) allocator while capturing\n"
+"                           (alloc mode: the whole run; growth mode: each window), so\n"
 "                           probes see every allocation. This WRITES 4 pointers into the\n"
 "                           target (all its threads are stopped meanwhile) and puts them\n"
 "                           back on exit, Ctrl-C, SIGTERM and errors. realloc and free\n"
@@ -48,9 +76,11 @@ static const char usage_text[] =
 "                           allocated meanwhile is freed correctly afterwards. If\n"
 "                           pyleak-bpf is killed outright the target stays correct, only\n"
 "                           a little slower; the next run notices and can restore it.\n"
+"                           With -- COMMAND in growth mode it is implied.\n"
 "      --restore-allocator  only restore a switch left behind by a killed run, then exit\n"
-"      --keep-pymalloc      with -- COMMAND: do not set PYTHONMALLOC=malloc for it (set by\n"
-"                           default so every build's allocations are visible)\n"
+"      --keep-pymalloc      alloc mode with -- COMMAND: do not set PYTHONMALLOC=malloc\n"
+"                           for it (set by default so every build's allocations are\n"
+"                           visible)\n"
 "      --max-depth N        Python frames kept per stack (default 32, at most 64)\n"
 "      --max-allocs N       live allocations tracked (default 1048576)\n"
 "      --max-sites N        distinct stacks tracked (default 65536)\n"
@@ -61,9 +91,11 @@ static const char usage_text[] =
 "  -h, --help               this text\n"
 "  -V, --version            version\n"
 "\n"
-"Cost: --mode alloc takes a trap per allocation and per free; on a busy\n"
-"allocation loop that is a large slowdown (see README \"Cost\"). Use it for\n"
-"bounded investigations.\n"
+"Cost: growth mode outside windows costs the target nothing measurable; a\n"
+"window costs at most --window-allocs allocation traps plus the frees of its\n"
+"phases, and all windows together at most --window-budget seconds an hour.\n"
+"--mode alloc takes a trap per allocation and per free for the whole run (see\n"
+"README \"Cost\").\n"
 "\n"
 "Needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE) and a kernel with BTF\n"
 "and uprobes. Exit status: 0 ok, 2 usage, 4 permission, 5 no such process,\n"
@@ -72,8 +104,10 @@ static const char usage_text[] =
 "the command's own status.\n"
 "\n"
 "Examples:\n"
-"  sudo pyleak-bpf --pid 1234\n"
-"  sudo pyleak-bpf --pid 1234 --switch-allocator --interval 30 --stacks\n"
+"  sudo pyleak-bpf --pid 1234                      # growth mode, leave it running\n"
+"  sudo pyleak-bpf --pid 1234 --switch-allocator    # Debian/LTO python3: full windows\n"
+"  sudo kill -USR1 $(pidof pyleak-bpf)              # a window now\n"
+"  sudo pyleak-bpf --mode alloc --duration 60 --stacks --pid 1234\n"
 "  sudo pyleak-bpf --format json --duration 60 -- python3 app.py\n";
 
 enum {
@@ -83,6 +117,15 @@ enum {
 	OPT_MAX_DEPTH,
 	OPT_MAX_ALLOCS,
 	OPT_MAX_SITES,
+	OPT_WINDOW_ALLOCS,
+	OPT_WINDOW_TIME,
+	OPT_FOLLOW,
+	OPT_FOLLOW_FREES,
+	OPT_WINDOW_BUDGET,
+	OPT_WINDOW_EVERY,
+	OPT_GROWTH_TRIGGER,
+	OPT_FIRST_WINDOW,
+	OPT_NO_HINTS,
 };
 
 #define SHORT_OPTS "p:i:d:n:f:so:m:vqhV"
@@ -102,6 +145,15 @@ static const struct option long_opts[] = {
 	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
 	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
 	{ "max-sites", required_argument, NULL, OPT_MAX_SITES },
+	{ "window-allocs", required_argument, NULL, OPT_WINDOW_ALLOCS },
+	{ "window-time", required_argument, NULL, OPT_WINDOW_TIME },
+	{ "follow", required_argument, NULL, OPT_FOLLOW },
+	{ "follow-frees", required_argument, NULL, OPT_FOLLOW_FREES },
+	{ "window-budget", required_argument, NULL, OPT_WINDOW_BUDGET },
+	{ "window-every", required_argument, NULL, OPT_WINDOW_EVERY },
+	{ "growth-trigger", required_argument, NULL, OPT_GROWTH_TRIGGER },
+	{ "first-window", required_argument, NULL, OPT_FIRST_WINDOW },
+	{ "no-hints", no_argument, NULL, OPT_NO_HINTS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -149,6 +201,55 @@ static int parse_seconds(const char *s, double *out)
 	return 0;
 }
 
+/* parse_seconds_or() - seconds in [lo, a year], or exactly off (e.g. 0 or
+ * -1, meaning "never"). */
+static int parse_seconds_or(const char *s, double lo, double off, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v))
+		return -EINVAL;
+	if (v == off) {
+		*out = v;
+		return 0;
+	}
+	if (v < lo || v > 365.0 * 86400)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* parse_bytes() - a byte count with an optional K, M or G (binary) suffix. */
+static int parse_bytes(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (*s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	else if (*end == 'B')
+		end++;
+	if (*end || v > (~0ULL >> shift))
+		return -EINVAL;
+	*out = v << shift;
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err, size_t errlen)
 {
 	int c, last_optind = 1;
@@ -159,7 +260,15 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		.interval_s = 10,
 		.top = 10,
 		.format = FORMAT_TEXT,
-		.mode = MODE_ALLOC,
+		.mode = MODE_GROWTH,
+		.window_allocs = 20000,
+		.window_s = 5,
+		.follow_s = 10,
+		.follow_frees = 200000,
+		.window_budget_s = 120,
+		.window_every_s = 300,
+		.first_window_s = 2,
+		.growth_trigger = 8u << 20,
 		.max_depth = PYLEAK_DEFAULT_FRAMES,
 		.max_allocs = 1u << 20,
 		.max_sites = 1u << 16,
@@ -203,9 +312,50 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			o->output = optarg;
 			break;
 		case 'm':
-			if (strcmp(optarg, "alloc"))
-				return fail(err, errlen, "--mode must be alloc, got '%s'", optarg);
-			o->mode = MODE_ALLOC;
+			if (!strcmp(optarg, "alloc"))
+				o->mode = MODE_ALLOC;
+			else if (!strcmp(optarg, "growth"))
+				o->mode = MODE_GROWTH;
+			else
+				return fail(err, errlen, "--mode must be growth or alloc, got '%s'", optarg);
+			break;
+		case OPT_WINDOW_ALLOCS:
+			if (parse_long(optarg, 100, 10000000, &v))
+				return fail(err, errlen, "--window-allocs needs a number from 100 to 10000000, got '%s'", optarg);
+			o->window_allocs = (uint32_t)v;
+			break;
+		case OPT_WINDOW_TIME:
+			if (parse_seconds(optarg, &o->window_s))
+				return fail(err, errlen, "--window-time needs a number of seconds from 0.1 up, got '%s'", optarg);
+			break;
+		case OPT_FOLLOW:
+			if (parse_seconds(optarg, &o->follow_s))
+				return fail(err, errlen, "--follow needs a number of seconds from 0.1 up, got '%s'", optarg);
+			break;
+		case OPT_FOLLOW_FREES:
+			if (parse_long(optarg, 100, 100000000, &v))
+				return fail(err, errlen, "--follow-frees needs a number from 100 to 100000000, got '%s'", optarg);
+			o->follow_frees = (uint32_t)v;
+			break;
+		case OPT_WINDOW_BUDGET:
+			if (parse_seconds_or(optarg, 0.1, 0, &o->window_budget_s) ||
+			    o->window_budget_s > 3600)
+				return fail(err, errlen, "--window-budget needs seconds per hour from 0 to 3600, got '%s'", optarg);
+			break;
+		case OPT_WINDOW_EVERY:
+			if (parse_seconds_or(optarg, 0.1, 0, &o->window_every_s))
+				return fail(err, errlen, "--window-every needs a number of seconds (0: never), got '%s'", optarg);
+			break;
+		case OPT_FIRST_WINDOW:
+			if (parse_seconds_or(optarg, 0, -1, &o->first_window_s))
+				return fail(err, errlen, "--first-window needs a number of seconds (-1: none), got '%s'", optarg);
+			break;
+		case OPT_GROWTH_TRIGGER:
+			if (parse_bytes(optarg, &o->growth_trigger))
+				return fail(err, errlen, "--growth-trigger needs a byte count such as 8M (0: off), got '%s'", optarg);
+			break;
+		case OPT_NO_HINTS:
+			o->no_hints = true;
 			break;
 		case OPT_SWITCH:
 			o->switch_allocator = true;
@@ -279,7 +429,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		return fail(err, errlen, "--restore-allocator needs --pid");
 	if (o->switch_allocator && o->restore_allocator)
 		return fail(err, errlen, "--switch-allocator and --restore-allocator exclude each other");
-	if (o->keep_pymalloc && !o->command)
-		return fail(err, errlen, "--keep-pymalloc only applies to -- COMMAND");
+	if (o->keep_pymalloc && (!o->command || o->mode != MODE_ALLOC))
+		return fail(err, errlen, "--keep-pymalloc only applies to --mode alloc with -- COMMAND");
 	return 0;
 }

@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 enum out_format { FORMAT_TEXT = 0, FORMAT_JSON };
-enum run_mode { MODE_ALLOC = 0 };
+enum run_mode { MODE_GROWTH = 0, MODE_ALLOC };
 
 struct options {
 	int pid;		/* --pid, 0 in run mode */
@@ -30,6 +30,16 @@ struct options {
 	bool switch_allocator;	/* --switch-allocator */
 	bool restore_allocator; /* --restore-allocator */
 	bool keep_pymalloc;	/* --keep-pymalloc (run mode) */
+	/* growth mode's windows (see windows.h) */
+	uint32_t window_allocs;	/* --window-allocs */
+	double window_s;	/* --window-time */
+	double follow_s;	/* --follow */
+	uint32_t follow_frees;	/* --follow-frees */
+	double window_budget_s; /* --window-budget, seconds per hour */
+	double window_every_s;	/* --window-every, 0 = off */
+	double first_window_s;	/* --first-window, <0 = off */
+	uint64_t growth_trigger; /* --growth-trigger bytes, 0 = off */
+	bool no_hints;		/* --no-hints: no first-touch stacks */
 	int verbose;		/* -v count */
 	bool quiet;		/* -q */
 };

@@ -154,7 +154,8 @@ static void json_frame(FILE *f, const struct report_frame *fr)
 	putc('}', f);
 }
 
-static void json_site(FILE *f, const struct report_site *s)
+/* json_site() - one site; windows adds the survivor fields (growth mode). */
+static void json_site(FILE *f, const struct report_site *s, bool windows)
 {
 	int i;
 
@@ -168,6 +169,14 @@ static void json_site(FILE *f, const struct report_site *s)
 	json_double(f, s->age_s);
 	fputs(",\"native_caller\":", f);
 	json_str(f, s->native_caller);
+	fputs(",\"evidence\":", f);
+	json_str(f, s->evidence);
+	if (windows) {
+		fprintf(f, ",\"windows_seen\":%" PRIu32 ",\"windows_survived\":%" PRIu32,
+			s->windows_seen, s->windows_survived);
+		fputs(",\"persistent\":", f);
+		json_bool(f, s->persistent);
+	}
 	fputs(",\"truncated\":", f);
 	json_bool(f, s->truncated);
 	fputs(",\"frames\":[", f);
@@ -177,6 +186,36 @@ static void json_site(FILE *f, const struct report_site *s)
 		json_frame(f, &s->frames[i]);
 	}
 	fputs("]}", f);
+}
+
+/* json_growth() - growth mode's "growth" and "windows" objects. */
+static void json_growth(FILE *f, const struct report_growth *g)
+{
+	fprintf(f, ",\"growth\":{\"anon_bytes\":%" PRIu64 ",\"anon_growth_bytes\":%" PRId64,
+		g->anon_bytes, g->anon_growth_bytes);
+	if (g->kernel_known)
+		fprintf(f, ",\"faults\":%" PRIu64 ",\"fault_bytes\":%" PRIu64
+			",\"thp_faults\":%" PRIu64 ",\"thp_bytes\":%" PRIu64
+			",\"mmap_bytes\":%" PRIu64 ",\"munmap_bytes\":%" PRIu64
+			",\"brk_bytes\":%" PRId64 ",\"madvise_free_bytes\":%" PRIu64 "}",
+			g->faults, g->fault_bytes, g->thp_faults, g->thp_bytes, g->mmap_bytes,
+			g->munmap_bytes, g->brk_bytes, g->madv_free_bytes);
+	else
+		fputs(",\"faults\":null,\"fault_bytes\":null,\"thp_faults\":null,"
+		      "\"thp_bytes\":null,\"mmap_bytes\":null,\"munmap_bytes\":null,"
+		      "\"brk_bytes\":null,\"madvise_free_bytes\":null}", f);
+	fputs(",\"windows\":{\"capture\":", f);
+	json_str(f, g->window_capture);
+	fputs(",\"state\":", f);
+	json_str(f, g->window_state);
+	fputs(",\"last_reason\":", f);
+	json_str(f, g->window_reason);
+	fprintf(f, ",\"opened\":%" PRIu32 ",\"settled\":%" PRIu32, g->windows, g->settled);
+	fputs(",\"spent_last_hour_s\":", f);
+	json_double(f, g->window_spent_s);
+	fputs(",\"budget_per_hour_s\":", f);
+	json_double(f, g->window_budget_s);
+	fprintf(f, ",\"persistent_sites\":%" PRIu64 "}", g->npersistent);
 }
 
 /*
@@ -235,9 +274,20 @@ int out_json_write(FILE *f, const struct report *r)
 	for (i = 0; i < r->nsites; i++) {
 		if (i)
 			putc(',', f);
-		json_site(f, &r->sites[i]);
+		json_site(f, &r->sites[i], h->growth != NULL);
 	}
-	fputs("]}\n", f);
+	putc(']', f);
+	if (h->growth) {
+		json_growth(f, h->growth);
+		fputs(",\"hints\":[", f);
+		for (i = 0; i < r->nhints; i++) {
+			if (i)
+				putc(',', f);
+			json_site(f, &r->hints[i], false);
+		}
+		putc(']', f);
+	}
+	fputs("}\n", f);
 
 	/* Errors are sticky on the stream: one check here covers every write above. */
 	if (fflush(f) == EOF || ferror(f))

@@ -95,6 +95,47 @@ static const char *plural(uint64_t n)
 	return n == 1 ? "" : "s";
 }
 
+/* put_growth() - growth mode's lines: memory, kernel events, windows. */
+static void put_growth(FILE *f, const struct report_header *h)
+{
+	const struct report_growth *g = h->growth;
+	char a[32], b[32], c[32], d[32], e[32];
+
+	fprintf(f, "  RSS %s  anon %s (%s since attach)",
+		fmt_bytes(a, sizeof(a), (double)h->rss_bytes, false),
+		fmt_bytes(b, sizeof(b), (double)g->anon_bytes, false),
+		fmt_bytes(c, sizeof(c), (double)g->anon_growth_bytes, true));
+	if (g->kernel_known)
+		fprintf(f, "  faults %" PRIu64 " mapped %s (huge pages %" PRIu64 ", %s)\n"
+			"  mmap %s  munmap %s  brk %s  madvise-free %s",
+			g->faults, fmt_bytes(a, sizeof(a), (double)g->fault_bytes, false),
+			g->thp_faults, fmt_bytes(b, sizeof(b), (double)g->thp_bytes, false),
+			fmt_bytes(c, sizeof(c), (double)g->mmap_bytes, false),
+			fmt_bytes(d, sizeof(d), (double)g->munmap_bytes, false),
+			fmt_bytes(e, sizeof(e), (double)g->brk_bytes, true),
+			fmt_bytes(a, sizeof(a), (double)g->madv_free_bytes, false));
+	putc('\n', f);
+	if (!g->window_capture) {
+		fputs("  windows: none (no allocator probes possible)\n", f);
+		return;
+	}
+	fputs("  windows: ", f);
+	put_str(f, g->window_capture);
+	fprintf(f, "\n    %" PRIu32 " opened, %" PRIu32 " settled, now ", g->windows, g->settled);
+	put_str(f, g->window_state);
+	if (g->window_reason) {
+		fputs(" (last opened: ", f);
+		put_str(f, g->window_reason);
+		putc(')', f);
+	}
+	fprintf(f, "; %.1fs of %.0fs/h budget used\n", g->window_spent_s, g->window_budget_s);
+	fprintf(f, "  survivors %s in %" PRId64 " allocation%s at %" PRIu64 " site%s, %" PRIu64
+		" persistent\n",
+		fmt_bytes(a, sizeof(a), (double)h->outstanding_bytes, false), h->outstanding_count,
+		plural((uint64_t)h->outstanding_count), h->nsites, plural(h->nsites),
+		g->npersistent);
+}
+
 static void put_header(FILE *f, const struct report_header *h)
 {
 	char rss[32], out[32];
@@ -118,11 +159,16 @@ static void put_header(FILE *f, const struct report_header *h)
 	put_str(f, h->capture);
 	putc('\n', f);
 
-	fprintf(f, "  RSS %s  outstanding %s in %" PRId64 " allocation%s at %" PRIu64 " site%s\n",
-		fmt_bytes(rss, sizeof(rss), (double)h->rss_bytes, false),
-		fmt_bytes(out, sizeof(out), (double)h->outstanding_bytes, false),
-		h->outstanding_count, plural((uint64_t)h->outstanding_count), h->nsites,
-		plural(h->nsites));
+	if (h->growth) {
+		put_growth(f, h);
+	} else {
+		fprintf(f, "  RSS %s  outstanding %s in %" PRId64 " allocation%s at %" PRIu64
+			" site%s\n",
+			fmt_bytes(rss, sizeof(rss), (double)h->rss_bytes, false),
+			fmt_bytes(out, sizeof(out), (double)h->outstanding_bytes, false),
+			h->outstanding_count, plural((uint64_t)h->outstanding_count), h->nsites,
+			plural(h->nsites));
+	}
 
 	fputs("  GC collections ", f);
 	if (h->gc_collections_known)
@@ -141,14 +187,20 @@ static void put_header(FILE *f, const struct report_header *h)
 	}
 }
 
-static void put_site(FILE *f, const struct report_site *s, bool show_stacks)
+/* put_site() - one row; windows adds the WINDOWS column (survivors). */
+static void put_site(FILE *f, const struct report_site *s, bool show_stacks, bool windows)
 {
-	char bytes[32], delta[32];
+	char bytes[32], delta[32], win[32];
 	int i;
 
 	fprintf(f, "%10s %8" PRId64 " %10s  ",
 		fmt_bytes(bytes, sizeof(bytes), (double)s->bytes, false), s->count,
 		fmt_bytes(delta, sizeof(delta), (double)s->delta_bytes, true));
+	if (windows) {
+		snprintf(win, sizeof(win), "%s%" PRIu32 "/%" PRIu32, s->persistent ? "LEAK " : "",
+			 s->windows_survived, s->windows_seen);
+		fprintf(f, "%-9s  ", win);
+	}
 	/* No frames: the site was stored without its stack (e.g. stack map full). */
 	if (s->nframes > 0)
 		put_frame(f, &s->frames[0]);
@@ -181,6 +233,7 @@ static void put_site(FILE *f, const struct report_site *s, bool show_stacks)
  */
 int out_text_write(FILE *f, const struct report *r)
 {
+	bool windows = r->h.growth != NULL;
 	int i;
 
 	/* Cleared so that a stale errno is not blamed for a stream error that set
@@ -189,14 +242,26 @@ int out_text_write(FILE *f, const struct report *r)
 	put_header(f, &r->h);
 	putc('\n', f);
 	if (r->nsites <= 0) {
-		fputs("  no outstanding allocations recorded\n", f);
+		fputs(windows ? "  no survivors of settled windows yet\n"
+			      : "  no outstanding allocations recorded\n", f);
 	} else {
-		fprintf(f, "%10s %8s %10s  %s\n", "BYTES", "COUNT", "DELTA", "SITE");
+		if (windows)
+			fprintf(f, "%10s %8s %10s  %-9s  %s\n", "SURVIVING", "COUNT", "DELTA",
+				"WINDOWS", "SITE (exact windows: what outlived them)");
+		else
+			fprintf(f, "%10s %8s %10s  %s\n", "BYTES", "COUNT", "DELTA", "SITE");
 		for (i = 0; i < r->nsites; i++)
-			put_site(f, &r->sites[i], r->show_stacks);
+			put_site(f, &r->sites[i], r->show_stacks, windows);
 		if (r->h.nsites > (uint64_t)r->nsites)
 			fprintf(f, "  ... %" PRIu64 " more site%s not shown\n",
 				r->h.nsites - r->nsites, plural(r->h.nsites - r->nsites));
+	}
+	if (r->nhints > 0) {
+		fputs("\n  first-touch HINTS (who faulted new pages in; biased toward code that\n"
+		      "  allocates in bursts, so not a leak ranking; right for native growth):\n", f);
+		fprintf(f, "%10s %8s %10s  %s\n", "FAULTED", "FAULTS", "DELTA", "SITE");
+		for (i = 0; i < r->nhints; i++)
+			put_site(f, &r->hints[i], r->show_stacks, false);
 	}
 	putc('\n', f);
 

@@ -32,9 +32,38 @@ struct report_site {
 	uint64_t frees;		   /* of which freed */
 	double age_s;		   /* seconds since its first recorded allocation */
 	const char *native_caller; /* "symbol+0xoff (module)" of the top native caller, or NULL */
+	const char *evidence;	   /* how it was seen: "alloc" (every allocation), "survivors"
+				    * (exact windows, what outlived them), "first-touch hint" */
+	/* growth mode (evidence "survivors"): bytes/count above are what
+	 * survives of the settled windows' captures */
+	uint32_t windows_seen;	   /* settled windows in which the site allocated */
+	uint32_t windows_survived; /* of which most of its allocations survive */
+	bool persistent;	   /* survives in >= 2 windows, the latest among them:
+				    * the leak verdict of growth mode */
 	bool truncated;		   /* stack deeper than --max-depth */
 	int nframes;
 	const struct report_frame *frames;
+};
+
+/* Growth mode's process-level figures and window state. */
+struct report_growth {
+	uint64_t anon_bytes;	      /* RssAnon now */
+	int64_t anon_growth_bytes;    /* RssAnon change since attach */
+	bool kernel_known;	      /* the kernel counters below were read */
+	uint64_t faults;	      /* user page faults since attach */
+	uint64_t fault_bytes;	      /* bytes those faults mapped in */
+	uint64_t thp_faults;	      /* of which transparent huge pages */
+	uint64_t thp_bytes;
+	uint64_t mmap_bytes, munmap_bytes, madv_free_bytes;
+	int64_t brk_bytes;	      /* net program-break growth */
+	const char *window_capture;   /* how windows see allocations; NULL: no windows */
+	const char *window_state;     /* "idle", "capturing", "following" */
+	const char *window_reason;    /* why the last window opened */
+	uint32_t windows;	      /* opened since attach */
+	uint32_t settled;	      /* of which settled (survivors judged) */
+	double window_spent_s;	      /* window time in the last hour */
+	double window_budget_s;	      /* allowed per hour */
+	uint64_t npersistent;	      /* sites judged persistent */
 };
 
 /* Counters and facts about the profiled process and the capture. */
@@ -46,7 +75,7 @@ struct report_header {
 	const char *comm;	    /* /proc/PID/comm */
 	const char *python_version; /* "3.11.7" */
 	const char *build;	    /* e.g. "static, stripped, LTO" */
-	const char *mode;	    /* "alloc" */
+	const char *mode;	    /* "alloc" or "growth" */
 	const char *capture;	    /* how allocations are seen, e.g. "allocator table functions" */
 	uint64_t rss_bytes;	    /* VmRSS */
 	int64_t outstanding_bytes;  /* sum over all sites */
@@ -60,6 +89,7 @@ struct report_header {
 	uint64_t no_tstate;	    /* allocations without a Python thread state */
 	int nwarnings;
 	const char *const *warnings; /* one line each, e.g. the blind-probe verdict */
+	const struct report_growth *growth; /* growth mode only, else NULL */
 };
 
 struct report {
@@ -67,6 +97,8 @@ struct report {
 	bool show_stacks; /* --stacks: print every frame, not just the innermost */
 	int nsites;	  /* rows below, already ranked and cut to --top */
 	const struct report_site *sites;
+	int nhints;	  /* growth mode: first-touch hints, by bytes faulted in */
+	const struct report_site *hints;
 };
 
 /* out_text_write() - human-readable report: a header block, then one row per

@@ -7,44 +7,92 @@
  * totals into the groups each interval, remembers what each group held at
  * the previous report (for deltas), and ranks.
  *
+ * Two rankings:
+ *  - by outstanding bytes (alloc mode; first-touch hints);
+ *  - by survivors (growth mode): per capture window, what each group
+ *    allocated and how much of it is still live. A window is "settled" once
+ *    its survivors have been followed; only settled windows count. A group
+ *    is persistent (the leak verdict) when most of what it allocated
+ *    survives in at least two settled windows, one of them among the latest
+ *    two. Churn dies at once, a bounded cache's entries die as they are
+ *    evicted, a warm-up stops allocating: none stays persistent.
+ *
  * A group's id is a hash of its symbolised frames, so the same stack gets
- * the same id in every interval and every run.
+ * the same id in every interval and every run. The store knows nothing of
+ * BPF: raw stacks are symbolised through a callback, so tests drive it with
+ * synthetic data.
  */
 #ifndef PYLEAK_SITES_H
 #define PYLEAK_SITES_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include "pyleak.h"
 #include "report.h"
 
-struct capture;
-struct collect_snapshot;
-struct symbolizer;
+/* Windows remembered per group; older windows are pruned by the caller. */
+#define SITES_WINDOW_HISTORY 16
 
 struct site_store;
+
+/* Raw input, as read from the maps. */
+struct raw_site {
+	uint64_t id;
+	struct pyleak_site v;
+};
+
+struct raw_sw {
+	struct pyleak_sw_key k;
+	struct pyleak_sw v;
+};
+
+/* site_resolve_fn - symbolise raw site id: frames into fr[PYLEAK_MAX_FRAMES]
+ * (innermost first), the native caller's name into *caller (may be NULL),
+ * whether the stack was cut at --max-depth into *truncated. Returns the
+ * number of frames (>= 1) or -errno. */
+typedef int (*site_resolve_fn)(void *ctx, uint64_t id, struct report_frame *fr,
+			       const char **caller, bool *truncated);
 
 struct site_totals {
 	uint64_t nsites;	 /* groups with outstanding memory */
 	int64_t bytes, count;	 /* over all groups */
+	uint64_t npersistent;	 /* survivor ranking: persistent groups */
+};
+
+/* Which windows the survivor ranking may use. */
+struct window_view {
+	uint32_t settled;	 /* newest settled window id (0: none yet) */
+	double min_survival;	 /* share of a window's allocations that must survive
+				  * for it to count as survived (e.g. 0.5) */
 };
 
 /* sites_new() - an empty store; NULL on ENOMEM. */
-struct site_store *sites_new(struct symbolizer *sym);
+struct site_store *sites_new(site_resolve_fn resolve, void *ctx);
 void sites_free(struct site_store *ss);
 
 /* site_id_of() - the stable id of a symbolised stack (FNV-1a over every
  * frame's file, function and line). Exposed for tests. */
 uint64_t site_id_of(const struct report_frame *frames, int n);
 
-/* sites_update() - fold a fresh snapshot into the groups, symbolising raw
- * sites seen for the first time (their stacks come from c). now_ns is the
- * bpf_ktime clock now, for ages. Returns 0 or -ENOMEM. */
-int sites_update(struct site_store *ss, struct capture *c, const struct collect_snapshot *snap,
-		 uint64_t now_ns);
+/* sites_update() - replace the groups' totals with a fresh snapshot: raw
+ * sites v[n] and, for growth mode, per-window entries sw[nsw]. Raw sites
+ * seen for the first time are symbolised. now_ns is the bpf_ktime clock
+ * now, for ages. Returns 0 or -ENOMEM. */
+int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
+		 const struct raw_sw *sw, size_t nsw, uint64_t now_ns);
 
 /* sites_rank() - the top groups by outstanding bytes, with deltas against the
  * previous call, in *rows (owned by the store, valid until the next update
- * or rank). Totals go to *tot. Returns the number of rows (<= top). */
-int sites_rank(struct site_store *ss, int top, const struct report_site **rows,
-	       struct site_totals *tot);
+ * or rank), labelled with evidence. Totals go to *tot. Returns the number of
+ * rows (<= top) or -ENOMEM. */
+int sites_rank(struct site_store *ss, int top, const char *evidence,
+	       const struct report_site **rows, struct site_totals *tot);
+
+/* sites_rank_survivors() - the top groups by what survives of the settled
+ * windows, persistent ones first, then by surviving bytes. Rows carry the
+ * window counts and the verdict. Returns the number of rows or -ENOMEM. */
+int sites_rank_survivors(struct site_store *ss, int top, const struct window_view *wv,
+			 const struct report_site **rows, struct site_totals *tot);
 
 #endif /* PYLEAK_SITES_H */

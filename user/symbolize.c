@@ -279,3 +279,22 @@ const char *sym_native(struct symbolizer *s, uint64_t addr)
 	s->native[b] = e;
 	return e->text;
 }
+
+int sym_stack(struct symbolizer *s, const struct pyleak_stack *st, struct report_frame *fr,
+	      const char **caller)
+{
+	int n, depth = st->depth > PYLEAK_MAX_FRAMES ? PYLEAK_MAX_FRAMES : st->depth;
+
+	for (n = 0; n < depth; n++)
+		sym_frame(s, &st->frames[n], &fr[n]);
+	*caller = sym_native(s, st->native_caller);
+	if (!n) {
+		/* a thread without a Python thread state, or the interpreter
+		 * working outside any Python frame (start-up, shutdown) */
+		fr[0].file = (st->flags & PYLEAK_STACK_NO_TSTATE) ? "<native thread>" : "<interpreter>";
+		fr[0].func = "<no Python frame>";
+		fr[0].line = -1;
+		n = 1;
+	}
+	return n;
+}

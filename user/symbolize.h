@@ -36,6 +36,13 @@ int sym_frame(struct symbolizer *s, const struct pyleak_frame *f, struct report_
  * with its module when no symbol covers it; NULL for 0. */
 const char *sym_native(struct symbolizer *s, uint64_t addr);
 
+/* sym_stack() - the frames of a captured stack into fr[PYLEAK_MAX_FRAMES],
+ * innermost first. A stack without Python frames gets one placeholder
+ * frame ("<native thread>" or "<interpreter>"). *caller gets the native
+ * caller's name (or NULL). Returns the number of frames (>= 1). */
+int sym_stack(struct symbolizer *s, const struct pyleak_stack *st, struct report_frame *fr,
+	      const char **caller);
+
 /* sym_read_str() - a str object's text as UTF-8 into buf (NUL-terminated,
  * truncated to len-1 bytes). Returns 0 or -errno. Also used for type names. */
 int sym_read_str(struct symbolizer *s, uint64_t obj, char *buf, size_t len);

@@ -117,21 +117,37 @@ bool target_alive(pid_t pid)
 	return alive;
 }
 
-uint64_t target_rss(pid_t pid)
+int target_parse_status(FILE *f, struct proc_mem *m)
 {
-	char path[64], line[256];
-	unsigned long long kb = 0;
+	char line[256];
+	unsigned long long kb;
+	int found = 0;
+
+	memset(m, 0, sizeof(*m));
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			m->rss = kb * 1024, found |= 1;
+		else if (sscanf(line, "RssAnon: %llu kB", &kb) == 1)
+			m->anon = kb * 1024, found |= 2;
+		else if (sscanf(line, "RssFile: %llu kB", &kb) == 1)
+			m->file = kb * 1024, found |= 4;
+	}
+	return found == 7 ? 0 : -ENODATA;
+}
+
+int target_memory(pid_t pid, struct proc_mem *m)
+{
+	char path[64];
 	FILE *f;
+	int err;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
-			break;
+		return -errno;
+	err = target_parse_status(f, m);
 	fclose(f);
-	return kb * 1024;
+	return err;
 }
 
 /*

@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct elf_file;
@@ -83,8 +84,20 @@ int target_file_offset(struct target *t, uint64_t addr, const char **host_path, 
 /* target_alive() - true while the process exists and is not a zombie. */
 bool target_alive(pid_t pid);
 
-/* target_rss() - VmRSS in bytes, 0 if unknown. */
-uint64_t target_rss(pid_t pid);
+/* Resident memory of a process, from /proc/PID/status. */
+struct proc_mem {
+	uint64_t rss;  /* VmRSS */
+	uint64_t anon; /* RssAnon: heap, arenas, anonymous mappings */
+	uint64_t file; /* RssFile */
+};
+
+/* target_memory() - read pid's resident memory. Returns 0, -errno if the
+ * file cannot be opened (the process is gone), or -ENODATA. */
+int target_memory(pid_t pid, struct proc_mem *m);
+
+/* target_parse_status() - the parser behind target_memory(), on any
+ * /proc/PID/status text. Returns 0 or -ENODATA if a field is missing. */
+int target_parse_status(FILE *f, struct proc_mem *m);
 
 /* target_read_comm() - /proc/PID/comm into buf (no newline). */
 void target_read_comm(pid_t pid, char *buf, size_t len);

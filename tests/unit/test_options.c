@@ -135,7 +135,16 @@ static void assert_defaults_but_target(const struct options *o)
 	assert_int_equal(o->format, FORMAT_TEXT);
 	assert_false(o->stacks);
 	assert_null(o->output);
-	assert_int_equal(o->mode, MODE_ALLOC);
+	assert_int_equal(o->mode, MODE_GROWTH);
+	assert_int_equal(o->window_allocs, 20000);
+	assert_double_eq(o->window_s, 5);
+	assert_double_eq(o->follow_s, 10);
+	assert_int_equal(o->follow_frees, 200000);
+	assert_double_eq(o->window_budget_s, 120);
+	assert_double_eq(o->window_every_s, 300);
+	assert_double_eq(o->first_window_s, 2);
+	assert_true(o->growth_trigger == 8u << 20);
+	assert_false(o->no_hints);
 	assert_int_equal(o->max_depth, 32);
 	assert_int_equal(o->max_allocs, 1048576);
 	assert_int_equal(o->max_sites, 65536);
@@ -692,6 +701,15 @@ static const struct known_opt {
 	{ "max-depth", 0, "8" },
 	{ "max-allocs", 0, "2048" },
 	{ "max-sites", 0, "128" },
+	{ "window-allocs", 0, "1000" },
+	{ "window-time", 0, "2" },
+	{ "follow", 0, "3" },
+	{ "follow-frees", 0, "5000" },
+	{ "window-budget", 0, "60" },
+	{ "window-every", 0, "0" },
+	{ "growth-trigger", 0, "4M" },
+	{ "first-window", 0, "-1" },
+	{ "no-hints", 0, NULL },
 	{ "verbose", 'v', NULL },
 	{ "quiet", 'q', NULL },
 	{ "help", 'h', NULL },
@@ -739,6 +757,8 @@ static int parse_with(const struct known_opt *k, bool use_short)
 	if (k->value)
 		argv[n++] = (char *)k->value;
 	if (!strcmp(k->name, "keep-pymalloc")) {
+		argv[n++] = "-m";
+		argv[n++] = "alloc";
 		argv[n++] = "--";
 		argv[n++] = "true";
 	} else if (strcmp(k->name, "pid")) {
@@ -840,12 +860,60 @@ static void test_allocator_options(void **state)
 	assert_ok();
 	assert_true(P.o.switch_allocator);
 
-	PARSE("--keep-pymalloc", "--", "python3", "app.py");
+	PARSE("--mode", "alloc", "--keep-pymalloc", "--", "python3", "app.py");
 	assert_ok();
 	assert_true(P.o.keep_pymalloc);
 	assert_string_equal(P.o.command[1], "app.py");
-	PARSE("--pid", "5", "--keep-pymalloc");
+	PARSE("--pid", "5", "-m", "alloc", "--keep-pymalloc");
 	EXPECT_EINVAL("--keep-pymalloc", "COMMAND");
+	/* growth mode does not set PYTHONMALLOC: nothing to keep */
+	PARSE("--keep-pymalloc", "--", "python3");
+	EXPECT_EINVAL("--keep-pymalloc", "--mode alloc");
+}
+
+static void test_window_options(void **state)
+{
+	PARSE("-p", "5", "--mode", "growth", "--window-allocs", "500", "--window-time", "0.5",
+	      "--follow", "1.5", "--follow-frees", "1000", "--window-budget", "0",
+	      "--window-every", "0", "--first-window", "-1", "--growth-trigger", "512K",
+	      "--no-hints");
+	assert_ok();
+	assert_int_equal(P.o.mode, MODE_GROWTH);
+	assert_int_equal(P.o.window_allocs, 500);
+	assert_double_eq(P.o.window_s, 0.5);
+	assert_double_eq(P.o.follow_s, 1.5);
+	assert_int_equal(P.o.follow_frees, 1000);
+	assert_double_eq(P.o.window_budget_s, 0);
+	assert_double_eq(P.o.window_every_s, 0);
+	assert_double_eq(P.o.first_window_s, -1);
+	assert_true(P.o.growth_trigger == 512u << 10);
+	assert_true(P.o.no_hints);
+
+	PARSE("-p", "5", "--growth-trigger", "1GiB");
+	assert_ok();
+	assert_true(P.o.growth_trigger == 1ull << 30);
+	PARSE("-p", "5", "--growth-trigger", "0");
+	assert_ok();
+	assert_true(P.o.growth_trigger == 0);
+
+	PARSE("-p", "5", "--mode", "sample");
+	EXPECT_EINVAL("--mode", "growth or alloc");
+	PARSE("-p", "5", "--window-allocs", "10");
+	EXPECT_EINVAL("--window-allocs", "100");
+	PARSE("-p", "5", "--window-budget", "4000");
+	EXPECT_EINVAL("--window-budget", "3600");
+	PARSE("-p", "5", "--window-budget", "-1");
+	EXPECT_EINVAL("--window-budget", "3600");
+	PARSE("-p", "5", "--first-window", "-2");
+	EXPECT_EINVAL("--first-window", "-1");
+	PARSE("-p", "5", "--window-every", "0.01");
+	EXPECT_EINVAL("--window-every", "0");
+	PARSE("-p", "5", "--growth-trigger", "-5M");
+	EXPECT_EINVAL("--growth-trigger", "8M");
+	PARSE("-p", "5", "--growth-trigger", "5X");
+	EXPECT_EINVAL("--growth-trigger", "8M");
+	PARSE("-p", "5", "--follow", "0");
+	EXPECT_EINVAL("--follow", "0.1");
 }
 
 /* The error message is cut to the buffer and always terminated. */
@@ -938,6 +1006,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_version, teardown),
 		cmocka_unit_test_teardown(test_help_lists_every_option, teardown),
 		cmocka_unit_test_teardown(test_allocator_options, teardown),
+		cmocka_unit_test_teardown(test_window_options, teardown),
 		cmocka_unit_test_teardown(test_short_error_buffer, teardown),
 		cmocka_unit_test_teardown(test_parse_twice, teardown),
 	};

@@ -50,7 +50,7 @@ static const char validator[] =
 	"    \"no_tstate\", \"gc_collections\")\n"
 	"for s in o[\"sites\"]:\n"
 	"    keys(s, \"id\", \"bytes\", \"count\", \"delta_bytes\", \"delta_count\", \"allocs\",\n"
-	"        \"frees\", \"age_s\", \"native_caller\", \"truncated\", \"frames\")\n"
+	"        \"frees\", \"age_s\", \"native_caller\", \"evidence\", \"truncated\", \"frames\")\n"
 	"    assert re.fullmatch(\"[0-9a-f]{16}\", s[\"id\"]), s[\"id\"]\n"
 	"    for fr in s[\"frames\"]:\n"
 	"        keys(fr, \"file\", \"func\", \"line\")\n"
@@ -199,13 +199,13 @@ static const char sample_json[] =
 	"{\"id\":\"0123456789abcdef\",\"bytes\":10695475,\"count\":10000,"
 	"\"delta_bytes\":1153434,\"delta_count\":1000,\"allocs\":25000,\"frees\":15000,"
 	"\"age_s\":29.500,\"native_caller\":\"_PyObject_Malloc+0x12 (libpython3.11.so.1.0)\","
-	"\"truncated\":false,\"frames\":["
+	"\"evidence\":null,\"truncated\":false,\"frames\":["
 	"{\"file\":\"/srv/app/leak.py\",\"func\":\"grow\",\"line\":12},"
 	"{\"file\":\"/srv/app/main.py\",\"func\":\"main\",\"line\":40}]},"
 	"{\"id\":\"0000000000000002\",\"bytes\":512,\"count\":3,"
 	"\"delta_bytes\":-512,\"delta_count\":-1,\"allocs\":4,\"frees\":1,"
 	"\"age_s\":2.000,\"native_caller\":null,"
-	"\"truncated\":true,\"frames\":["
+	"\"evidence\":null,\"truncated\":true,\"frames\":["
 	"{\"file\":\"pkg/__init__.py\",\"func\":\"Cache.put\",\"line\":7}]}]}\n";
 
 static void test_sample(void **state)
@@ -290,12 +290,12 @@ static void test_nulls(void **state)
 		"\"warnings\":[null,\"\"],\"sites\":["
 		"{\"id\":\"ffffffffffffffff\",\"bytes\":0,\"count\":0,"
 		"\"delta_bytes\":0,\"delta_count\":0,\"allocs\":0,\"frees\":0,"
-		"\"age_s\":null,\"native_caller\":null,\"truncated\":false,\"frames\":["
+		"\"age_s\":null,\"native_caller\":null,\"evidence\":null,\"truncated\":false,\"frames\":["
 		"{\"file\":null,\"func\":null,\"line\":null},"
 		"{\"file\":\"a.py\",\"func\":null,\"line\":0}]},"
 		"{\"id\":\"0000000000000000\",\"bytes\":0,\"count\":0,"
 		"\"delta_bytes\":0,\"delta_count\":0,\"allocs\":0,\"frees\":0,"
-		"\"age_s\":null,\"native_caller\":null,\"truncated\":false,\"frames\":[]}]}\n");
+		"\"age_s\":null,\"native_caller\":null,\"evidence\":null,\"truncated\":false,\"frames\":[]}]}\n");
 }
 
 /* The extremes of every integer type survive unclipped. */

@@ -6,6 +6,11 @@
  * and line, in order: not on where the strings live. Known ids are pinned
  * here (computed once), so any change to the hash is noticed; a change on
  * purpose means updating them, and telling users that ids changed.
+ *
+ * Also the store's survivor ranking (growth mode's leak verdict), on
+ * synthetic per-window counts shaped like each accuracy program: a leak, churn,
+ * a bounded cache, a warm-up that plateaus, a periodic batch, and two raw
+ * stacks that symbolise to the same line.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -236,10 +241,132 @@ static void test_no_collisions_nearby(void **state)
 	free(ids);
 }
 
+/* Synthetic raw sites: raw id r symbolises to line 100 + r % 10 of app.py,
+ * so raw ids 1 and 11 share a group. */
+static int fake_resolve(void *ctx, uint64_t id, struct report_frame *fr, const char **caller,
+			bool *truncated)
+{
+	(void)ctx;
+	fr[0].file = "app.py";
+	fr[0].func = "f";
+	fr[0].line = 100 + (int)(id % 10);
+	*caller = NULL;
+	*truncated = false;
+	return 1;
+}
+
+static struct raw_sw sw(uint64_t site, uint32_t w, uint64_t allocs, int64_t live)
+{
+	struct raw_sw e = { .k = { .site = site, .window = w },
+			    .v = { .allocs = allocs, .alloc_bytes = allocs * 64,
+				   .live_count = live, .live_bytes = live * 64 } };
+	return e;
+}
+
+/* find_line() - the row of line, or NULL. */
+static const struct report_site *find_line(const struct report_site *rows, int n, int line)
+{
+	for (int i = 0; i < n; i++)
+		if (rows[i].frames[0].line == line)
+			return &rows[i];
+	return NULL;
+}
+
+static void test_survivor_verdicts(void **state)
+{
+	struct site_store *ss = sites_new(fake_resolve, NULL);
+	struct window_view wv = { .settled = 4, .min_survival = 0.5 };
+	const struct report_site *rows, *r;
+	struct site_totals tot;
+	struct raw_sw v[] = {
+		/* 1: a leak: everything survives, every window */
+		sw(1, 1, 100, 100), sw(1, 2, 100, 100), sw(1, 3, 100, 100), sw(1, 4, 100, 100),
+		/* 2: churn: nothing survives */
+		sw(2, 1, 5000, 0), sw(2, 2, 5000, 3), sw(2, 3, 5000, 0), sw(2, 4, 5000, 1),
+		/* 3: bounded cache: the newest window's entries live, older evicted */
+		sw(3, 1, 50, 0), sw(3, 2, 50, 0), sw(3, 3, 50, 2), sw(3, 4, 50, 50),
+		/* 4: warm-up: survived in windows 1 and 2, then stopped allocating */
+		sw(4, 1, 300, 300), sw(4, 2, 200, 200),
+		/* 5: periodic batch: held in window 2, freed later */
+		sw(5, 2, 1000, 0), sw(5, 4, 1000, 1000),
+		/* 6: the newest window is not settled yet: not counted */
+		sw(6, 5, 100, 100), sw(6, 4, 100, 100),
+		/* 7 and 17: one line, two raw stacks; together they persist */
+		sw(7, 3, 10, 10), sw(17, 4, 10, 10),
+	};
+	int n;
+
+	assert_non_null(ss);
+	assert_int_equal(sites_update(ss, NULL, 0, v, sizeof(v) / sizeof(v[0]), 0), 0);
+	n = sites_rank_survivors(ss, 20, &wv, &rows, &tot);
+	assert_true(n >= 5);
+
+	/* persistent first: the leak leads, with all its survivors */
+	assert_int_equal(rows[0].frames[0].line, 101);
+	assert_true(rows[0].persistent);
+	assert_int_equal(rows[0].windows_seen, 4);
+	assert_int_equal(rows[0].windows_survived, 4);
+	assert_int_equal(rows[0].count, 400);
+	assert_int_equal(rows[0].bytes, 400 * 64);
+	assert_string_equal(rows[0].evidence, "survivors");
+
+	r = find_line(rows, n, 102); /* churn: 4 stragglers, never a verdict */
+	assert_non_null(r);
+	assert_false(r->persistent);
+	assert_int_equal(r->windows_survived, 0);
+	r = find_line(rows, n, 103); /* bounded cache */
+	assert_non_null(r);
+	assert_false(r->persistent);
+	assert_int_equal(r->windows_survived, 1);
+	r = find_line(rows, n, 104); /* warm-up: survived twice, but not lately */
+	assert_non_null(r);
+	assert_false(r->persistent);
+	assert_int_equal(r->windows_survived, 2);
+	r = find_line(rows, n, 105); /* batch */
+	assert_non_null(r);
+	assert_false(r->persistent);
+	r = find_line(rows, n, 106); /* only window 4 is settled */
+	assert_non_null(r);
+	assert_int_equal(r->windows_seen, 1);
+	assert_false(r->persistent);
+	r = find_line(rows, n, 107); /* grouped by line */
+	assert_non_null(r);
+	assert_true(r->persistent);
+	assert_int_equal(r->count, 20);
+	assert_int_equal(tot.npersistent, 2);
+
+	/* the next window settles: the warm-up stays quiet, the leak goes on */
+	wv.settled = 5;
+	n = sites_rank_survivors(ss, 20, &wv, &rows, &tot);
+	r = find_line(rows, n, 106);
+	assert_non_null(r);
+	assert_true(r->persistent); /* windows 4 and 5 */
+	assert_false(find_line(rows, n, 104)->persistent);
+	sites_free(ss);
+}
+
+/* Window ids live in slots of SITES_WINDOW_HISTORY; a newer window must
+ * never be mixed with an older one that had the same slot. */
+static void test_survivor_slots(void **state)
+{
+	struct site_store *ss = sites_new(fake_resolve, NULL);
+	struct window_view wv = { .settled = 1 + SITES_WINDOW_HISTORY, .min_survival = 0.5 };
+	const struct report_site *rows;
+	struct site_totals tot;
+	struct raw_sw v[] = { sw(1, 1, 10, 10), sw(1, 1 + SITES_WINDOW_HISTORY, 10, 0) };
+
+	assert_int_equal(sites_update(ss, NULL, 0, v, 2, 0), 0);
+	assert_int_equal(sites_rank_survivors(ss, 5, &wv, &rows, &tot), 0);
+	assert_int_equal(tot.nsites, 0);
+	sites_free(ss);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pinned),
+		cmocka_unit_test(test_survivor_verdicts),
+		cmocka_unit_test(test_survivor_slots),
 		cmocka_unit_test(test_zero_frames),
 		cmocka_unit_test(test_stable),
 		cmocka_unit_test(test_line_matters),

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * test_windows.c: unit tests for the window scheduler (user/windows.c) on
+ * made-up timelines: when windows open and why, how capture and follow end,
+ * and that the hourly budget is never overrun except on demand.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "windows.h"
+
+#define MiB (1024 * 1024ULL)
+
+static const struct window_opts opts = {
+	.allocs = 1000,
+	.max_s = 5,
+	.follow_s = 10,
+	.follow_frees = 10000,
+	.budget_s = 60,
+	.every_s = 300,
+	.first_s = 2,
+	.trigger_bytes = 8 * MiB,
+};
+
+static void test_first_window_and_phases(void **state)
+{
+	struct window_sched w;
+
+	windows_init(&w, &opts, 100.0, 50 * MiB);
+	assert_int_equal(windows_tick(&w, 101.0, 50 * MiB, false, false, false), WA_NONE);
+	assert_int_equal(windows_tick(&w, 102.0, 50 * MiB, false, false, false), WA_OPEN);
+	assert_string_equal(w.reason, "first");
+	assert_int_equal(w.id, 1);
+	assert_int_equal(w.phase, WIN_CAPTURE);
+	/* the allocation budget ends the capture before its time limit */
+	assert_int_equal(windows_tick(&w, 102.5, 50 * MiB, false, false, false), WA_NONE);
+	assert_int_equal(windows_tick(&w, 102.6, 50 * MiB, false, true, false), WA_CLOSE);
+	assert_int_equal(w.phase, WIN_FOLLOW);
+	/* following ends on time */
+	assert_int_equal(windows_tick(&w, 112.0, 50 * MiB, false, false, false), WA_NONE);
+	assert_int_equal(windows_tick(&w, 112.6, 50 * MiB, false, false, false), WA_SETTLE);
+	assert_int_equal(w.settled, 1);
+	assert_int_equal(w.phase, WIN_IDLE);
+	assert_true(windows_spent(&w, 113.0) > 10.5 && windows_spent(&w, 113.0) < 10.7);
+	/* nothing else to do until growth or the schedule */
+	assert_int_equal(windows_tick(&w, 200.0, 50 * MiB, false, false, false), WA_NONE);
+}
+
+static void test_capture_time_and_free_budget(void **state)
+{
+	struct window_sched w;
+
+	windows_init(&w, &opts, 0, 0);
+	assert_int_equal(windows_tick(&w, 2, 0, false, false, false), WA_OPEN);
+	assert_int_equal(windows_tick(&w, 7, 0, false, false, false), WA_CLOSE); /* 5 s */
+	/* the follow phase's free budget ends it early */
+	assert_int_equal(windows_tick(&w, 8, 0, false, false, true), WA_SETTLE);
+	/* a stale capture event while idle opens nothing */
+	assert_int_equal(windows_tick(&w, 9, 0, false, true, false), WA_NONE);
+}
+
+static void test_growth_trigger(void **state)
+{
+	struct window_sched w;
+	struct window_opts o = opts;
+
+	o.first_s = -1;
+	windows_init(&w, &o, 0, 100 * MiB);
+	assert_int_equal(windows_tick(&w, 10, 107 * MiB, false, false, false), WA_NONE);
+	assert_int_equal(windows_tick(&w, 11, 108 * MiB, false, false, false), WA_OPEN);
+	assert_string_equal(w.reason, "growth");
+	assert_int_equal(windows_tick(&w, 16, 110 * MiB, false, false, false), WA_CLOSE);
+	assert_int_equal(windows_tick(&w, 26, 112 * MiB, false, false, false), WA_SETTLE);
+	/* the base moved to 112 MiB when it settled */
+	assert_int_equal(windows_tick(&w, 27, 119 * MiB, false, false, false), WA_NONE);
+	assert_int_equal(windows_tick(&w, 28, 120 * MiB, false, false, false), WA_OPEN);
+}
+
+static void test_schedule(void **state)
+{
+	struct window_sched w;
+	struct window_opts o = opts;
+
+	o.first_s = -1;
+	o.trigger_bytes = 0;
+	windows_init(&w, &o, 0, 0);
+	assert_int_equal(windows_tick(&w, 299, 0, false, false, false), WA_NONE);
+	assert_int_equal(windows_tick(&w, 300, 0, false, false, false), WA_OPEN);
+	assert_string_equal(w.reason, "schedule");
+	o.every_s = 0; /* never */
+	windows_init(&w, &o, 0, 0);
+	assert_int_equal(windows_tick(&w, 1e6, 0, false, false, false), WA_NONE);
+}
+
+/* Growth that never stops must not buy more than the budget per hour. */
+static void test_budget_bounds_an_hour(void **state)
+{
+	struct window_sched w;
+	double t, spent_max = 0;
+	int opened = 0;
+	uint64_t anon = 0;
+
+	windows_init(&w, &opts, 0, 0);
+	for (t = 0; t < 7200; t += 0.5) {
+		enum window_action a;
+
+		anon += 16 * MiB; /* always "growing" */
+		a = windows_tick(&w, t, anon, false, false, false);
+		opened += a == WA_OPEN;
+		if (windows_spent(&w, t) > spent_max)
+			spent_max = windows_spent(&w, t);
+	}
+	/* 15 s windows in a 60 s/h budget: 4 per hour, 8 in two hours */
+	assert_in_range(opened, 7, 9);
+	assert_true(spent_max <= opts.budget_s + 0.5);
+}
+
+static void test_demand_overrides_budget(void **state)
+{
+	struct window_sched w;
+	struct window_opts o = opts;
+
+	o.budget_s = 0;
+	windows_init(&w, &o, 0, 0);
+	assert_int_equal(windows_tick(&w, 5, 100 * MiB, false, false, false), WA_NONE);
+	assert_int_equal(windows_tick(&w, 6, 100 * MiB, true, false, false), WA_OPEN);
+	assert_string_equal(w.reason, "on demand");
+	/* an aborted open spends nothing and keeps its id used */
+	windows_abort(&w);
+	assert_int_equal(w.phase, WIN_IDLE);
+	assert_true(windows_spent(&w, 7) == 0);
+	assert_int_equal(windows_tick(&w, 8, 100 * MiB, true, false, false), WA_OPEN);
+	assert_int_equal(w.id, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_window_and_phases),
+		cmocka_unit_test(test_capture_time_and_free_budget),
+		cmocka_unit_test(test_growth_trigger),
+		cmocka_unit_test(test_schedule),
+		cmocka_unit_test(test_budget_bounds_an_hour),
+		cmocka_unit_test(test_demand_overrides_budget),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* windows.c: see windows.h. */
+#include <string.h>
+#include "windows.h"
+
+#define HOUR_S 3600.0
+
+void windows_init(struct window_sched *w, const struct window_opts *o, double now, uint64_t anon)
+{
+	memset(w, 0, sizeof(*w));
+	w->o = *o;
+	w->t0 = now;
+	w->last_sched = now;
+	w->anon_base = anon;
+}
+
+double windows_spent(const struct window_sched *w, double now)
+{
+	unsigned n = w->nspend < WINDOWS_SPEND_HISTORY ? w->nspend : WINDOWS_SPEND_HISTORY;
+	double sum = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		double end = w->spend[i].end, dur = w->spend[i].dur;
+		double start = end - dur, from = now - HOUR_S;
+
+		if (end <= from)
+			continue;
+		sum += start >= from ? dur : end - from;
+	}
+	if (w->phase != WIN_IDLE)
+		sum += now - w->open_at;
+	return sum;
+}
+
+const char *windows_phase_name(enum window_phase p)
+{
+	return p == WIN_CAPTURE ? "capturing" : p == WIN_FOLLOW ? "following" : "idle";
+}
+
+/* open_reason() - why a window should open now, or NULL. */
+static const char *open_reason(struct window_sched *w, double now, uint64_t anon, bool demand)
+{
+	if (demand)
+		return "on demand";
+	if (w->o.first_s >= 0 && w->id == 0 && now - w->t0 >= w->o.first_s)
+		return "first";
+	if (w->o.trigger_bytes && anon >= w->anon_base + w->o.trigger_bytes)
+		return "growth";
+	if (w->o.every_s > 0 && now - w->last_sched >= w->o.every_s)
+		return "schedule";
+	return NULL;
+}
+
+enum window_action windows_tick(struct window_sched *w, double now, uint64_t anon, bool demand,
+				bool alloc_full, bool frees_full)
+{
+	const char *why;
+
+	switch (w->phase) {
+	case WIN_CAPTURE:
+		if (alloc_full || now - w->phase_start >= w->o.max_s) {
+			w->phase = WIN_FOLLOW;
+			w->phase_start = now;
+			return WA_CLOSE;
+		}
+		return WA_NONE;
+	case WIN_FOLLOW:
+		if (frees_full || now - w->phase_start >= w->o.follow_s) {
+			w->spend[w->nspend++ % WINDOWS_SPEND_HISTORY].end = now;
+			w->spend[(w->nspend - 1) % WINDOWS_SPEND_HISTORY].dur = now - w->open_at;
+			w->phase = WIN_IDLE;
+			w->settled = w->id;
+			w->anon_base = anon;
+			return WA_SETTLE;
+		}
+		return WA_NONE;
+	case WIN_IDLE:
+		break;
+	}
+	why = open_reason(w, now, anon, demand);
+	if (!why)
+		return WA_NONE;
+	/* the whole window must fit in the hour's budget before it starts */
+	if (!demand && windows_spent(w, now) + w->o.max_s + w->o.follow_s > w->o.budget_s)
+		return WA_NONE;
+	if (!strcmp(why, "schedule") || !strcmp(why, "growth"))
+		w->last_sched = now; /* a growth window also resets the schedule */
+	w->reason = why;
+	w->id++;
+	w->phase = WIN_CAPTURE;
+	w->phase_start = w->open_at = now;
+	return WA_OPEN;
+}
+
+void windows_abort(struct window_sched *w)
+{
+	if (w->phase == WIN_IDLE)
+		return;
+	w->phase = WIN_IDLE;
+	/* keep the id: a failed window's id is never reused */
+	w->last_sched = w->phase_start;
+}
