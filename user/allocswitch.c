@@ -177,9 +177,11 @@ static int switch_slots(pid_t pid, const uint64_t *slot, const uint64_t *expect,
 int allocswitch_apply(struct allocswitch *sw, pid_t pid, const struct alloc_info *ai)
 {
 	const struct alloc_table *raw = &ai->t[AT_RAW];
+	bool per_window = sw->per_window;
 	int err;
 
 	memset(sw, 0, sizeof(*sw));
+	sw->per_window = per_window;
 	sw->pid = pid;
 	for (int d = 0; d < 2; d++) {
 		const struct alloc_table *tb = &ai->t[d ? AT_MEM : AT_OBJ];
@@ -206,7 +208,11 @@ int allocswitch_apply(struct allocswitch *sw, pid_t pid, const struct alloc_info
 	if (err)
 		return err;
 	sw->active = true;
-	log_info("switched the object allocator of pid %d to malloc (restored on exit)", (int)pid);
+	if (sw->per_window)
+		log_debug("switched the object allocator of pid %d to malloc", (int)pid);
+	else
+		log_info("switched the object allocator of pid %d to malloc (restored on exit)",
+			 (int)pid);
 	return 0;
 }
 
@@ -219,7 +225,9 @@ int allocswitch_restore(struct allocswitch *sw)
 	err = switch_slots(sw->pid, sw->slot, sw->switched, sw->orig);
 	if (err == -ESRCH || !err)
 		sw->active = false;
-	if (!err)
+	if (!err && sw->per_window)
+		log_debug("restored the object allocator of pid %d", (int)sw->pid);
+	else if (!err)
 		log_info("restored the object allocator of pid %d", (int)sw->pid);
 	return err;
 }

@@ -28,6 +28,8 @@ struct alloc_info;
 struct allocswitch {
 	pid_t pid;
 	bool active;			     /* slots hold our values; restore owed */
+	bool per_window;		     /* growth mode: switched for each window, so
+					      * each switch is logged at debug level only */
 	uint64_t slot[ALLOCSWITCH_SLOTS];    /* slot addresses in the target */
 	uint64_t orig[ALLOCSWITCH_SLOTS];    /* pymalloc's functions */
 	uint64_t switched[ALLOCSWITCH_SLOTS]; /* the raw functions written */

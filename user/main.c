@@ -248,6 +248,7 @@ static void choose_windows(struct session *s)
 		} else if (may_switch) {
 			s->window_method = CAPTURE_LIBC;
 			s->window_switch = true;
+			s->sw.per_window = true;
 			how = "allocator switched during each window";
 		} else {
 			s->window_method = CAPTURE_LIBC;

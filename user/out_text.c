@@ -99,7 +99,7 @@ static const char *plural(uint64_t n)
 static void put_growth(FILE *f, const struct report_header *h)
 {
 	const struct report_growth *g = h->growth;
-	char a[32], b[32], c[32], d[32], e[32];
+	char a[32], b[32], c[32], d[32], e[32], m[32];
 
 	fprintf(f, "  RSS %s  anon %s (%s since attach)",
 		fmt_bytes(a, sizeof(a), (double)h->rss_bytes, false),
@@ -113,7 +113,7 @@ static void put_growth(FILE *f, const struct report_header *h)
 			fmt_bytes(c, sizeof(c), (double)g->mmap_bytes, false),
 			fmt_bytes(d, sizeof(d), (double)g->munmap_bytes, false),
 			fmt_bytes(e, sizeof(e), (double)g->brk_bytes, true),
-			fmt_bytes(a, sizeof(a), (double)g->madv_free_bytes, false));
+			fmt_bytes(m, sizeof(m), (double)g->madv_free_bytes, false));
 	putc('\n', f);
 	if (!g->window_capture) {
 		fputs("  windows: none (no allocator probes possible)\n", f);

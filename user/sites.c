@@ -21,7 +21,7 @@ struct group {
 	/* per window (slot = id % SITES_WINDOW_HISTORY), this interval */
 	struct {
 		uint32_t window;
-		uint64_t allocs;
+		uint64_t allocs, alloc_bytes;
 		int64_t live_count, live_bytes;
 	} win[SITES_WINDOW_HISTORY];
 	/* ranking by survivors, computed in sites_rank_survivors() */
@@ -234,6 +234,7 @@ int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 			g->win[slot].window = e->k.window;
 		}
 		g->win[slot].allocs += e->v.allocs;
+		g->win[slot].alloc_bytes += e->v.alloc_bytes;
 		g->win[slot].live_count += e->v.live_count;
 		g->win[slot].live_bytes += e->v.live_bytes;
 	}
@@ -327,8 +328,10 @@ static void judge(struct group *g, const struct window_view *wv)
 		g->seen++;
 		g->surv_bytes += g->win[i].live_bytes > 0 ? g->win[i].live_bytes : 0;
 		g->surv_count += g->win[i].live_count > 0 ? g->win[i].live_count : 0;
-		if ((double)g->win[i].live_count >= wv->min_survival * (double)g->win[i].allocs &&
-		    g->win[i].live_count > 0) {
+		/* by bytes: a leaking line's short-lived temporaries (argument
+		 * conversions, iterators) must not hide the block it keeps */
+		if ((double)g->win[i].live_bytes >= wv->min_survival * (double)g->win[i].alloc_bytes &&
+		    g->win[i].live_bytes > 0) {
 			g->survived++;
 			if (w + 1 >= wv->settled)
 				recent = true;

@@ -12,8 +12,8 @@
  *  - by survivors (growth mode): per capture window, what each group
  *    allocated and how much of it is still live. A window is "settled" once
  *    its survivors have been followed; only settled windows count. A group
- *    is persistent (the leak verdict) when most of what it allocated
- *    survives in at least two settled windows, one of them among the latest
+ *    is persistent (the leak verdict) when most of the bytes it allocated
+ *    survive in at least two settled windows, one of them among the latest
  *    two. Churn dies at once, a bounded cache's entries die as they are
  *    evicted, a warm-up stops allocating: none stays persistent.
  *
@@ -63,7 +63,7 @@ struct site_totals {
 /* Which windows the survivor ranking may use. */
 struct window_view {
 	uint32_t settled;	 /* newest settled window id (0: none yet) */
-	double min_survival;	 /* share of a window's allocations that must survive
+	double min_survival;	 /* share of a window's allocated bytes that must survive
 				  * for it to count as survived (e.g. 0.5) */
 };
 

@@ -32,7 +32,7 @@ def debian311():
 
 def test_attach_direct_ranks_leak_first(pyenv311, start_target):
     t = start_target(pyenv311, "leaky.py", 30)
-    run = pyleak("--pid", t.pid, "--interval", 2, "--duration", 6)
+    run = pyleak("--mode", "alloc", "--pid", t.pid, "--interval", 2, "--duration", 6)
     assert run.rc == 0, run.stderr
     final = run.final
     assert "pymalloc" in final["capture"]["method"]
@@ -47,7 +47,7 @@ def test_attach_direct_ranks_leak_first(pyenv311, start_target):
 
 def test_attach_switch_on_lto_build(debian311, start_target):
     t = start_target(debian311, "leaky.py", 12)
-    run = pyleak("--pid", t.pid, "--interval", 2, "--duration", 6, "--switch-allocator")
+    run = pyleak("--mode", "alloc", "--pid", t.pid, "--interval", 2, "--duration", 6, "--switch-allocator")
     assert run.rc == 0, run.stderr
     assert "allocator switched" in run.final["capture"]["method"]
     assert_top_site(run.final, "leaky.py", LEAK, "leak")
@@ -62,7 +62,7 @@ def test_attach_switch_on_lto_build(debian311, start_target):
 
 def test_run_mode_pythonmalloc(debian311, tmp_path):
     out = tmp_path / "reports.json"
-    run = pyleak("--interval", 2, "--", debian311, TARGETS / "leaky.py", 6, output=out)
+    run = pyleak("--mode", "alloc", "--interval", 2, "--", debian311, TARGETS / "leaky.py", 6, output=out)
     assert run.rc == 0, run.stderr
     assert "PYTHONMALLOC=malloc" in run.final["capture"]["method"]
     assert_top_site(run.final, "leaky.py", LEAK, "leak")
@@ -70,14 +70,14 @@ def test_run_mode_pythonmalloc(debian311, tmp_path):
 
 
 def test_run_mode_exit_status_is_the_commands(debian311, tmp_path):
-    run = pyleak("--interval", 1, "--", debian311, "-c", "import sys; sys.exit(7)",
+    run = pyleak("--mode", "alloc", "--interval", 1, "--", debian311, "-c", "import sys; sys.exit(7)",
                  output=tmp_path / "r.json")
     assert run.rc == 7, run.stderr
 
 
 def test_blind_probes_reported_not_ranked(debian311, start_target):
     t = start_target(debian311, "leaky.py", 30)
-    run = pyleak("--pid", t.pid, "--interval", 2, "--duration", 4)
+    run = pyleak("--mode", "alloc", "--pid", t.pid, "--interval", 2, "--duration", 4)
     assert run.rc == 10, (run.rc, run.stderr)
     final = run.final
     assert final["sites"] == []
@@ -86,7 +86,7 @@ def test_blind_probes_reported_not_ranked(debian311, start_target):
 
 def test_steady_churn_has_no_growing_site(pyenv311, start_target):
     t = start_target(pyenv311, "steady.py", 30)
-    run = pyleak("--pid", t.pid, "--interval", 1.5, "--duration", 9, "--top", 50)
+    run = pyleak("--mode", "alloc", "--pid", t.pid, "--interval", 1.5, "--duration", 9, "--top", 50)
     assert run.rc == 0, run.stderr
     history = {}
     for r in run.reports:
@@ -99,7 +99,7 @@ def test_steady_churn_has_no_growing_site(pyenv311, start_target):
 
 def test_target_killed_midrun(debian311, start_target):
     t = start_target(debian311, "leaky.py", 60)
-    proc = subprocess.Popen([BINARY, "--format", "json", "--pid", str(t.pid), "--interval", "1",
+    proc = subprocess.Popen([BINARY, "--mode", "alloc", "--format", "json", "--pid", str(t.pid), "--interval", "1",
                              "--switch-allocator"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     time.sleep(3)
@@ -113,7 +113,7 @@ def test_target_killed_midrun(debian311, start_target):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_profiler_stopped_restores(debian311, start_target, sig):
     t = start_target(debian311, "leaky.py", 12)
-    proc = subprocess.Popen([BINARY, "--format", "json", "--pid", str(t.pid), "--interval", "1",
+    proc = subprocess.Popen([BINARY, "--mode", "alloc", "--format", "json", "--pid", str(t.pid), "--interval", "1",
                              "--switch-allocator"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     time.sleep(3)
@@ -128,7 +128,7 @@ def test_profiler_stopped_restores(debian311, start_target, sig):
 
 def test_profiler_killed_target_survives_and_restore(debian311, start_target):
     t = start_target(debian311, "leaky.py", 10)
-    proc = subprocess.Popen([BINARY, "--pid", str(t.pid), "--interval", "1",
+    proc = subprocess.Popen([BINARY, "--mode", "alloc", "--pid", str(t.pid), "--interval", "1",
                              "--switch-allocator"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     time.sleep(3)
@@ -174,7 +174,7 @@ def test_bad_input_and_environments(pyenv311, start_target):
 
 def test_leak_in_thread_started_after_attach(pyenv311, start_target):
     t = start_target(pyenv311, "thread_leak.py", 20)
-    run = pyleak("--pid", t.pid, "--interval", 2, "--duration", 7)
+    run = pyleak("--mode", "alloc", "--pid", t.pid, "--interval", 2, "--duration", 7)
     assert run.rc == 0, run.stderr
     assert_top_site(run.final, "thread_leak.py", leak_line("thread_leak.py"), "worker")
     assert run.final["capture"]["no_tstate"] == 0

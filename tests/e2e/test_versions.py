@@ -86,7 +86,7 @@ def test_pyenv_attach_direct(version, start_target):
     py = pyenv_python(version)
     need(py.exists(), f"pyenv {version} is not installed")
     t = start_target(py, "leaky.py", 30)
-    run = pyleak("--pid", t.pid, "--interval", 2, "--duration", 5)
+    run = pyleak("--mode", "alloc", "--pid", t.pid, "--interval", 2, "--duration", 5)
     assert run.rc == 0, run.stderr
     assert run.final["process"]["python_version"].startswith(version.rsplit(".", 1)[0])
     assert_top_site(run.final, "leaky.py", LEAK, "leak")
@@ -97,7 +97,7 @@ def test_pyenv_attach_direct(version, start_target):
 def test_pyenv_run_mode_pythonmalloc(version, tmp_path):
     py = pyenv_python(version)
     need(py.exists(), f"pyenv {version} is not installed")
-    run = pyleak("--interval", 2, "--", py, TARGETS / "leaky.py", 4, output=tmp_path / "r.json")
+    run = pyleak("--mode", "alloc", "--interval", 2, "--", py, TARGETS / "leaky.py", 4, output=tmp_path / "r.json")
     assert run.rc == 0, run.stderr
     assert "PYTHONMALLOC=malloc" in run.final["capture"]["method"]
     assert_top_site(run.final, "leaky.py", LEAK, "leak")
@@ -106,7 +106,7 @@ def test_pyenv_run_mode_pythonmalloc(version, tmp_path):
 @pytest.mark.parametrize("suite", sorted(CHROOT_SUITES))
 def test_debian_chroot_attach_switch(suite, chroot_target):
     t = chroot_target(suite, 12)
-    run = pyleak("--pid", t.pid, "--interval", 2, "--duration", 5, "--switch-allocator")
+    run = pyleak("--mode", "alloc", "--pid", t.pid, "--interval", 2, "--duration", 5, "--switch-allocator")
     assert run.rc == 0, run.stderr
     final = run.final
     assert final["process"]["python_version"].startswith(CHROOT_SUITES[suite])
@@ -121,7 +121,7 @@ def test_debian_chroot_attach_switch(suite, chroot_target):
 def test_debian_chroot_run_mode_pythonmalloc(suite, tmp_path):
     root = prepared_chroot(suite)
     # chroot execs python3 itself, so run mode follows it into the chroot
-    run = pyleak("--interval", 2, "--", "chroot", root, "python3", "/opt/pyleak-targets/leaky.py",
+    run = pyleak("--mode", "alloc", "--interval", 2, "--", "chroot", root, "python3", "/opt/pyleak-targets/leaky.py",
                  4, output=tmp_path / "r.json")
     assert run.rc == 0, run.stderr
     assert "PYTHONMALLOC=malloc" in run.final["capture"]["method"]
@@ -131,6 +131,6 @@ def test_debian_chroot_run_mode_pythonmalloc(suite, tmp_path):
 @pytest.mark.parametrize("suite", sorted(CHROOT_SUITES))
 def test_debian_chroot_blind_without_switch(suite, chroot_target):
     t = chroot_target(suite, 30)
-    run = pyleak("--pid", t.pid, "--interval", 2, "--duration", 4)
+    run = pyleak("--mode", "alloc", "--pid", t.pid, "--interval", 2, "--duration", 4)
     assert run.rc == 10, (run.rc, run.stderr)
     assert run.final["sites"] == []
