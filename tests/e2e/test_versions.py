@@ -134,3 +134,39 @@ def test_debian_chroot_blind_without_switch(suite, chroot_target):
     run = pyleak("--mode", "alloc", "--pid", t.pid, "--interval", 2, "--duration", 4)
     assert run.rc == 10, (run.rc, run.stderr)
     assert run.final["sites"] == []
+
+
+# Growth mode (the default) attached, on every interpreter: short, frequent
+# windows so that several settle within the run.
+GROWTH_FAST = ("--first-window", 1, "--window-every", 1, "--window-time", 1, "--follow", 1.5,
+               "--window-allocs", 5000, "--window-budget", 3600)
+
+
+def assert_growth_leak_first(final):
+    assert final["capture"]["mode"] == "growth"
+    assert final["windows"]["settled"] >= 2, final["windows"]
+    assert_top_site(final, "leaky.py", LEAK, "leak")
+    assert final["sites"][0]["persistent"], final["sites"][0]
+    assert final["growth"]["faults"] > 0
+
+
+@pytest.mark.parametrize("version", PYENV_VERSIONS)
+def test_pyenv_growth_attach(version, start_target):
+    py = pyenv_python(version)
+    need(py.exists(), f"pyenv {version} is not installed")
+    t = start_target(py, "leaky.py", 30)
+    run = pyleak("--pid", t.pid, "--interval", 9, "--duration", 9, *GROWTH_FAST)
+    assert run.rc == 0, run.stderr
+    assert_growth_leak_first(run.final)
+
+
+@pytest.mark.parametrize("suite", sorted(CHROOT_SUITES))
+def test_debian_chroot_growth_attach(suite, chroot_target):
+    t = chroot_target(suite, 20)
+    run = pyleak("--pid", t.pid, "--interval", 9, "--duration", 9, "--switch-allocator",
+                 *GROWTH_FAST)
+    assert run.rc == 0, run.stderr
+    assert "switched during each window" in run.final["windows"]["capture"]
+    assert_growth_leak_first(run.final)
+    rc, out, _ = t.finish()
+    assert rc == 0 and out.strip().endswith("True"), out
