@@ -54,7 +54,7 @@ static const char usage_text[] =
 "      --window-allocs N    allocations captured per window (default 20000)\n"
 "      --window-time SEC    longest capture phase (default 5)\n"
 "      --follow SEC         how long the window's frees are followed (default 10)\n"
-"      --follow-frees N     most free-probe hits while following (default 200000)\n"
+"      --follow-frees N     most free-probe hits while following (default 50000)\n"
 "      --window-budget SEC  window seconds allowed per hour (default 120). A window\n"
 "                           opens only if its longest duration fits what is left\n"
 "      --window-every SEC   scheduled window period (default 300; 0 = none)\n"
@@ -264,7 +264,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		.window_allocs = 20000,
 		.window_s = 5,
 		.follow_s = 10,
-		.follow_frees = 200000,
+		.follow_frees = 50000,
 		.window_budget_s = 120,
 		.window_every_s = 300,
 		.first_window_s = 2,

@@ -139,7 +139,7 @@ static void assert_defaults_but_target(const struct options *o)
 	assert_int_equal(o->window_allocs, 20000);
 	assert_double_eq(o->window_s, 5);
 	assert_double_eq(o->follow_s, 10);
-	assert_int_equal(o->follow_frees, 200000);
+	assert_int_equal(o->follow_frees, 50000);
 	assert_double_eq(o->window_budget_s, 120);
 	assert_double_eq(o->window_every_s, 300);
 	assert_double_eq(o->first_window_s, 2);

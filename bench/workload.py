@@ -1,0 +1,31 @@
+"""Benchmark workloads. Usage: workload.py KIND N
+
+KIND alloc: allocation-heavy: each iteration builds a small dict holding a
+     3-element list and a str, and drops it (one in 100 is kept).
+KIND leak:  a service that leaks: every tenth iteration stores a small dict
+     for good; each churns a 20-element list of strs.
+Prints READY, waits for a line on stdin (so a profiler can attach first),
+runs N iterations and prints "<loop seconds> <cpu seconds of this process>".
+"""
+import resource
+import sys
+import time
+
+kind, n = sys.argv[1], int(sys.argv[2])
+keep = []
+print("READY", flush=True)
+sys.stdin.readline()
+t0 = time.perf_counter()
+if kind == "alloc":
+    for i in range(n):
+        d = {"k": [i, i, i], "s": str(i)}
+        if i % 100 == 0:
+            keep.append(d)
+else:
+    for i in range(n):
+        if i % 10 == 0:
+            keep.append({"id": i})
+        [str(i + k) for k in range(20)]
+elapsed = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(f"{elapsed:.6f} {ru.ru_utime + ru.ru_stime:.3f}", flush=True)
