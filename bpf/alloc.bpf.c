@@ -115,7 +115,7 @@ static __always_inline __u64 capture_site(struct pt_regs *ctx, const struct pyle
 					  __u32 tgid, __u32 tid)
 {
 	struct pyleak_stack *st;
-	__u64 hash = 0xcbf29ce484222325ULL, ts, caller = 0;
+	__u64 hash, caller = 0;
 	__u32 zero = 0;
 
 	st = bpf_map_lookup_elem(&stack_scratch, &zero);
@@ -123,31 +123,15 @@ static __always_inline __u64 capture_site(struct pt_regs *ctx, const struct pyle
 		return 0;
 	/* At function entry the return address is the word at the stack pointer. */
 	read_u64(PT_REGS_SP(ctx), &caller);
-	st->native_caller = caller;
-	st->pid = tgid;
-	st->depth = 0;
-	st->flags = 0;
-	hash = mix64(mix64(hash, tgid), caller);
-
-	if (!p) {
+	hash = build_stack(p, tgid, tid, caller, st);
+	if (!p)
 		stat_inc(PYLEAK_STAT_NO_PROC);
-		st->flags |= PYLEAK_STACK_NO_TSTATE;
-	} else {
-		ts = find_tstate(p, tid);
-		if (!ts) {
-			stat_inc(PYLEAK_STAT_NO_TSTATE);
-			st->flags |= PYLEAK_STACK_NO_TSTATE;
-		} else {
-			st->depth = unwind(p, ts, st, &hash);
-			if (st->flags & PYLEAK_STACK_TRUNCATED)
-				stat_inc(PYLEAK_STAT_TRUNCATED);
-			if (st->flags & PYLEAK_STACK_FAULT)
-				stat_inc(PYLEAK_STAT_READ_FAULT);
-		}
-	}
-	hash = mix64(hash, st->flags);
-	if (!hash)
-		hash = 1; /* 0 means "no site" */
+	else if (st->flags & PYLEAK_STACK_NO_TSTATE)
+		stat_inc(PYLEAK_STAT_NO_TSTATE);
+	if (st->flags & PYLEAK_STACK_TRUNCATED)
+		stat_inc(PYLEAK_STAT_TRUNCATED);
+	if (st->flags & PYLEAK_STACK_FAULT)
+		stat_inc(PYLEAK_STAT_READ_FAULT);
 	if (!bpf_map_lookup_elem(&stacks, &hash) &&
 	    bpf_map_update_elem(&stacks, &hash, st, BPF_NOEXIST) == -E2BIG)
 		stat_inc(PYLEAK_STAT_STACKS_FULL);

@@ -126,7 +126,7 @@ int BPF_PROG(fault_user, unsigned long address, struct pt_regs *regs, unsigned l
  * created with its frames the first time; 0 if it cannot be stored. */
 static __always_inline __u64 record_hint(struct pyleak_growth *g, __u64 ip)
 {
-	__u64 id = bpf_get_current_pid_tgid(), hash = 0xcbf29ce484222325ULL, ts;
+	__u64 id = bpf_get_current_pid_tgid(), hash;
 	__u32 tgid = id >> 32, zero = 0;
 	struct pyleak_hint init = {};
 	struct pyleak_stack *st;
@@ -138,18 +138,7 @@ static __always_inline __u64 record_hint(struct pyleak_growth *g, __u64 ip)
 		return 0;
 	/* The faulting instruction names the native code that touched the page;
 	 * it is part of the hint's identity like an allocator's caller. */
-	st->native_caller = ip;
-	st->pid = tgid;
-	st->depth = 0;
-	st->flags = 0;
-	hash = mix64(mix64(hash, tgid), ip);
-	ts = find_tstate(p, (__u32)id);
-	if (ts)
-		st->depth = unwind(p, ts, st, &hash);
-	else
-		st->flags |= PYLEAK_STACK_NO_TSTATE;
-	hash = mix64(hash, st->flags) ?: 1;
-
+	hash = build_stack(p, tgid, (__u32)id, ip, st);
 	if (!bpf_map_lookup_elem(&hints, &hash)) {
 		if (bpf_map_update_elem(&hints, &hash, &init, BPF_NOEXIST) == -E2BIG) {
 			__sync_fetch_and_add(&g->hint_drops, 1);
@@ -209,7 +198,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	struct pyleak_growth *g;
 	long nr = BPF_CORE_READ(regs, orig_ax);
-	__u64 a1, a2, a3;
+	__u64 a2, a3;
 
 	if (nr != NR_MMAP && nr != NR_MUNMAP && nr != NR_BRK && nr != NR_MREMAP &&
 	    nr != NR_MADVISE)
@@ -219,7 +208,6 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	g = watched();
 	if (!g)
 		return 0;
-	a1 = BPF_CORE_READ(regs, di);
 	a2 = BPF_CORE_READ(regs, si);
 	a3 = BPF_CORE_READ(regs, dx);
 	switch (nr) {
@@ -249,6 +237,5 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		}
 		break;
 	}
-	(void)a1;
 	return 0;
 }

@@ -212,4 +212,30 @@ fault:
 	return 0;
 }
 
+/*
+ * build_stack() - fill st with the Python stack of the running thread (tid
+ * of tgid; p its parameters, NULL if none are registered) and the native
+ * address that identifies where it was taken (an allocator's caller, a
+ * faulting instruction). Returns the stack's hash: never 0, which means "no
+ * site". A stack without a thread state is flagged PYLEAK_STACK_NO_TSTATE.
+ */
+static __always_inline __u64 build_stack(const struct pyleak_proc *p, __u32 tgid, __u32 tid,
+					 __u64 native, struct pyleak_stack *st)
+{
+	__u64 hash = 0xcbf29ce484222325ULL, ts;
+
+	st->native_caller = native;
+	st->pid = tgid;
+	st->depth = 0;
+	st->flags = 0;
+	hash = mix64(mix64(hash, tgid), native);
+	ts = p ? find_tstate(p, tid) : 0;
+	if (ts)
+		st->depth = unwind(p, ts, st, &hash);
+	else
+		st->flags |= PYLEAK_STACK_NO_TSTATE;
+	hash = mix64(hash, st->flags);
+	return hash ?: 1;
+}
+
 #endif /* PYSTACK_BPF_H */

@@ -49,7 +49,7 @@
 /* growth mode: first-touch hints shown per report, and their map size */
 #define TOP_HINTS 5
 #define MAX_HINTS 16384
-/* share of a window's allocations at a site that must survive to count */
+/* share of a window's allocated bytes at a site that must survive to count */
 #define MIN_SURVIVAL 0.5
 
 static volatile sig_atomic_t exiting, window_demand;
@@ -124,7 +124,6 @@ struct session {
 	char window_desc[200];
 	uint64_t anon0;
 	struct proc_mem mem;
-	struct pyleak_growth kc0; /* kernel counters: zero at watch start */
 };
 
 static void add_warning(struct session *s, const char *w)
@@ -221,7 +220,7 @@ static int setup_layout(struct session *s)
 }
 
 /* choose_windows() - how growth-mode windows will see allocations. The
- * allocator tables were read by choose_capture_common(). */
+ * allocator tables were read by choose_capture(), its caller. */
 static void choose_windows(struct session *s)
 {
 	const char *how = NULL;
@@ -438,8 +437,7 @@ static int resolve_site(void *ctx, uint64_t id, struct report_frame *fr, const c
 	struct session *s = ctx;
 
 	memset(&st, 0, sizeof(st));
-	if (collect_stack(&s->cap, id, &st))
-		st.flags = 0; /* not stored (map full): an empty stack */
+	collect_stack(&s->cap, id, &st); /* not stored (map full): the empty stack */
 	return resolve_stack(s, &st, fr, caller, truncated);
 }
 
@@ -450,7 +448,7 @@ static int resolve_hint(void *ctx, uint64_t id, struct report_frame *fr, const c
 	struct session *s = ctx;
 
 	memset(&st, 0, sizeof(st));
-	growth_hint_stack(&s->gw, id, &st);
+	growth_hint_stack(&s->gw, id, &st); /* as in resolve_site() */
 	return resolve_stack(s, &st, fr, caller, truncated);
 }
 

@@ -66,8 +66,10 @@ enum window_action windows_tick(struct window_sched *w, double now, uint64_t ano
 		return WA_NONE;
 	case WIN_FOLLOW:
 		if (frees_full || now - w->phase_start >= w->o.follow_s) {
-			w->spend[w->nspend++ % WINDOWS_SPEND_HISTORY].end = now;
-			w->spend[(w->nspend - 1) % WINDOWS_SPEND_HISTORY].dur = now - w->open_at;
+			unsigned slot = w->nspend++ % WINDOWS_SPEND_HISTORY;
+
+			w->spend[slot].end = now;
+			w->spend[slot].dur = now - w->open_at;
 			w->phase = WIN_IDLE;
 			w->settled = w->id;
 			w->anon_base = anon;
