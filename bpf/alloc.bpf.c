@@ -256,6 +256,22 @@ static __always_inline struct pyleak_inflight *inflight_get(__u64 id, __u64 now)
 	return f;
 }
 
+/* exec of a profiled process: its offsets describe a program that is gone.
+ * Forget it at once, so nothing the new program allocates before userspace
+ * attaches again is attributed with the old layout, and wake userspace. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct pyleak_event ev = { .kind = PYLEAK_EV_EXEC, .pid = tgid };
+
+	if (!bpf_map_lookup_elem(&procs, &tgid))
+		return 0;
+	bpf_map_delete_elem(&procs, &tgid);
+	bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
+	return 0;
+}
+
 /* Py_FinalizeEx entry: freeze this process's totals (see pyleak_proc). */
 SEC("uprobe")
 int BPF_KPROBE(finalize_enter)

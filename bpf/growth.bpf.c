@@ -193,6 +193,18 @@ int BPF_PROG(page_alloc, struct page *page, unsigned int order, gfp_t gfp, int m
 	return 0;
 }
 
+/* exec: the new program's break starts elsewhere; measuring it against the
+ * old one's would book the distance between them as growth. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct pyleak_growth *g = watched();
+
+	if (g)
+		g->last_brk = 0;
+	return 0;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {

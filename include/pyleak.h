@@ -177,10 +177,12 @@ struct pyleak_sw {
 };
 _Static_assert(sizeof(struct pyleak_sw) == 32, "pyleak_sw layout");
 
-/* Ring-buffer event from alloc.bpf.c: a window budget ran out. */
+/* Ring-buffer event from alloc.bpf.c: a window budget ran out, or the
+ * process called exec. */
 enum pyleak_event_kind {
 	PYLEAK_EV_ALLOC_BUDGET = 1, /* window's allocation budget spent: close it */
 	PYLEAK_EV_FREE_BUDGET = 2,  /* follow phase's free budget spent: stop following */
+	PYLEAK_EV_EXEC = 3,	    /* exec: the process's entry in procs is gone */
 };
 struct pyleak_event {
 	__u32 kind;

@@ -288,6 +288,7 @@ int capture_register(struct capture *c, struct target *t, const struct py_layout
 {
 	struct pyleak_proc proc;
 	uint32_t key = t->pid;
+	struct bpf_link *l;
 	int err;
 
 	pyoffsets_proc(L, t->runtime_addr, &proc);
@@ -299,7 +300,15 @@ int capture_register(struct capture *c, struct target *t, const struct py_layout
 	if (gc_probes)
 		attach_gc(c, t);
 	err = attach_finalize(c, t);
-	return err;
+	if (err)
+		return err;
+	/* without it an exec is still noticed, within a second (main.c) */
+	l = bpf_program__attach(c->skel->progs.process_exec);
+	if (!l)
+		log_debug("cannot attach the exec tracepoint: %s", strerror(errno));
+	else if ((err = add_link(&c->fixed, l)))
+		return err;
+	return 0;
 }
 
 /* attach_table_libc() - table functions, then the C library's. A table

@@ -70,8 +70,8 @@ int capture_open(struct capture *c, const struct capture_opts *o);
 
 /* capture_register() - register t's unwinding parameters with window 1 open
  * and unlimited (alloc mode) or all windows closed (!open), and attach the
- * interpreter-shutdown probe and, with gc_probes, the GC probes. Returns 0
- * or -errno. */
+ * interpreter-shutdown probe, the exec tracepoint (PYLEAK_EV_EXEC; optional)
+ * and, with gc_probes, the GC probes. Returns 0 or -errno. */
 int capture_register(struct capture *c, struct target *t, const struct py_layout *L, bool open,
 		     bool gc_probes);
 
@@ -96,8 +96,8 @@ int capture_attach(struct capture *c, struct target *t, const struct py_layout *
 int capture_window_set(struct capture *c, uint32_t window, uint32_t limits, int64_t alloc_budget,
 		       int64_t free_budget);
 
-/* capture_events_fd() - a descriptor that polls readable when a budget
- * event is waiting; capture_events() consumes them and returns the
+/* capture_events_fd() - a descriptor that polls readable when a budget or
+ * exec event is waiting; capture_events() consumes them and returns the
  * PYLEAK_EV_* bits seen since the last call (1 << kind). */
 int capture_events_fd(const struct capture *c);
 uint32_t capture_events(struct capture *c);

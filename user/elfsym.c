@@ -78,6 +78,7 @@ struct elf_file {
 	const unsigned char *image;  /* that mapping */
 	size_t image_size;
 	bool is_dyn;
+	uint64_t rodata_off, rodata_size; /* .rodata in image, 0/0 if none */
 	uint64_t first_load_vaddr;
 	struct load_seg *segs;	     /* the PT_LOADs, in program header order */
 	size_t nsegs;
@@ -506,6 +507,23 @@ static int map_file(struct elf_file *ef, int fd)
 	return ef->image ? 0 : -ENOEXEC;
 }
 
+/* Remember where .rodata lies in the image (for elf_rodata()). */
+static int find_rodata(struct elf_file *ef, Elf_Scn *scn, const Elf64_Shdr *sh)
+{
+	size_t shstrndx;
+	const char *name;
+
+	if (elf_getshdrstrndx(ef->elf, &shstrndx))
+		return 0;
+	name = elf_strptr(ef->elf, shstrndx, sh->sh_name);
+	if (name && !strcmp(name, ".rodata") && sh->sh_offset <= ef->image_size &&
+	    sh->sh_size <= ef->image_size - sh->sh_offset) {
+		ef->rodata_off = sh->sh_offset;
+		ef->rodata_size = sh->sh_size;
+	}
+	return 0;
+}
+
 static int load(struct elf_file *ef)
 {
 	int err;
@@ -526,6 +544,9 @@ static int load(struct elf_file *ef)
 		return err;
 	ef->needed_off = ef->pool_len;
 	err = for_each_scn(ef, SHT_DYNAMIC, load_dynamic);
+	if (err)
+		return err;
+	err = for_each_scn(ef, SHT_PROGBITS, find_rodata);
 	if (err)
 		return err;
 	/* Last: names point into the pool, which has now stopped moving. */
@@ -698,4 +719,10 @@ bool elf_needs_library(const struct elf_file *ef, const char *prefix)
 		off += strlen(soname) + 1;
 	}
 	return false;
+}
+
+const char *elf_rodata(const struct elf_file *ef, size_t *size)
+{
+	*size = ef->rodata_size;
+	return ef->rodata_size ? (const char *)ef->image + ef->rodata_off : NULL;
 }

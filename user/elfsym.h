@@ -70,4 +70,8 @@ bool elf_has_usdt(const struct elf_file *ef, const char *provider, const char *n
  * starts with prefix (e.g. "libpython3."). */
 bool elf_needs_library(const struct elf_file *ef, const char *prefix);
 
+/* elf_rodata() - the file's .rodata bytes (valid until elf_close()) and
+ * their size, or NULL and 0 when it has none. */
+const char *elf_rodata(const struct elf_file *ef, size_t *size);
+
 #endif /* PYLEAK_ELFSYM_H */

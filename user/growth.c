@@ -11,7 +11,7 @@
 
 int growth_open(struct growth_watch *g, uint32_t max_hints, uint32_t max_depth, bool hints)
 {
-	struct bpf_program *progs[3];
+	struct bpf_program *progs[4];
 	int err;
 
 	memset(g, 0, sizeof(*g));
@@ -29,7 +29,8 @@ int growth_open(struct growth_watch *g, uint32_t max_hints, uint32_t max_depth, 
 	progs[0] = g->skel->progs.fault_user;
 	progs[1] = g->skel->progs.page_alloc;
 	progs[2] = g->skel->progs.sys_exit;
-	for (int i = 0; i < 3; i++) {
+	progs[3] = g->skel->progs.process_exec;
+	for (int i = 0; i < 4; i++) {
 		g->links[i] = bpf_program__attach(progs[i]);
 		if (!g->links[i]) {
 			err = -errno;

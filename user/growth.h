@@ -21,7 +21,7 @@ struct bpf_link;
 
 struct growth_watch {
 	struct growth_bpf *skel;
-	struct bpf_link *links[3];
+	struct bpf_link *links[4];
 	int nlinks;
 	struct raw_site *hints; /* last growth_read_hints() */
 	size_t nhints, caphints;

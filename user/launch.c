@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* launch.c: see launch.h. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -54,36 +56,131 @@ int launch_start(char *const *argv, bool python_malloc, pid_t *pid)
 	return 0;
 }
 
-int launch_wait_python(pid_t pid, double timeout_s, struct target *t, int *status)
+/* Processes below root (root first), breadth first, through the kernel's
+ * /proc/PID/task/TID/children lists. Returns how many went into out. */
+static int descendants(pid_t root, pid_t *out, int max)
 {
-	struct timespec start, now, tick = { .tv_nsec = 1000000 };
-	int err = -ENOEXEC;
+	int n = 0, next = 0;
+	char path[64];
+
+	out[n++] = root;
+	while (next < n && n < max) {
+		pid_t p = out[next++];
+		DIR *d;
+		struct dirent *e;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", p);
+		d = opendir(path);
+		if (!d)
+			continue;
+		while ((e = readdir(d)) && n < max) {
+			FILE *f;
+			int c;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children", p, e->d_name);
+			f = fopen(path, "re");
+			if (!f)
+				continue;
+			while (n < max && fscanf(f, "%d", &c) == 1)
+				out[n++] = c;
+			fclose(f);
+		}
+		closedir(d);
+	}
+	return n;
+}
+
+/* Stop pid (not necessarily our child) and wait until the kernel says so. */
+static int stop_process(pid_t pid)
+{
+	struct timespec tick = { .tv_nsec = 1000000 };
+	char path[64], buf[512], *paren;
+	FILE *f;
+
+	if (kill(pid, SIGSTOP))
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (int i = 0; i < 2000; i++) {
+		f = fopen(path, "re");
+		if (!f)
+			return -ESRCH;
+		buf[0] = 0;
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+		/* "pid (comm) S ...": comm may hold spaces and parentheses */
+		paren = strrchr(buf, ')');
+		if (paren && paren[1] == ' ' && (paren[2] == 'T' || paren[2] == 't'))
+			return 0;
+		if (paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'))
+			return -ESRCH;
+		nanosleep(&tick, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+static double since(const struct timespec *a)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec - a->tv_sec + (now.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+int launch_wait_python(pid_t root, double timeout_s, launch_ready_fn ready, void *ctx,
+		       struct target *t, int *status)
+{
+	struct timespec start, tick = { .tv_nsec = 1000000 }, seen;
+	pid_t procs[LAUNCH_MAX_PROCS];
+	bool python_seen = false;
+	int err, n;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		if (waitpid(pid, status, WNOHANG) == pid)
+		if (waitpid(root, status, WNOHANG) == root)
 			return -ECHILD;
-		err = target_open(pid, t);
-		if (!err && t->libc_mod >= 0)
-			break;
-		if (!err)
+		n = descendants(root, procs, LAUNCH_MAX_PROCS);
+		for (int i = 0; i < n; i++) {
+			err = target_open(procs[i], t);
+			if (err)
+				continue;
+			if (t->libc_mod >= 0) {
+				if (!python_seen) {
+					python_seen = true;
+					clock_gettime(CLOCK_MONOTONIC, &seen);
+				}
+				/* ready, or it never will be: go on with what it is */
+				if (!ready || ready(ctx, t) || since(&seen) > LAUNCH_READY_S)
+					goto found;
+			}
 			target_close(t);
-		else if (err == -ENOTSUP)
-			return err;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec + (now.tv_nsec - start.tv_nsec) / 1e9 > timeout_s)
+		}
+		if (since(&start) > timeout_s)
 			return -ETIMEDOUT;
 		nanosleep(&tick, NULL);
 	}
-	if (kill(pid, SIGSTOP) || waitpid(pid, status, WUNTRACED) != pid) {
+found:
+	err = stop_process(t->pid);
+	if (err) {
 		target_close(t);
-		return -ECHILD;
-	}
-	if (!WIFSTOPPED(*status)) {
-		target_close(t);
-		return -ECHILD;
+		if (waitpid(root, status, WNOHANG) == root)
+			return -ECHILD;
+		return err;
 	}
 	return 0;
+}
+
+void launch_kill(pid_t root)
+{
+	pid_t procs[LAUNCH_MAX_PROCS];
+	int n = descendants(root, procs, LAUNCH_MAX_PROCS);
+
+	/* the root first: it cannot start more once it is gone */
+	for (int i = 0; i < n; i++)
+		kill(procs[i], SIGKILL);
+	waitpid(root, NULL, 0);
 }
 
 void launch_resume(pid_t pid)

@@ -41,6 +41,8 @@
 #define TICK_MS 100
 /* how often maps are read, probes judged and new sites symbolised */
 #define REFRESH_S 1.0
+/* run_loop()'s "the target called exec": not an exit code */
+#define RUN_EXECED 1000
 /* Blind-probe verdict: at least this many object allocations in evidence,
  * and probes saw fewer than 1/BLIND_RATIO of them. */
 #define BLIND_MIN_EVIDENCE 2000
@@ -108,6 +110,8 @@ struct session {
 	bool blind;
 	uint64_t last_rss;
 	FILE *out; /* reports: stdout or --output */
+	bool stopped;	/* the target is stopped by us (run mode, after an exec) */
+	uint64_t exec_id[3]; /* target_exec_id() at attach: tells an exec */
 	pid_t child; /* run mode */
 	int child_status;
 	bool child_done;
@@ -563,7 +567,7 @@ static int emit_report(struct session *s, bool final)
 static bool target_gone(struct session *s, int wait_ms)
 {
 	struct pollfd p[2] = { { .fd = s->pidfd, .events = POLLIN },
-			       { .fd = s->growth ? capture_events_fd(&s->cap) : -1,
+			       { .fd = s->cap_open ? capture_events_fd(&s->cap) : -1,
 				 .events = POLLIN } };
 
 	if (s->child) {
@@ -576,11 +580,12 @@ static bool target_gone(struct session *s, int wait_ms)
 		/* pidfd: readable once the process has exited */
 		if (poll(p, 2, wait_ms) <= 0 || !(p[0].revents & POLLIN))
 			return false;
-		if (!s->child)
-			return true;
-		if (!s->child_done && waitpid(s->child, &s->child_status, WNOHANG) == s->child)
+		/* the target ended; in run mode the command may live on (a shell
+		 * or `unshare --fork` above Python): it is waited for at the end */
+		if (s->child && !s->child_done &&
+		    waitpid(s->child, &s->child_status, WNOHANG) == s->child)
 			s->child_done = true;
-		return s->child_done;
+		return true;
 	}
 	if (wait_ms)
 		usleep(wait_ms * 1000);
@@ -647,11 +652,10 @@ static void window_act(struct session *s, enum window_action a)
 	}
 }
 
-/* window_tick() - let the scheduler see the budget events and the memory,
- * and act. */
-static void window_tick(struct session *s)
+/* window_tick() - let the scheduler see the budget events (ev, from
+ * capture_events()) and the memory, and act. */
+static void window_tick(struct session *s, uint32_t ev)
 {
-	uint32_t ev = capture_events(&s->cap);
 	bool demand = window_demand;
 
 	window_demand = 0;
@@ -666,8 +670,22 @@ static void window_tick(struct session *s)
 				   ev & (1u << PYLEAK_EV_FREE_BUDGET)));
 }
 
-/* run_loop() - report every interval until a signal, --duration or the end
- * of the target. Returns the exit code. */
+/* execed() - has the target replaced its program since attach? BPF says
+ * so at once (PYLEAK_EV_EXEC, in ev); the AT_RANDOM check catches it where
+ * that event is missing. */
+static bool execed(const struct session *s, uint32_t ev)
+{
+	uint64_t id[3];
+
+	if (ev & (1u << PYLEAK_EV_EXEC))
+		return true;
+	return s->exec_id[0] && !target_exec_id(s->t.pid, id) &&
+	       memcmp(id, s->exec_id, sizeof(id));
+}
+
+/* run_loop() - report every interval until the target ends, --duration
+ * passes or a signal stops us. Returns an exit code, or RUN_EXECED when the
+ * target called exec (main attaches again). */
 static int run_loop(struct session *s)
 {
 	const struct options *o = s->o;
@@ -683,12 +701,21 @@ static int run_loop(struct session *s)
 
 		if (!s->gc0_ok && !gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
 			s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
-		if (t >= next_refresh) {
+		uint32_t ev = capture_events(&s->cap);
+
+		if ((ev & (1u << PYLEAK_EV_EXEC)) || t >= next_refresh) {
+			if (execed(s, ev)) {
+				/* the old program's last report, then start over */
+				add_warning(s, "the process called exec: this is the last report "
+					       "on the program it ran before");
+				emit_report(s, false);
+				return RUN_EXECED;
+			}
 			refresh(s);
 			next_refresh = t + REFRESH_S;
 		}
 		if (s->growth)
-			window_tick(s);
+			window_tick(s, ev);
 		if (o->duration_s && t - s->t0 >= o->duration_s)
 			break;
 		if (t >= next_report) {
@@ -712,31 +739,6 @@ static int run_loop(struct session *s)
 	if (s->blind)
 		return EXIT_BLIND;
 	return gone ? EXIT_TARGET_EXITED : EXIT_OK;
-}
-
-static void session_end(struct session *s)
-{
-	int err;
-
-	/* Restore first: after this no new Python block goes through libc,
-	 * and the probes can go. */
-	err = allocswitch_restore(&s->sw);
-	if (err && err != -ESRCH)
-		log_err("could not restore the allocator of PID %d (%s); run pyleak-bpf "
-			"--restore-allocator --pid %d", s->t.pid, strerror(-err), s->t.pid);
-	if (s->cap_open)
-		capture_close(&s->cap);
-	growth_close(&s->gw);
-	sites_free(s->hints);
-	sites_free(s->store);
-	sym_free(s->sym);
-	collect_free(&s->snap);
-	if (s->target_open)
-		target_close(&s->t);
-	if (s->pidfd >= 0)
-		close(s->pidfd);
-	if (s->out && s->out != stdout)
-		fclose(s->out);
 }
 
 /* start_growth() - the always-on kernel side of growth mode. Without it
@@ -764,6 +766,21 @@ static void start_growth(struct session *s)
 	s->gw_ok = true;
 }
 
+/* malloc_applied() - launch_ready_fn for PYTHONMALLOC=malloc: the child's
+ * pre-initialisation has replaced pymalloc in its allocator tables. Before
+ * that the tables hold the build's defaults, and capture would be chosen
+ * for pymalloc. Anything unreadable counts as ready (choose_capture() will
+ * say what is wrong). */
+static bool malloc_applied(void *ctx, struct target *t)
+{
+	struct py_layout L;
+	struct alloc_info ai;
+
+	if (pyoffsets_lookup(t->version_hex, &L) || alloc_info_read(t, &L, &ai))
+		return true;
+	return ai.state != ALLOC_PYMALLOC;
+}
+
 /* start_target() - open the target (attach mode) or launch it (run mode). */
 static int start_target(struct session *s)
 {
@@ -779,12 +796,15 @@ static int start_target(struct session *s)
 	}
 	/* alloc mode sets PYTHONMALLOC=malloc so every build's allocations are
 	 * seen; growth mode leaves the program as it is and switches per window */
-	err = launch_start(o->command, o->mode == MODE_ALLOC && !o->keep_pymalloc, &s->child);
+	bool malloc = o->mode == MODE_ALLOC && !o->keep_pymalloc;
+
+	err = launch_start(o->command, malloc, &s->child);
 	if (err) {
 		log_err("cannot run '%s': %s", o->command[0], strerror(-err));
 		return err == -ENOENT ? 127 : 126;
 	}
-	err = launch_wait_python(s->child, 10.0, &s->t, &s->child_status);
+	err = launch_wait_python(s->child, 10.0, malloc ? malloc_applied : NULL, NULL, &s->t,
+				 &s->child_status);
 	if (err == -ECHILD) {
 		log_err("'%s' exited before a Python interpreter started in it", o->command[0]);
 		s->child_done = true;
@@ -792,29 +812,214 @@ static int start_target(struct session *s)
 	}
 	if (err) {
 		if (err == -ETIMEDOUT)
-			log_err("'%s' (PID %d) did not become a Python process within 10s; the "
-				"command must run python itself (or exec it)", o->command[0],
-				s->child);
+			log_err("no Python process appeared within 10s in '%s' (PID %d) or "
+				"the processes it started", o->command[0], s->child);
 		else
 			exit_code_for_target_error(err, s, s->child);
-		kill(s->child, SIGKILL);
-		waitpid(s->child, NULL, 0);
+		launch_kill(s->child);
 		s->child_done = true;
 		return err == -ENOTSUP ? EXIT_UNSUPPORTED : EXIT_NOT_PYTHON;
 	}
 	s->target_open = true;
+	s->stopped = true;
+	if (s->t.pid != s->child)
+		log_info("'%s' started Python as PID %d", o->command[0], s->t.pid);
 	return 0;
+}
+
+/* attach_session() - from an open target to a running capture: layout,
+ * capture choice, BPF programs, symboliser, site stores, GC and memory
+ * baselines, window scheduler; then lets a stopped target run on. Returns 0
+ * or an exit code; *done is set when there is nothing to run
+ * (--restore-allocator). What was set up is released by detach_session(). */
+static int attach_session(struct session *s, bool *done)
+{
+	const struct options *o = s->o;
+	enum capture_method method = CAPTURE_TABLE;
+	struct capture_opts co;
+	int rc, err;
+
+	*done = o->restore_allocator;
+	rc = setup_layout(s);
+	if (rc)
+		return rc;
+	rc = choose_capture(s, &method);
+	if (rc || o->restore_allocator)
+		return rc;
+	describe_build(s);
+
+	co = (struct capture_opts){ .max_depth = o->max_depth,
+				    .max_allocs = o->max_allocs,
+				    .max_sites = o->max_sites,
+				    .max_site_windows = o->max_sites * 4 };
+	err = capture_open(&s->cap, &co);
+	if (err) {
+		log_err("cannot load the BPF programs: %s%s", strerror(-err),
+			err == -EPERM ? " (locked down kernel, or missing CAP_BPF?)"
+				      : " (run with -v for the verifier's log)");
+		rc = err == -EPERM ? EXIT_PERMISSION : EXIT_NO_KERNEL_SUPPORT;
+		return rc;
+	}
+	s->cap_open = true;
+	if (s->growth) {
+		/* GC figures come from the interpreter's memory: USDT or uprobes
+		 * on the collector would trap on every collection */
+		err = capture_register(&s->cap, &s->t, &s->L, false, false);
+		if (!err)
+			start_growth(s);
+	} else {
+		err = capture_attach(&s->cap, &s->t, &s->L, &s->ai, method);
+	}
+	if (err) {
+		log_err("cannot attach probes to PID %d: %s", s->t.pid, strerror(-err));
+		rc = err == -ESRCH || !target_alive(s->t.pid) ? EXIT_TARGET_EXITED : EXIT_ERROR;
+		return rc;
+	}
+	s->sym = sym_new(&s->t, &s->L);
+	s->store = s->sym ? sites_new(resolve_site, s) : NULL;
+	if (s->store && s->growth && s->gw_ok)
+		s->hints = sites_new(resolve_hint, s);
+	if (!s->store || (s->growth && s->gw_ok && !s->hints)) {
+		rc = EXIT_ERROR;
+		return rc;
+	}
+	if (s->pidfd < 0)
+		s->pidfd = (int)syscall(SYS_pidfd_open, s->t.pid, 0);
+	if (target_exec_id(s->t.pid, s->exec_id))
+		memset(s->exec_id, 0, sizeof(s->exec_id));
+	if (!gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
+		s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
+	s->t0 = now_s();
+	if (!target_memory(s->t.pid, &s->mem)) {
+		s->anon0 = s->mem.anon;
+		s->last_rss = s->mem.rss;
+	}
+	if (s->growth) {
+		struct window_opts wo = {
+			.allocs = o->window_allocs,
+			.max_s = o->window_s,
+			.follow_s = o->follow_s,
+			.follow_frees = o->follow_frees,
+			.budget_s = o->window_budget_s,
+			.every_s = o->window_every_s,
+			.first_s = o->first_window_s,
+			.trigger_bytes = o->growth_trigger,
+		};
+
+		windows_init(&s->ws, &wo, s->t0, s->anon0);
+	}
+	if (s->stopped) {
+		launch_resume(s->t.pid);
+		s->stopped = false;
+	}
+	if (s->growth)
+		log_info("watching PID %d (%s), Python %s [%s] in growth mode: kernel events%s, "
+			 "windows %s; report every %gs%s", s->t.pid, s->t.comm, s->t.version, s->build,
+			 s->gw_ok ? "" : " UNAVAILABLE", s->windows_ok ? s->window_desc : "none",
+			 o->interval_s, o->command ? "" : ", Ctrl-C to stop");
+	else
+		log_info("profiling PID %d (%s), Python %s [%s], capture: %s, %d probes; report "
+			 "every %gs%s", s->t.pid, s->t.comm, s->t.version, s->build, s->capture_desc,
+			 s->cap.nprobes, o->interval_s, o->command ? "" : ", Ctrl-C to stop");
+	return 0;
+}
+
+/* detach_session() - undo attach_session() (and start_target()'s open):
+ * the allocator first, so no Python block goes through libc once the probes
+ * are gone; after an exec (gone_image) the switched tables went with the old
+ * program and must not be written. */
+static void detach_session(struct session *s, bool gone_image)
+{
+	int err;
+
+	if (gone_image)
+		s->sw.active = false;
+	err = allocswitch_restore(&s->sw);
+	if (err && err != -ESRCH)
+		log_err("could not restore the allocator of PID %d (%s); run pyleak-bpf "
+			"--restore-allocator --pid %d", s->t.pid, strerror(-err), s->t.pid);
+	if (s->cap_open)
+		capture_close(&s->cap);
+	s->cap_open = false;
+	growth_close(&s->gw);
+	s->gw_ok = false;
+	sites_free(s->hints);
+	sites_free(s->store);
+	s->hints = s->store = NULL;
+	sym_free(s->sym);
+	s->sym = NULL;
+	collect_free(&s->snap);
+	if (s->target_open)
+		target_close(&s->t);
+	s->target_open = false;
+}
+
+/* follow_exec() - the target called exec: probes, offsets, symbols and
+ * sites belonged to the old program. Release them and wait, as long as the
+ * process lives, for the new program to map an interpreter; then stop it so
+ * that attach_session() puts the probes in before it runs on. Returns true
+ * to attach again; false when the process ended or we are told to stop,
+ * with *rc our exit code. */
+static bool follow_exec(struct session *s, int *rc)
+{
+	pid_t pid = s->t.pid;
+	char old[24];
+	bool said = false;
+	int err;
+
+	snprintf(old, sizeof(old), "%s", s->t.version);
+	detach_session(s, true);
+	memset(&s->ai, 0, sizeof(s->ai));
+	s->ai_ok = s->blind = s->windows_ok = s->window_switch = false;
+	s->gc0_ok = false;
+	s->nwarnings = 0;
+	for (;;) {
+		*rc = EXIT_OK;
+		if (exiting)
+			return false;
+		if (target_gone(s, 20)) {
+			log_info("PID %d exited", pid);
+			if (!s->child)
+				*rc = EXIT_TARGET_EXITED;
+			else if (s->child_done)
+				*rc = launch_exit_code(s->child_status);
+			return false;
+		}
+		err = target_open(pid, &s->t);
+		if (!err && s->t.libc_mod >= 0)
+			break;
+		if (!err)
+			target_close(&s->t);
+		if (!said) {
+			log_info("PID %d called exec and now runs %s, not Python (yet): waiting "
+				 "for it to run Python or exit", pid, s->t.comm);
+			said = true;
+		}
+	}
+	err = kill(pid, SIGSTOP);
+	s->stopped = !err;
+	s->target_open = true;
+	log_info("PID %d called exec (was Python %s, now %s %s): attaching again", pid, old,
+		 s->t.comm, s->t.version);
+	return true;
+}
+
+static void session_end(struct session *s)
+{
+	detach_session(s, false);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	if (s->out && s->out != stdout)
+		fclose(s->out);
 }
 
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct session s = { .o = &o, .pidfd = -1 };
-	struct capture_opts co;
-	enum capture_method method = CAPTURE_TABLE;
 	struct sigaction sa = { .sa_handler = on_signal };
 	char err_msg[256];
-	int rc, err;
+	int rc;
 
 	rc = options_parse(argc, argv, &o, stdout, err_msg, sizeof(err_msg));
 	if (rc == 1)
@@ -857,86 +1062,23 @@ int main(int argc, char **argv)
 	rc = start_target(&s);
 	if (rc)
 		goto out;
-	rc = setup_layout(&s);
-	if (rc)
-		goto out;
-	rc = choose_capture(&s, &method);
-	if (rc || o.restore_allocator)
-		goto out;
-	describe_build(&s);
+	for (;;) {
+		bool done = false;
 
-	co = (struct capture_opts){ .max_depth = o.max_depth,
-				    .max_allocs = o.max_allocs,
-				    .max_sites = o.max_sites,
-				    .max_site_windows = o.max_sites * 4 };
-	err = capture_open(&s.cap, &co);
-	if (err) {
-		log_err("cannot load the BPF programs: %s%s", strerror(-err),
-			err == -EPERM ? " (locked down kernel, or missing CAP_BPF?)"
-				      : " (run with -v for the verifier's log)");
-		rc = err == -EPERM ? EXIT_PERMISSION : EXIT_NO_KERNEL_SUPPORT;
-		goto out;
+		rc = attach_session(&s, &done);
+		if (rc || done)
+			break;
+		rc = run_loop(&s);
+		if (rc != RUN_EXECED)
+			break;
+		if (!follow_exec(&s, &rc))
+			break;
 	}
-	s.cap_open = true;
-	if (s.growth) {
-		/* GC figures come from the interpreter's memory: USDT or uprobes
-		 * on the collector would trap on every collection */
-		err = capture_register(&s.cap, &s.t, &s.L, false, false);
-		if (!err)
-			start_growth(&s);
-	} else {
-		err = capture_attach(&s.cap, &s.t, &s.L, &s.ai, method);
-	}
-	if (err) {
-		log_err("cannot attach probes to PID %d: %s", s.t.pid, strerror(-err));
-		rc = err == -ESRCH || !target_alive(s.t.pid) ? EXIT_TARGET_EXITED : EXIT_ERROR;
-		goto out;
-	}
-	s.sym = sym_new(&s.t, &s.L);
-	s.store = s.sym ? sites_new(resolve_site, &s) : NULL;
-	if (s.store && s.growth && s.gw_ok)
-		s.hints = sites_new(resolve_hint, &s);
-	if (!s.store || (s.growth && s.gw_ok && !s.hints)) {
-		rc = EXIT_ERROR;
-		goto out;
-	}
-	s.pidfd = (int)syscall(SYS_pidfd_open, s.t.pid, 0);
-	if (!gc_reader_init(&s.gcr, s.t.pid, s.t.runtime_addr, &s.L))
-		s.gc0_ok = !gc_read(&s.gcr, &s.gc0);
-	s.t0 = now_s();
-	if (!target_memory(s.t.pid, &s.mem)) {
-		s.anon0 = s.mem.anon;
-		s.last_rss = s.mem.rss;
-	}
-	if (s.growth) {
-		struct window_opts wo = {
-			.allocs = o.window_allocs,
-			.max_s = o.window_s,
-			.follow_s = o.follow_s,
-			.follow_frees = o.follow_frees,
-			.budget_s = o.window_budget_s,
-			.every_s = o.window_every_s,
-			.first_s = o.first_window_s,
-			.trigger_bytes = o.growth_trigger,
-		};
-
-		windows_init(&s.ws, &wo, s.t0, s.anon0);
-	}
-	if (s.child)
-		launch_resume(s.child);
-	if (s.growth)
-		log_info("watching PID %d (%s), Python %s [%s] in growth mode: kernel events%s, "
-			 "windows %s; report every %gs%s", s.t.pid, s.t.comm, s.t.version, s.build,
-			 s.gw_ok ? "" : " UNAVAILABLE", s.windows_ok ? s.window_desc : "none",
-			 o.interval_s, o.command ? "" : ", Ctrl-C to stop");
-	else
-		log_info("profiling PID %d (%s), Python %s [%s], capture: %s, %d probes; report "
-			 "every %gs%s", s.t.pid, s.t.comm, s.t.version, s.build, s.capture_desc,
-			 s.cap.nprobes, o.interval_s, o.command ? "" : ", Ctrl-C to stop");
-	rc = run_loop(&s);
 out:
 	if (s.child && !s.child_done) {
 		/* we are failing before the command could run: do not leave it stopped */
+		if (s.stopped)
+			launch_resume(s.t.pid);
 		launch_resume(s.child);
 		if (waitpid(s.child, &s.child_status, 0) == s.child && rc == EXIT_OK)
 			rc = launch_exit_code(s.child_status);

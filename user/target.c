@@ -3,11 +3,13 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "elfsym.h"
@@ -133,6 +135,27 @@ int target_parse_status(FILE *f, struct proc_mem *m)
 			m->file = kb * 1024, found |= 4;
 	}
 	return found == 7 ? 0 : -ENODATA;
+}
+
+int target_exec_id(pid_t pid, uint64_t id[3])
+{
+	char path[64];
+	uint64_t av[2];
+	int fd, err = -ENOENT;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (read(fd, av, sizeof(av)) == sizeof(av) && av[0] != AT_NULL) {
+		if (av[0] == AT_RANDOM) {
+			id[0] = av[1];
+			err = pm_read(pid, av[1], &id[1], 2 * sizeof(uint64_t));
+			break;
+		}
+	}
+	close(fd);
+	return err;
 }
 
 int target_memory(pid_t pid, struct proc_mem *m)
@@ -293,37 +316,92 @@ int target_file_offset(struct target *t, uint64_t addr, const char **host_path, 
 	return 0;
 }
 
-/* Exact version from the binary: Py_Version (3.11+), else the file name. */
+int target_scan_version(const char *buf, size_t len, unsigned minor, uint32_t *hex)
+{
+	char needle[8];
+	size_t nlen = snprintf(needle, sizeof(needle), "3.%u.", minor);
+	uint32_t found = 0;
+	const char *p = buf, *end = buf + len;
+
+	while ((p = memmem(p, end - p, needle, nlen))) {
+		const char *q = p + nlen;
+		unsigned micro = 0, level = 0xf, serial = 0;
+		int digits = 0;
+
+		/* the literal's first byte, or the tail of a merged string
+		 * ("/root/.pyenv/versions/3.9.18"): not inside a longer number */
+		if (p > buf && (isalnum((unsigned char)p[-1]) || p[-1] == '.'))
+			goto next;
+		while (q < end && isdigit((unsigned char)*q) && digits < 3)
+			micro = micro * 10 + (*q++ - '0'), digits++;
+		if (!digits || micro > 255 || q >= end)
+			goto next;
+		if (*q == 'a' || *q == 'b' || (*q == 'r' && q + 1 < end && q[1] == 'c')) {
+			level = *q == 'a' ? 0xa : *q == 'b' ? 0xb : 0xc;
+			q += level == 0xc ? 2 : 1;
+			if (q >= end || !isdigit((unsigned char)*q))
+				goto next;
+			serial = *q++ - '0';
+		}
+		if (q < end && *q == '+') /* a build between releases */
+			q++;
+		if (q >= end || *q)
+			goto next;
+		uint32_t h = 0x03000000u | minor << 16 | micro << 8 | level << 4 | serial;
+		if (found && found != h)
+			return -EPROTO;
+		found = h;
+next:
+		p += nlen;
+	}
+	if (!found)
+		return -ENOENT;
+	*hex = found;
+	return 0;
+}
+
+/* Exact version from the binary: Py_Version (3.11+), else the file name for
+ * major.minor and the PY_VERSION literal in .rodata for the micro. */
 static void detect_version(struct target *t, const char *path)
 {
 	struct elf_sym sym;
 	uint32_t hex = 0;
 	unsigned minor = 0;
 	const char *b = base_name(path);
+	size_t rosize;
+	const char *ro;
 	int n;
 
 	if (!elf_find_symbol(t->py_elf, "Py_Version", &sym) &&
 	    !elf_read_vaddr(t->py_elf, sym.addr, &hex, sizeof(hex)) && (hex >> 24) == 3) {
-		t->version_hex = hex;
 		t->micro_known = true;
-		snprintf(t->version, sizeof(t->version), "%u.%u.%u", hex >> 24, (hex >> 16) & 0xff,
-			 (hex >> 8) & 0xff);
-		if ((hex & 0xf0) != 0xf0) {
-			n = strlen(t->version);
-			snprintf(t->version + n, sizeof(t->version) - n, "%c%u",
-				 "??????????abc?"[(hex >> 4) & 0xf], hex & 0xf);
+	} else if ((!strncmp(b, "libpython", 9) && (n = parse_minor(b + 9, &minor))) ||
+		   (!strncmp(b, "python", 6) && (n = parse_minor(b + 6, &minor)))) {
+		/* <=3.10 publishes no version number in memory; the file is
+		 * named libpython3.N.so... or python3.N (Debian, pyenv,
+		 * python.org), and Py_GetVersion() formats PY_VERSION, a
+		 * string literal, so "3.N.M" sits in .rodata (on its own or
+		 * merged as the tail of a longer string). */
+		ro = elf_rodata(t->py_elf, &rosize);
+		if (ro && !target_scan_version(ro, rosize, minor, &hex)) {
+			t->micro_known = true;
+		} else {
+			t->version_hex = 0x03000000u | (minor << 16) | 0xf0;
+			snprintf(t->version, sizeof(t->version), "3.%u.x", minor);
+			return;
 		}
+	} else {
+		snprintf(t->version, sizeof(t->version), "unknown");
 		return;
 	}
-	/* <=3.10 publishes no version number in memory; the file is named
-	 * libpython3.N.so... or python3.N (Debian, pyenv, python.org). */
-	if ((!strncmp(b, "libpython", 9) && (n = parse_minor(b + 9, &minor))) ||
-	    (!strncmp(b, "python", 6) && (n = parse_minor(b + 6, &minor)))) {
-		t->version_hex = 0x03000000u | (minor << 16) | 0xf0;
-		snprintf(t->version, sizeof(t->version), "3.%u.x", minor);
-		return;
+	t->version_hex = hex;
+	snprintf(t->version, sizeof(t->version), "%u.%u.%u", hex >> 24, (hex >> 16) & 0xff,
+		 (hex >> 8) & 0xff);
+	if ((hex & 0xf0) != 0xf0) {
+		n = strlen(t->version);
+		snprintf(t->version + n, sizeof(t->version) - n, "%s%u",
+			 (hex & 0xf0) == 0xa0 ? "a" : (hex & 0xf0) == 0xb0 ? "b" : "rc", hex & 0xf);
 	}
-	snprintf(t->version, sizeof(t->version), "unknown");
 }
 
 int target_open(pid_t pid, struct target *t)

@@ -55,7 +55,7 @@ struct target {
 	uint64_t runtime_addr;	/* &_PyRuntime in the target */
 	uint32_t version_hex;	/* PY_VERSION_HEX; micro may be 0 when unknowable (<=3.10) */
 	bool micro_known;
-	char version[24];	/* "3.11.7" or "3.9.x" */
+	char version[24];	/* "3.11.7"; "3.9.x" if the micro cannot be found */
 	bool stripped;		/* no .symtab */
 };
 
@@ -81,8 +81,22 @@ struct elf_file *target_module_elf(struct target_module *m);
  * uprobe on the instruction at addr is attached to. Returns 0 or -ENOENT. */
 int target_file_offset(struct target *t, uint64_t addr, const char **host_path, uint64_t *off);
 
+/* target_scan_version() - find the PY_VERSION literal of a 3.minor
+ * interpreter in buf (its .rodata): "3.minor.micro" with an optional
+ * a/b/rc serial and '+', NUL-terminated, not preceded by a digit, letter or
+ * dot. Returns 0 and the PY_VERSION_HEX in *hex, -ENOENT if there is none,
+ * or -EPROTO if two literals disagree (then nothing is trusted). */
+int target_scan_version(const char *buf, size_t len, unsigned minor, uint32_t *hex);
+
 /* target_alive() - true while the process exists and is not a zombie. */
 bool target_alive(pid_t pid);
+
+/* target_exec_id() - what tells one program image of pid from the next:
+ * the address of the 16 random bytes the kernel puts on every new stack at
+ * exec (AT_RANDOM) and those bytes. Two different values mean pid has
+ * called exec in between. Returns 0, or -errno (-ESRCH, -ENOENT, -EFAULT)
+ * when they cannot be read (the process is gone or a zombie). */
+int target_exec_id(pid_t pid, uint64_t id[3]);
 
 /* Resident memory of a process, from /proc/PID/status. */
 struct proc_mem {

@@ -120,9 +120,11 @@ def test_debian_chroot_attach_switch(suite, chroot_target):
 @pytest.mark.parametrize("suite", sorted(CHROOT_SUITES))
 def test_debian_chroot_run_mode_pythonmalloc(suite, tmp_path):
     root = prepared_chroot(suite)
-    # chroot execs python3 itself, so run mode follows it into the chroot
-    run = pyleak("--mode", "alloc", "--interval", 2, "--", "chroot", root, "python3", "/opt/pyleak-targets/leaky.py",
-                 4, output=tmp_path / "r.json")
+    # like a container: python3 is a grandchild in its own PID namespace,
+    # found below unshare's forked child and profiled by its host PID
+    run = pyleak("--mode", "alloc", "--interval", 2, "--", "unshare", "--mount", "--pid",
+                 "--fork", "chroot", root, "python3", "/opt/pyleak-targets/leaky.py", 4,
+                 output=tmp_path / "r.json")
     assert run.rc == 0, run.stderr
     assert "PYTHONMALLOC=malloc" in run.final["capture"]["method"]
     assert_top_site(run.final, "leaky.py", LEAK, "leak")

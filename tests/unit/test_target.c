@@ -359,6 +359,36 @@ static void test_self_maps_deleted(void **state)
 	munmap(p, 2 * 4096);
 }
 
+#define RO(lit) lit, sizeof(lit) /* keeps the embedded and final NULs */
+
+/* The PY_VERSION literal of <=3.10, found in .rodata whether it stands alone
+ * (Debian) or is the tail of a merged string (pyenv's prefix path). */
+static void test_scan_version(void **state)
+{
+	uint32_t hex = 0;
+
+	assert_int_equal(target_scan_version(RO("x\0\x01" "3.9.2\0%s\0"), 9, &hex), 0);
+	assert_int_equal(hex, 0x030902f0);
+	assert_int_equal(target_scan_version(RO("/root/.pyenv/versions/3.9.18\0python3.9\0"),
+					     9, &hex), 0);
+	assert_int_equal(hex, 0x030912f0);
+	assert_int_equal(target_scan_version(RO("\0" "3.10.0rc2\0"), 10, &hex), 0);
+	assert_int_equal(hex, 0x030a00c2);
+	assert_int_equal(target_scan_version(RO("\0" "3.8.0b1+\0"), 8, &hex), 0);
+	assert_int_equal(hex, 0x030800b1);
+	/* another minor, a longer number, no NUL after, not digits */
+	assert_int_equal(target_scan_version(RO("\0" "3.10.4\0"), 1, &hex), -ENOENT);
+	assert_int_equal(target_scan_version(RO("13.9.4\0v3.9.4\0"), 9, &hex), -ENOENT);
+	assert_int_equal(target_scan_version(RO("\0" "3.9.4 (main)\0"), 9, &hex), -ENOENT);
+	assert_int_equal(target_scan_version(RO("libpython3.9.so\0"), 9, &hex), -ENOENT);
+	/* the same literal twice is fine; two different ones trust neither */
+	assert_int_equal(target_scan_version(RO("\0" "3.9.7\0/x/3.9.7\0"), 9, &hex), 0);
+	assert_int_equal(hex, 0x030907f0);
+	assert_int_equal(target_scan_version(RO("\0" "3.9.7\0/x/3.9.8\0"), 9, &hex), -EPROTO);
+	/* a literal cut by the end of the buffer is not one */
+	assert_int_equal(target_scan_version("\0" "3.9.7", 6, 9, &hex), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_end_before_start),
 		cmocka_unit_test(test_self_maps),
 		cmocka_unit_test(test_self_maps_deleted),
+		cmocka_unit_test(test_scan_version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

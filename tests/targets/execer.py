@@ -1,0 +1,37 @@
+"""Replaces itself with a new program, as a supervisor or wrapper does.
+
+Usage: execer.py [python|sleep] [SECONDS]
+  python: after 2 s, exec the same interpreter on this file in "second"
+          mode, which leaks at LEAK_LINE for SECONDS and exits with 5;
+  sleep:  after 2 s, exec /bin/sleep 2 (not Python).
+Prints READY at start and SECOND when the new program runs.
+"""
+import os
+import sys
+import time
+
+KEEP = []
+
+
+def second(seconds):
+    print("SECOND", flush=True)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        KEEP.append([0] * 50)  # LEAK_LINE
+        time.sleep(0.0005)
+    sys.exit(5)
+
+
+def main():
+    what = sys.argv[1] if len(sys.argv) > 1 else "python"
+    seconds = sys.argv[2] if len(sys.argv) > 2 else "6"
+    if what == "second":
+        second(float(seconds))
+    print("READY", flush=True)
+    time.sleep(2)
+    if what == "sleep":
+        os.execv("/bin/sleep", ["sleep", "2"])
+    os.execv(sys.executable, [sys.executable, __file__, "second", seconds])
+
+
+main()
