@@ -97,3 +97,30 @@ int gc_read(const struct gc_reader *r, struct gc_snapshot *out)
 	out->enabled = enabled != 0;
 	return 0;
 }
+
+int gc_list_heads(const struct gc_reader *r, uint64_t heads[4], int *n)
+{
+	uint64_t links[2];
+	int err;
+
+	*n = 0;
+	for (int i = 0; i < 3; i++) {
+		uint64_t head = r->gc_addr + r->generations + i * GEN_SIZE;
+
+		err = pm_read(r->pid, head, links, sizeof(links));
+		if (err)
+			return err;
+		/* a list head links to itself when empty, else to objects,
+		 * which the allocator 8-aligns; the low 2 bits of a link may
+		 * be flags */
+		for (int j = 0; j < 2; j++) {
+			uint64_t to = links[j] & ~3ull;
+
+			if (to != head && (!to || (to & 7)))
+				return -EPROTO;
+		}
+		heads[i] = head;
+	}
+	*n = 3;
+	return 0;
+}

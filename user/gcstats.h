@@ -40,4 +40,17 @@ int gc_reader_init(struct gc_reader *r, pid_t pid, uint64_t runtime_addr, const 
 /* gc_read() - one snapshot. Returns 0 or -errno (-ESRCH: process gone). */
 int gc_read(const struct gc_reader *r, struct gc_snapshot *out);
 
+/*
+ * gc_list_heads() - the addresses of the PyGC_Head list heads of the
+ * collector's generations 0, 1 and 2, for walking the objects it tracks
+ * (pytype_census()). 3.14 names them young, old[0] and old[1] (incremental
+ * collector, 3.14.0 to 3.14.4) or generations[0..2] again (3.14.5+): the same
+ * three 24-byte slots either way. The permanent generation (gc.freeze()) is
+ * left out. Each head is read once: both links, flag bits masked, must
+ * point at the head itself (empty) or at an 8-aligned object; the heads
+ * themselves are only 4-aligned in Debian's 3.13. Returns 0 with *n = 3,
+ * -EPROTO if a head does not look like one, or -errno.
+ */
+int gc_list_heads(const struct gc_reader *r, uint64_t heads[4], int *n);
+
 #endif /* PYLEAK_GCSTATS_H */

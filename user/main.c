@@ -28,6 +28,7 @@
 #include "collect.h"
 #include "gcstats.h"
 #include "growth.h"
+#include "health.h"
 #include "launch.h"
 #include "log.h"
 #include "options.h"
@@ -128,6 +129,12 @@ struct session {
 	char window_desc[200];
 	uint64_t anon0;
 	struct proc_mem mem;
+	/* judgement */
+	struct health health;
+	bool health_ok;
+	uint64_t alerts_raised;	  /* over the whole run, exec included: --fail-on-leak */
+	struct report_alert alerts[SITES_MAX_ALERTS + 1];
+	char uncollectable_msg[160];
 };
 
 static void add_warning(struct session *s, const char *w)
@@ -412,6 +419,8 @@ static int refresh(struct session *s)
 	if (!target_memory(s->t.pid, &m)) {
 		s->mem = m;
 		s->last_rss = m.rss;
+		if (s->health_ok)
+			health_sample(&s->health, now_s(), &m);
 	}
 	if (err) {
 		log_warn("reading the BPF maps failed: %s", strerror(-err));
@@ -456,6 +465,68 @@ static int resolve_hint(void *ctx, uint64_t id, struct report_frame *fr, const c
 	return resolve_stack(s, &st, fr, caller, truncated);
 }
 
+/* log_alert() - one line on stderr per transition, for people watching the
+ * terminal while reports go to a file. */
+static void log_alert(const struct report_alert *a)
+{
+	const struct report_frame *f = a->nframes ? &a->frames[0] : NULL;
+	char where[300];
+
+	if (f)
+		snprintf(where, sizeof(where), "%s:%d %s", f->file ? f->file : "?", f->line,
+			 f->func ? f->func : "?");
+	else
+		snprintf(where, sizeof(where), "process anonymous memory");
+	if (a->state[0] == 'l')
+		log_info("leak_suspect: %s, +%.2f MiB/min (%s)", where, a->rate_bps * 60 / 1048576,
+			 a->evidence);
+	else
+		log_info("resolved: %s, after %.0fs", where, a->duration_s);
+}
+
+/* fill_judgement() - alerts (the sites' transitions, then the process's),
+ * the process trend and GC block, and their warnings; counts every alert
+ * raised for --fail-on-leak. Call after ranking. */
+static void fill_judgement(struct session *s, struct report *r, struct report_process *rp)
+{
+	static const char gc_off[] = "the garbage collector is disabled (gc.disable()): "
+				     "reference cycles are never freed";
+	const struct report_alert *sa;
+	struct gc_snapshot g;
+	uint32_t active;
+	uint64_t raised, before = s->health.raised;
+	unsigned warn;
+	int n = sites_alerts(s->store, &sa, &active, &raised);
+
+	memcpy(s->alerts, sa, n * sizeof(*sa));
+	/* sites_alerts() counts since the store began; the run's total adds
+	 * what this ranking raised */
+	for (int i = 0; i < n; i++)
+		s->alerts_raised += sa[i].state[0] == 'l';
+	if (health_report(&s->health, now_s(), active,
+			  s->gc0_ok && !gc_read(&s->gcr, &g) ? &g : NULL, s->mem.anon, rp,
+			  &s->alerts[n], &warn))
+		n++;
+	s->alerts_raised += s->health.raised - before;
+	rp->alerts_raised = s->alerts_raised;
+	r->nalerts = n;
+	r->alerts = s->alerts;
+	r->h.process = rp;
+	r->h.group_by = sites_group_by_name((enum site_group_by)s->o->group_by);
+	if (warn & HEALTH_WARN_GC_DISABLED)
+		add_warning(s, gc_off);
+	if (warn & HEALTH_WARN_UNCOLLECTABLE) {
+		snprintf(s->uncollectable_msg, sizeof(s->uncollectable_msg),
+			 "the garbage collector found %" PRIu64 " uncollectable objects since "
+			 "attach (gc.garbage keeps them alive)",
+			 rp->gc_uncollectable[0] + rp->gc_uncollectable[1] +
+				 rp->gc_uncollectable[2]);
+		add_warning(s, s->uncollectable_msg);
+	}
+	for (int i = 0; i < n; i++)
+		log_alert(&s->alerts[i]);
+}
+
 /* fill_growth() - growth mode's header block. */
 static void fill_growth(struct session *s, struct report_growth *g, uint64_t npersistent)
 {
@@ -497,6 +568,7 @@ static int emit_report(struct session *s, bool final)
 	int n, err;
 
 	struct report_growth growth = {};
+	struct report_process proc;
 	struct site_totals htot;
 	const struct report_site *hrows = NULL;
 
@@ -506,6 +578,10 @@ static int emit_report(struct session *s, bool final)
 	if (s->growth) {
 		struct window_view wv = { .settled = s->ws.settled, .min_survival = MIN_SURVIVAL };
 
+		for (uint32_t w = s->ws.settled, i = 0; w && i < SITES_WINDOW_HISTORY; w--, i++) {
+			wv.capture_id[w % SITES_WINDOW_HISTORY] = w;
+			wv.capture_s[w % SITES_WINDOW_HISTORY] = windows_capture_s(&s->ws, w);
+		}
 		n = sites_rank_survivors(s->store, s->o->top, &wv, &rows, &tot);
 		if (n >= 0 && s->hints && s->gw_ok) {
 			int nh = sites_rank(s->hints, TOP_HINTS, "first-touch hint", &hrows, &htot);
@@ -520,6 +596,7 @@ static int emit_report(struct session *s, bool final)
 	}
 	if (n < 0)
 		return n;
+	fill_judgement(s, &r, &proc);
 
 	h->seq = ++s->seq;
 	h->final = final;
@@ -827,6 +904,23 @@ static int start_target(struct session *s)
 	return 0;
 }
 
+/* alert_rule() - the leak_suspect rule from the options: the Theil-Sen rate
+ * and the fitted growth over the window must reach --alert-rate and
+ * --alert-min-bytes, the Mann-Kendall p-value be below 1%, over at least 8
+ * samples spanning half the window, and the growth sustained into the last
+ * third (trend.h). */
+static void alert_rule(const struct options *o, struct trend_rule *r)
+{
+	*r = (struct trend_rule){
+		.min_rate = o->alert_rate / 60.0,
+		.min_growth = (double)o->alert_min_bytes,
+		.max_p = 0.01,
+		.min_points = 8,
+		.min_span_s = o->trend_window_s / 2,
+		.recent_frac = 0.5,
+	};
+}
+
 /* attach_session() - from an open target to a running capture: layout,
  * capture choice, BPF programs, symboliser, site stores, GC and memory
  * baselines, window scheduler; then lets a stopped target run on. Returns 0
@@ -837,6 +931,8 @@ static int attach_session(struct session *s, bool *done)
 	const struct options *o = s->o;
 	enum capture_method method = CAPTURE_TABLE;
 	struct capture_opts co;
+	struct site_trend_opts tso;
+	struct trend_rule rule;
 	int rc, err;
 
 	*done = o->restore_allocator;
@@ -883,16 +979,30 @@ static int attach_session(struct session *s, bool *done)
 		rc = EXIT_ERROR;
 		return rc;
 	}
+	alert_rule(o, &rule);
+	tso = (struct site_trend_opts){
+		.group_by = (enum site_group_by)o->group_by,
+		.history = !s->growth,
+		.window_s = o->trend_window_s,
+		.t0_s = now_s(),
+		.rule = rule,
+		.alert_rate_bps = o->alert_rate / 60.0,
+		.alert_min_bytes = (double)o->alert_min_bytes,
+	};
+	sites_configure(s->store, &tso);
 	if (s->pidfd < 0)
 		s->pidfd = (int)syscall(SYS_pidfd_open, s->t.pid, 0);
 	if (target_exec_id(s->t.pid, s->exec_id))
 		memset(s->exec_id, 0, sizeof(s->exec_id));
 	if (!gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
 		s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
-	s->t0 = now_s();
+	s->t0 = tso.t0_s;
+	health_init(&s->health, o->trend_window_s, &rule, s->t0, s->gc0_ok ? &s->gc0 : NULL);
+	s->health_ok = true;
 	if (!target_memory(s->t.pid, &s->mem)) {
 		s->anon0 = s->mem.anon;
 		s->last_rss = s->mem.rss;
+		health_sample(&s->health, s->t0, &s->mem);
 	}
 	if (s->growth) {
 		struct window_opts wo = {
@@ -1082,6 +1192,11 @@ out:
 		launch_resume(s.child);
 		if (waitpid(s.child, &s.child_status, 0) == s.child && rc == EXIT_OK)
 			rc = launch_exit_code(s.child_status);
+	}
+	if (o.fail_on_leak && s.alerts_raised) {
+		log_info("--fail-on-leak: %" PRIu64 " leak alert%s raised; exit status %d",
+			 s.alerts_raised, s.alerts_raised == 1 ? " was" : "s were", EXIT_LEAK);
+		rc = EXIT_LEAK;
 	}
 	session_end(&s);
 	return rc;

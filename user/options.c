@@ -85,6 +85,36 @@ static const char usage_text[] =
 "      --max-allocs N       live allocations tracked (default 1048576)\n"
 "      --max-sites N        distinct stacks tracked (default 65536)\n"
 "\n"
+"Judgement and alerts:\n"
+"  -w, --window DURATION    growth is judged over this much history (default 10m;\n"
+"                           s, m, h suffixes). alloc mode: every site's outstanding\n"
+"                           bytes are sampled each second and ranked by their\n"
+"                           growth over the window (Theil-Sen rate, Mann-Kendall\n"
+"                           significance); growth mode: persistent sites by what\n"
+"                           survives per second of capture\n"
+"      --alert-rate B       a site (or the process) becomes leak_suspect when it\n"
+"                           grows at least B bytes per minute (default 256K) ...\n"
+"      --alert-min-bytes B  ... and by at least B over the window (default 2M), the\n"
+"                           growth significant (p < 0.01) and sustained (still\n"
+"                           rising in the last third of the window). It is resolved\n"
+"                           when that stops (half the thresholds, so it does not\n"
+"                           flap). Each transition is printed once\n"
+"      --fail-on-leak       exit with status 3 if any alert was raised (CI gates,\n"
+"                           with -- COMMAND)\n"
+"  -g, --group-by stack|line|function|file\n"
+"                           what a row is: the whole stack (default) or the\n"
+"                           innermost Python frame's line, function or file\n"
+"\n"
+"Object types:\n"
+"      --type-samples N     alloc mode: read the type of up to N live allocations\n"
+"                           of each top site from the target's memory (default 64;\n"
+"                           0 = off): \"dict 61%, str 30%\"\n"
+"      --census-every SEC   count the objects on the garbage collector's lists by\n"
+"                           type this often, ranked by growth like objgraph's\n"
+"                           show_growth() (default 60; 0 = off)\n"
+"      --census-max N       most objects one census reads (default 1000000); it\n"
+"                           also stops after 0.5 s and says how much it saw\n"
+"\n"
 "General:\n"
 "  -v, --verbose            more detail, including libbpf's messages (repeatable)\n"
 "  -q, --quiet              only errors on stderr\n"
@@ -98,7 +128,8 @@ static const char usage_text[] =
 "README \"Cost\").\n"
 "\n"
 "Needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE) and a kernel with BTF\n"
-"and uprobes. Exit status: 0 ok, 2 usage, 4 permission, 5 no such process,\n"
+"and uprobes. Exit status: 0 ok, 2 usage, 3 leak (--fail-on-leak),\n"
+"4 permission, 5 no such process,\n"
 "6 not a Python process, 7 unsupported Python, 8 missing kernel support,\n"
 "9 target exited early, 10 probes blind, 1 other errors; with -- COMMAND,\n"
 "the command's own status.\n"
@@ -126,9 +157,15 @@ enum {
 	OPT_GROWTH_TRIGGER,
 	OPT_FIRST_WINDOW,
 	OPT_NO_HINTS,
+	OPT_ALERT_RATE,
+	OPT_ALERT_MIN,
+	OPT_FAIL_ON_LEAK,
+	OPT_TYPE_SAMPLES,
+	OPT_CENSUS_EVERY,
+	OPT_CENSUS_MAX,
 };
 
-#define SHORT_OPTS "p:i:d:n:f:so:m:vqhV"
+#define SHORT_OPTS "p:i:d:n:f:so:m:w:g:vqhV"
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -154,6 +191,14 @@ static const struct option long_opts[] = {
 	{ "growth-trigger", required_argument, NULL, OPT_GROWTH_TRIGGER },
 	{ "first-window", required_argument, NULL, OPT_FIRST_WINDOW },
 	{ "no-hints", no_argument, NULL, OPT_NO_HINTS },
+	{ "window", required_argument, NULL, 'w' },
+	{ "alert-rate", required_argument, NULL, OPT_ALERT_RATE },
+	{ "alert-min-bytes", required_argument, NULL, OPT_ALERT_MIN },
+	{ "fail-on-leak", no_argument, NULL, OPT_FAIL_ON_LEAK },
+	{ "group-by", required_argument, NULL, 'g' },
+	{ "type-samples", required_argument, NULL, OPT_TYPE_SAMPLES },
+	{ "census-every", required_argument, NULL, OPT_CENSUS_EVERY },
+	{ "census-max", required_argument, NULL, OPT_CENSUS_MAX },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -222,6 +267,29 @@ static int parse_seconds_or(const char *s, double lo, double off, double *out)
 	return 0;
 }
 
+/* parse_duration() - seconds with an optional s, m or h suffix, from 1 s
+ * to a week. */
+static int parse_duration(const char *s, double *out)
+{
+	char *end;
+	double v, unit = 1;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v))
+		return -EINVAL;
+	switch (*end) {
+	case 's': end++; break;
+	case 'm': unit = 60; end++; break;
+	case 'h': unit = 3600; end++; break;
+	}
+	v *= unit;
+	if (*end || v < 1 || v > 7 * 86400.0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 /* parse_bytes() - a byte count with an optional K, M or G (binary) suffix. */
 static int parse_bytes(const char *s, uint64_t *out)
 {
@@ -272,6 +340,12 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		.max_depth = PYLEAK_DEFAULT_FRAMES,
 		.max_allocs = 1u << 20,
 		.max_sites = 1u << 16,
+		.trend_window_s = 600,
+		.alert_rate = 256u << 10,
+		.alert_min_bytes = 2u << 20,
+		.type_samples = 64,
+		.census_every_s = 60,
+		.census_max = 1000000,
 	};
 	err[0] = 0;
 	optind = 0; /* full reset: parse may run more than once (tests) */
@@ -356,6 +430,47 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			break;
 		case OPT_NO_HINTS:
 			o->no_hints = true;
+			break;
+		case 'w':
+			if (parse_duration(optarg, &o->trend_window_s))
+				return fail(err, errlen, "--window needs a duration from 1s to 7 days such as 600, 90s, 10m or 1h, got '%s'", optarg);
+			break;
+		case OPT_ALERT_RATE:
+			if (parse_bytes(optarg, &o->alert_rate))
+				return fail(err, errlen, "--alert-rate needs bytes per minute such as 256K, got '%s'", optarg);
+			break;
+		case OPT_ALERT_MIN:
+			if (parse_bytes(optarg, &o->alert_min_bytes))
+				return fail(err, errlen, "--alert-min-bytes needs a byte count such as 2M, got '%s'", optarg);
+			break;
+		case OPT_FAIL_ON_LEAK:
+			o->fail_on_leak = true;
+			break;
+		case 'g':
+			if (!strcmp(optarg, "stack"))
+				o->group_by = 0;
+			else if (!strcmp(optarg, "line"))
+				o->group_by = 1;
+			else if (!strcmp(optarg, "function"))
+				o->group_by = 2;
+			else if (!strcmp(optarg, "file"))
+				o->group_by = 3;
+			else
+				return fail(err, errlen, "--group-by needs stack, line, function or file, got '%s'", optarg);
+			break;
+		case OPT_TYPE_SAMPLES:
+			if (parse_long(optarg, 0, 4096, &v))
+				return fail(err, errlen, "--type-samples needs a number from 0 to 4096, got '%s'", optarg);
+			o->type_samples = (uint32_t)v;
+			break;
+		case OPT_CENSUS_EVERY:
+			if (parse_seconds_or(optarg, 1, 0, &o->census_every_s))
+				return fail(err, errlen, "--census-every needs a number of seconds from 1 up (0: never), got '%s'", optarg);
+			break;
+		case OPT_CENSUS_MAX:
+			if (parse_long(optarg, 1000, 100000000, &v))
+				return fail(err, errlen, "--census-max needs a number from 1000 to 100000000, got '%s'", optarg);
+			o->census_max = (uint32_t)v;
 			break;
 		case OPT_SWITCH:
 			o->switch_allocator = true;

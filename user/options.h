@@ -40,6 +40,16 @@ struct options {
 	double first_window_s;	/* --first-window, <0 = off */
 	uint64_t growth_trigger; /* --growth-trigger bytes, 0 = off */
 	bool no_hints;		/* --no-hints: no first-touch stacks */
+	/* judgement and alerts (see sites.h, trend.h) */
+	double trend_window_s;	/* --window: growth is judged over this long */
+	uint64_t alert_rate;	/* --alert-rate, bytes per minute */
+	uint64_t alert_min_bytes; /* --alert-min-bytes over the window */
+	bool fail_on_leak;	/* --fail-on-leak: exit 3 if any alert was raised */
+	int group_by;		/* --group-by: enum site_group_by */
+	/* object types */
+	uint32_t type_samples;	/* --type-samples per top site (alloc mode), 0 = off */
+	double census_every_s;	/* --census-every, 0 = off */
+	uint32_t census_max;	/* --census-max objects per census */
 	int verbose;		/* -v count */
 	bool quiet;		/* -q */
 };
@@ -49,7 +59,7 @@ enum exit_code {
 	EXIT_OK = 0,
 	EXIT_ERROR = 1,		/* anything else: see the message */
 	EXIT_USAGE = 2,		/* bad command line */
-	EXIT_LEAK = 3,		/* reserved: --fail-on-leak found a leak */
+	EXIT_LEAK = 3,		/* --fail-on-leak: a leak_suspect alert was raised */
 	EXIT_PERMISSION = 4,	/* not root / missing capabilities */
 	EXIT_NO_PROCESS = 5,	/* no such PID */
 	EXIT_NOT_PYTHON = 6,	/* no CPython interpreter in the target */

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "report.h"
 
@@ -154,8 +155,18 @@ static void json_frame(FILE *f, const struct report_frame *fr)
 	putc('}', f);
 }
 
-/* json_site() - one site; windows adds the survivor fields (growth mode). */
-static void json_site(FILE *f, const struct report_site *s, bool windows)
+/* json_p() - a p-value, null when unknown (< 0). */
+static void json_p(FILE *f, double p)
+{
+	if (p < 0 || !isfinite(p))
+		fputs("null", f);
+	else
+		fprintf(f, "%.3g", p);
+}
+
+/* json_site() - one site; windows adds the survivor fields (growth mode),
+ * judged the growth judgement. */
+static void json_site(FILE *f, const struct report_site *s, bool windows, bool judged)
 {
 	int i;
 
@@ -176,6 +187,37 @@ static void json_site(FILE *f, const struct report_site *s, bool windows)
 			s->windows_seen, s->windows_survived);
 		fputs(",\"persistent\":", f);
 		json_bool(f, s->persistent);
+	}
+	if (judged) {
+		fputs(",\"rate_bytes_per_min\":", f);
+		json_double(f, s->rate_bps * 60);
+		if (!windows) {
+			fputs(",\"window_growth_bytes\":", f);
+			json_double(f, s->window_growth);
+			fputs(",\"window_span_s\":", f);
+			json_double(f, s->window_span_s);
+			fputs(",\"p_value\":", f);
+			json_p(f, s->p_value);
+			fputs(",\"trend\":", f);
+			json_str(f, s->trend);
+		}
+		fputs(",\"alert\":", f);
+		json_bool(f, s->alert);
+		if (s->alert) {
+			fputs(",\"alert_since_s\":", f);
+			json_double(f, s->alert_since_s);
+		}
+	}
+	if (s->ntypes > 0) {
+		fprintf(f, ",\"types_sampled\":%" PRIu32 ",\"types\":[", s->types_sampled);
+		for (i = 0; i < s->ntypes; i++) {
+			fputs(i ? ",{\"name\":" : "{\"name\":", f);
+			json_str(f, s->types[i].name);
+			fputs(",\"share\":", f);
+			json_double(f, s->types[i].share);
+			putc('}', f);
+		}
+		putc(']', f);
 	}
 	fputs(",\"truncated\":", f);
 	json_bool(f, s->truncated);
@@ -216,6 +258,115 @@ static void json_growth(FILE *f, const struct report_growth *g)
 	fputs(",\"budget_per_hour_s\":", f);
 	json_double(f, g->window_budget_s);
 	fprintf(f, ",\"persistent_sites\":%" PRIu64 "}", g->npersistent);
+}
+
+/* json_alert() - one transition, with its evidence. */
+static void json_alert(FILE *f, const struct report_alert *a)
+{
+	fputs("{\"state\":", f);
+	json_str(f, a->state);
+	fputs(",\"subject\":", f);
+	json_str(f, a->subject);
+	if (a->nframes > 0)
+		fprintf(f, ",\"id\":\"%016" PRIx64 "\"", a->id);
+	else
+		fputs(",\"id\":null", f);
+	fputs(",\"evidence\":", f);
+	json_str(f, a->evidence);
+	fputs(",\"rate_bytes_per_min\":", f);
+	json_double(f, a->rate_bps * 60);
+	fputs(",\"growth_bytes\":", f);
+	json_double(f, a->growth_bytes);
+	fputs(",\"duration_s\":", f);
+	json_double(f, a->duration_s);
+	fputs(",\"p_value\":", f);
+	json_p(f, a->p_value);
+	if (!strcmp(a->evidence ? a->evidence : "", "survivors"))
+		fprintf(f, ",\"windows_seen\":%" PRIu32 ",\"windows_survived\":%" PRIu32,
+			a->windows_seen, a->windows_survived);
+	fprintf(f, ",\"bytes\":%" PRId64, a->bytes);
+	fputs(",\"since_s\":", f);
+	json_double(f, a->since_s);
+	fputs(",\"native_caller\":", f);
+	json_str(f, a->native_caller);
+	fputs(",\"frames\":[", f);
+	for (int i = 0; i < a->nframes; i++) {
+		if (i)
+			putc(',', f);
+		json_frame(f, &a->frames[i]);
+	}
+	fputs("]}", f);
+}
+
+/* json_process() - the process trend and GC object. */
+static void json_process(FILE *f, const struct report_process *p)
+{
+	fputs(",\"trend\":{\"window_s\":", f);
+	json_double(f, p->window_s);
+	fputs(",\"anon_rate_bytes_per_min\":", f);
+	json_double(f, p->anon_rate_bps * 60);
+	fputs(",\"anon_growth_bytes\":", f);
+	json_double(f, p->anon_growth);
+	fputs(",\"anon_span_s\":", f);
+	json_double(f, p->anon_span_s);
+	fputs(",\"anon_p_value\":", f);
+	json_p(f, p->anon_p);
+	fputs(",\"anon_trend\":", f);
+	json_str(f, p->anon_trend);
+	fputs(",\"rss_rate_bytes_per_min\":", f);
+	json_double(f, p->rss_rate_bps * 60);
+	fputs(",\"rss_trend\":", f);
+	json_str(f, p->rss_trend);
+	fprintf(f, ",\"alerts_active\":%" PRIu32 ",\"alerts_raised\":%" PRIu64 "}",
+		p->active_alerts, p->alerts_raised);
+	fputs(",\"gc\":", f);
+	if (!p->gc_known) {
+		fputs("null", f);
+		return;
+	}
+	fputs("{\"enabled\":", f);
+	json_bool(f, p->gc_enabled);
+	fprintf(f, ",\"threshold\":[%" PRIu32 ",%" PRIu32 ",%" PRIu32 "]", p->gc_threshold[0],
+		p->gc_threshold[1], p->gc_threshold[2]);
+	fprintf(f, ",\"count\":[%" PRIu32 ",%" PRIu32 ",%" PRIu32 "]", p->gc_count[0],
+		p->gc_count[1], p->gc_count[2]);
+	fprintf(f, ",\"collections\":[%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]",
+		p->gc_collections[0], p->gc_collections[1], p->gc_collections[2]);
+	fprintf(f, ",\"collected\":[%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]", p->gc_collected[0],
+		p->gc_collected[1], p->gc_collected[2]);
+	fprintf(f, ",\"uncollectable\":[%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]}",
+		p->gc_uncollectable[0], p->gc_uncollectable[1], p->gc_uncollectable[2]);
+}
+
+/* json_census() - the GC census: how much it saw, and types by growth. */
+static void json_census(FILE *f, const struct report *r)
+{
+	const struct report_census *c = r->census;
+
+	fprintf(f, ",\"census\":{\"objects\":%" PRIu64 ",\"lists\":%" PRIu32
+		",\"complete_lists\":%" PRIu32 ",\"budget_hit\":",
+		c->objects, c->lists, c->complete_lists);
+	json_bool(f, c->budget_hit);
+	fputs(",\"seconds\":", f);
+	json_double(f, c->seconds);
+	fputs(",\"age_s\":", f);
+	json_double(f, c->age_s);
+	fprintf(f, ",\"censuses\":%" PRIu32 ",\"types\":[", c->ncensus);
+	for (int i = 0; i < r->ntypes; i++) {
+		const struct report_type *t = &r->types[i];
+
+		fputs(i ? ",{\"name\":" : "{\"name\":", f);
+		json_str(f, t->name);
+		fprintf(f, ",\"count\":%" PRIu64 ",\"delta\":%" PRId64, t->count, t->delta);
+		fputs(",\"rate_per_min\":", f);
+		json_double(f, t->rate_per_min);
+		fputs(",\"trend\":", f);
+		json_str(f, t->trend);
+		fputs(",\"p_value\":", f);
+		json_p(f, t->p_value);
+		putc('}', f);
+	}
+	fputs("]}", f);
 }
 
 /*
@@ -274,16 +425,30 @@ int out_json_write(FILE *f, const struct report *r)
 	for (i = 0; i < r->nsites; i++) {
 		if (i)
 			putc(',', f);
-		json_site(f, &r->sites[i], h->growth != NULL);
+		json_site(f, &r->sites[i], h->growth != NULL, h->process != NULL);
 	}
 	putc(']', f);
+	if (h->process) {
+		fputs(",\"group_by\":", f);
+		json_str(f, h->group_by);
+		fputs(",\"alerts\":[", f);
+		for (i = 0; i < r->nalerts; i++) {
+			if (i)
+				putc(',', f);
+			json_alert(f, &r->alerts[i]);
+		}
+		putc(']', f);
+		json_process(f, h->process);
+	}
+	if (r->census)
+		json_census(f, r);
 	if (h->growth) {
 		json_growth(f, h->growth);
 		fputs(",\"hints\":[", f);
 		for (i = 0; i < r->nhints; i++) {
 			if (i)
 				putc(',', f);
-			json_site(f, &r->hints[i], false);
+			json_site(f, &r->hints[i], false, false);
 		}
 		putc(']', f);
 	}

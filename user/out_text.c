@@ -136,6 +136,83 @@ static void put_growth(FILE *f, const struct report_header *h)
 		g->npersistent);
 }
 
+/* fmt_rate() - bytes per second as "+1.2 MiB/min". */
+static const char *fmt_rate(char *buf, size_t len, double bps)
+{
+	char b[32];
+
+	snprintf(buf, len, "%s/min", fmt_bytes(b, sizeof(b), bps * 60, true));
+	return buf;
+}
+
+/* fmt_p() - a p-value, or "-" when there is none. */
+static const char *fmt_p(char *buf, size_t len, double p)
+{
+	if (p < 0 || !isfinite(p))
+		snprintf(buf, len, "-");
+	else if (p < 1e-4)
+		snprintf(buf, len, "%.0e", p);
+	else
+		snprintf(buf, len, "%.4f", p);
+	return buf;
+}
+
+/* put_process() - the process's memory trend over the window and GC health. */
+static void put_process(FILE *f, const struct report_process *p)
+{
+	char a[40], b[40], c[32];
+
+	fprintf(f, "  trend over %.0fs: anon %s (", p->window_s,
+		fmt_rate(a, sizeof(a), p->anon_rate_bps));
+	put_str(f, p->anon_trend);
+	fprintf(f, ", p=%s)  RSS %s (", fmt_p(c, sizeof(c), p->anon_p),
+		fmt_rate(b, sizeof(b), p->rss_rate_bps));
+	put_str(f, p->rss_trend);
+	fprintf(f, ")  alerts active %" PRIu32 ", raised %" PRIu64 "\n", p->active_alerts,
+		p->alerts_raised);
+	if (!p->gc_known)
+		return;
+	fprintf(f, "  GC %s, thresholds %" PRIu32 "/%" PRIu32 "/%" PRIu32 "; since attach: collected "
+		"%" PRIu64 "/%" PRIu64 "/%" PRIu64 ", uncollectable %" PRIu64 "\n",
+		p->gc_enabled ? "enabled" : "DISABLED", p->gc_threshold[0], p->gc_threshold[1],
+		p->gc_threshold[2], p->gc_collected[0], p->gc_collected[1], p->gc_collected[2],
+		p->gc_uncollectable[0] + p->gc_uncollectable[1] + p->gc_uncollectable[2]);
+}
+
+/* put_alert() - one transition: what, where, and the evidence. */
+static void put_alert(FILE *f, const struct report_alert *a)
+{
+	char r[40], g[32], b[32], p[32];
+
+	fputs(a->state[0] == 'l' ? "  ALERT leak_suspect " : "  RESOLVED ", f);
+	put_str(f, a->subject);
+	putc(' ', f);
+	if (a->nframes > 0)
+		put_frame(f, &a->frames[0]);
+	else
+		fputs("anonymous memory", f);
+	if (a->native_caller) {
+		fputs("  [caller: ", f);
+		put_str(f, a->native_caller);
+		putc(']', f);
+	}
+	if (a->state[0] == 'r') {
+		fprintf(f, "\n    after %.0fs (raised at %.0fs); rate now %s\n", a->duration_s,
+			a->since_s, fmt_rate(r, sizeof(r), a->rate_bps));
+		return;
+	}
+	fprintf(f, "\n    %s", fmt_rate(r, sizeof(r), a->rate_bps));
+	if (a->p_value >= 0)
+		fprintf(f, "; %s over the last %.0fs (Mann-Kendall p=%s)",
+			fmt_bytes(g, sizeof(g), a->growth_bytes, true), a->duration_s,
+			fmt_p(p, sizeof(p), a->p_value));
+	else
+		fprintf(f, " surviving per second of capture; survived %" PRIu32 " of %" PRIu32
+			" windows", a->windows_survived, a->windows_seen);
+	fprintf(f, "; %s %s now; at %.0fs\n", fmt_bytes(b, sizeof(b), (double)a->bytes, false),
+		a->nframes ? "live" : "anonymous", a->since_s);
+}
+
 static void put_header(FILE *f, const struct report_header *h)
 {
 	char rss[32], out[32];
@@ -180,6 +257,9 @@ static void put_header(FILE *f, const struct report_header *h)
 		", no-tstate %" PRIu64 "\n",
 		h->alloc_hits, h->free_hits, h->drops, h->no_tstate);
 
+	if (h->process)
+		put_process(f, h->process);
+
 	for (i = 0; i < h->nwarnings; i++) {
 		fputs("  WARNING: ", f);
 		put_str(f, h->warnings[i]);
@@ -187,19 +267,43 @@ static void put_header(FILE *f, const struct report_header *h)
 	}
 }
 
-/* put_site() - one row; windows adds the WINDOWS column (survivors). */
-static void put_site(FILE *f, const struct report_site *s, bool show_stacks, bool windows)
+/* put_types() - a site's sampled object types, under its row. */
+static void put_types(FILE *f, const struct report_site *s)
 {
-	char bytes[32], delta[32], win[32];
+	fprintf(f, "%*stypes (%" PRIu32 " sampled): ", FRAME_INDENT, "", s->types_sampled);
+	for (int i = 0; i < s->ntypes; i++) {
+		if (i)
+			fputs(", ", f);
+		put_str(f, s->types[i].name);
+		fprintf(f, " %.0f%%", s->types[i].share * 100);
+	}
+	putc('\n', f);
+}
+
+/* put_site() - one row. judged adds RATE/MIN (and TREND without windows);
+ * windows adds the WINDOWS column (survivors). */
+static void put_site(FILE *f, const struct report_site *s, bool show_stacks, bool windows,
+		     bool judged)
+{
+	char bytes[32], delta[32], win[32], rate[32];
 	int i;
 
 	fprintf(f, "%10s %8" PRId64 " %10s  ",
 		fmt_bytes(bytes, sizeof(bytes), (double)s->bytes, false), s->count,
 		fmt_bytes(delta, sizeof(delta), (double)s->delta_bytes, true));
+	if (judged) {
+		if (s->rate_bps != 0)
+			fmt_bytes(rate, sizeof(rate), s->rate_bps * 60, true);
+		else
+			snprintf(rate, sizeof(rate), "-");
+		fprintf(f, "%10s  ", rate);
+	}
 	if (windows) {
 		snprintf(win, sizeof(win), "%s%" PRIu32 "/%" PRIu32, s->persistent ? "LEAK " : "",
 			 s->windows_survived, s->windows_seen);
 		fprintf(f, "%-9s  ", win);
+	} else if (judged) {
+		fprintf(f, "%-9s  ", s->alert ? "ALERT" : s->trend ? s->trend : "-");
 	}
 	/* No frames: the site was stored without its stack (e.g. stack map full). */
 	if (s->nframes > 0)
@@ -213,6 +317,8 @@ static void put_site(FILE *f, const struct report_site *s, bool show_stacks, boo
 		putc(']', f);
 	}
 	putc('\n', f);
+	if (s->ntypes > 0)
+		put_types(f, s);
 
 	if (!show_stacks)
 		return;
@@ -225,6 +331,28 @@ static void put_site(FILE *f, const struct report_site *s, bool show_stacks, boo
 		fprintf(f, "%*s... (deeper frames cut at --max-depth)\n", FRAME_INDENT, "");
 }
 
+/* put_census() - object counts by type on the GC's lists, by growth. */
+static void put_census(FILE *f, const struct report *r)
+{
+	const struct report_census *c = r->census;
+	char p[32];
+
+	fprintf(f, "\n  GC census (objects on the collector's lists by type, %.0fs ago): %" PRIu64
+		" objects, %" PRIu32 "/%" PRIu32 " lists complete%s, took %.2fs\n",
+		c->age_s, c->objects, c->complete_lists, c->lists,
+		c->budget_hit ? ", STOPPED by its budget" : "", c->seconds);
+	fprintf(f, "%10s %10s %10s  %-9s %8s  %s\n", "OBJECTS", "DELTA", "RATE/MIN", "TREND", "P",
+		"TYPE");
+	for (int i = 0; i < r->ntypes; i++) {
+		const struct report_type *t = &r->types[i];
+
+		fprintf(f, "%10" PRIu64 " %+10" PRId64 " %+10.0f  %-9s %8s  ", t->count, t->delta,
+			t->rate_per_min, t->trend ? t->trend : "-", fmt_p(p, sizeof(p), t->p_value));
+		put_str(f, t->name);
+		putc('\n', f);
+	}
+}
+
 /*
  * out_text_write() - see report.h. Sites are printed in the order given; when
  * the caller cut the list (--top), a last line says how many were left out, so
@@ -234,6 +362,7 @@ static void put_site(FILE *f, const struct report_site *s, bool show_stacks, boo
 int out_text_write(FILE *f, const struct report *r)
 {
 	bool windows = r->h.growth != NULL;
+	bool judged = r->h.process != NULL;
 	int i;
 
 	/* Cleared so that a stale errno is not blamed for a stream error that set
@@ -241,27 +370,36 @@ int out_text_write(FILE *f, const struct report *r)
 	errno = 0;
 	put_header(f, &r->h);
 	putc('\n', f);
+	for (i = 0; i < r->nalerts; i++)
+		put_alert(f, &r->alerts[i]);
+	if (r->nalerts > 0)
+		putc('\n', f);
 	if (r->nsites <= 0) {
 		fputs(windows ? "  no survivors of settled windows yet\n"
 			      : "  no outstanding allocations recorded\n", f);
 	} else {
 		if (windows)
-			fprintf(f, "%10s %8s %10s  %-9s  %s\n", "SURVIVING", "COUNT", "DELTA",
-				"WINDOWS", "SITE (exact windows: what outlived them)");
+			fprintf(f, "%10s %8s %10s  %10s  %-9s  %s\n", "SURVIVING", "COUNT", "DELTA",
+				"RATE/MIN", "WINDOWS", "SITE (exact windows: what outlived them)");
+		else if (judged)
+			fprintf(f, "%10s %8s %10s  %10s  %-9s  %s\n", "BYTES", "COUNT", "DELTA",
+				"RATE/MIN", "TREND", "SITE");
 		else
 			fprintf(f, "%10s %8s %10s  %s\n", "BYTES", "COUNT", "DELTA", "SITE");
 		for (i = 0; i < r->nsites; i++)
-			put_site(f, &r->sites[i], r->show_stacks, windows);
+			put_site(f, &r->sites[i], r->show_stacks, windows, judged);
 		if (r->h.nsites > (uint64_t)r->nsites)
 			fprintf(f, "  ... %" PRIu64 " more site%s not shown\n",
 				r->h.nsites - r->nsites, plural(r->h.nsites - r->nsites));
 	}
+	if (r->ntypes > 0 && r->census)
+		put_census(f, r);
 	if (r->nhints > 0) {
 		fputs("\n  first-touch HINTS (who faulted new pages in; biased toward code that\n"
 		      "  allocates in bursts, so not a leak ranking; right for native growth):\n", f);
 		fprintf(f, "%10s %8s %10s  %s\n", "FAULTED", "FAULTS", "DELTA", "SITE");
 		for (i = 0; i < r->nhints; i++)
-			put_site(f, &r->hints[i], r->show_stacks, false);
+			put_site(f, &r->hints[i], r->show_stacks, false, false);
 	}
 	putc('\n', f);
 

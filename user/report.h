@@ -43,6 +43,64 @@ struct report_site {
 	bool truncated;		   /* stack deeper than --max-depth */
 	int nframes;
 	const struct report_frame *frames;
+	/* growth judgement (see sites.h): alloc mode fits the outstanding
+	 * bytes sampled over --window; growth mode measures what survives per
+	 * second of capture */
+	double rate_bps;	   /* bytes per second (printed per minute); 0 unknown */
+	double window_growth;	   /* alloc mode: fitted growth over the window's samples */
+	double window_span_s;	   /* alloc mode: how long those samples span */
+	double p_value;		   /* alloc mode: Mann-Kendall one-sided p of growth; <0 unknown */
+	const char *trend;	   /* "growing", "flat", "shrinking", "unknown"; NULL: none */
+	bool alert;		   /* a leak_suspect alert is active on it */
+	double alert_since_s;	   /* when that alert was raised, seconds since attach */
+	int ntypes;		   /* object types of sampled live allocations (alloc mode) */
+	const struct report_type_share *types;
+	uint32_t types_sampled;	   /* allocations read for that */
+};
+
+/* One alert transition, printed once, in the report of the interval where
+ * it happened. */
+struct report_alert {
+	const char *state;	/* "leak_suspect" or "resolved" */
+	const char *subject;	/* "site" or "process" */
+	uint64_t id;		/* the site's id; 0 for the process */
+	const char *evidence;	/* "trend" (alloc mode, process) or "survivors" (growth mode) */
+	double rate_bps;	/* growth rate, bytes per second */
+	double growth_bytes;	/* trend: fitted growth over duration_s; survivors: rate x window */
+	double duration_s;	/* trend: span of the samples judged; resolved: how long it lasted */
+	double p_value;		/* trend: Mann-Kendall one-sided p; <0 for survivors */
+	uint32_t windows_seen, windows_survived; /* survivors */
+	int64_t bytes;		/* site: outstanding (or surviving) bytes; process: RssAnon */
+	double since_s;		/* raised at, seconds since attach */
+	const char *native_caller;
+	int nframes;		/* site: its stack, innermost first; process: 0 */
+	const struct report_frame *frames;
+};
+
+/* An object type's share of a site's sampled live allocations. */
+struct report_type_share {
+	const char *name;	/* "dict"; "(not an object)" for raw blocks */
+	double share;		/* of the sampled bytes, 0..1 */
+};
+
+/* A type in the GC census: objects on the collector's lists by type name. */
+struct report_type {
+	const char *name;
+	uint64_t count;		/* objects now */
+	int64_t delta;		/* since the previous census */
+	double rate_per_min;	/* Theil-Sen slope over --window */
+	const char *trend;	/* "growing", "flat", ... */
+	double p_value;
+};
+
+/* How much the last census saw. */
+struct report_census {
+	uint64_t objects;	/* nodes walked */
+	uint32_t lists, complete_lists;
+	bool budget_hit;	/* stopped by --census-max or the time budget */
+	double seconds;		/* the walk took */
+	double age_s;		/* since it was taken */
+	uint32_t ncensus;	/* taken since attach */
 };
 
 /* Growth mode's process-level figures and window state. */
@@ -64,6 +122,28 @@ struct report_growth {
 	double window_spent_s;	      /* window time in the last hour */
 	double window_budget_s;	      /* allowed per hour */
 	uint64_t npersistent;	      /* sites judged persistent */
+};
+
+/* Process-level memory trend and GC health, every mode. */
+struct report_process {
+	uint64_t anon_bytes;	      /* RssAnon now */
+	double window_s;	      /* --window */
+	double anon_rate_bps;	      /* Theil-Sen slope of RssAnon over the window's samples */
+	double anon_growth;	      /* fitted growth over those samples */
+	double anon_span_s;	      /* how long they span */
+	double anon_p;		      /* Mann-Kendall one-sided p; <0 unknown */
+	const char *anon_trend;	      /* "growing", "flat", "shrinking", "unknown" */
+	double rss_rate_bps;	      /* the same slope for VmRSS */
+	const char *rss_trend;
+	bool gc_known;		      /* GC figures below were read from the interpreter */
+	bool gc_enabled;	      /* gc.isenabled() */
+	uint64_t gc_collections[3];   /* since attach, per generation */
+	uint64_t gc_collected[3];     /* objects collected since attach */
+	uint64_t gc_uncollectable[3]; /* uncollectable objects found since attach */
+	uint32_t gc_threshold[3];
+	uint32_t gc_count[3];	      /* gen 0: allocations minus deallocations since its last collection */
+	uint32_t active_alerts;	      /* leak_suspect alerts now active (sites and process) */
+	uint64_t alerts_raised;	      /* since attach */
 };
 
 /* Counters and facts about the profiled process and the capture. */
@@ -90,6 +170,8 @@ struct report_header {
 	int nwarnings;
 	const char *const *warnings; /* one line each, e.g. the blind-probe verdict */
 	const struct report_growth *growth; /* growth mode only, else NULL */
+	const struct report_process *process; /* trend and GC, NULL if not computed */
+	const char *group_by;	    /* "stack", "line", "function", "file" */
 };
 
 struct report {
@@ -99,6 +181,11 @@ struct report {
 	const struct report_site *sites;
 	int nhints;	  /* growth mode: first-touch hints, by bytes faulted in */
 	const struct report_site *hints;
+	int nalerts;	  /* alert transitions of this interval */
+	const struct report_alert *alerts;
+	int ntypes;	  /* object types: census or sampled (see report_type) */
+	const struct report_type *types;
+	const struct report_census *census;
 };
 
 /* out_text_write() - human-readable report: a header block, then one row per

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* sites.c: see sites.h. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sites.h"
@@ -30,6 +31,14 @@ struct group {
 	bool persistent;
 	/* at the previous ranking */
 	int64_t prev_bytes, prev_count;
+	/* growth judgement */
+	struct trend_ring *ring;  /* alloc mode: outstanding bytes, or NULL */
+	struct trend_fit fit;
+	bool fit_ok;
+	enum trend_verdict verdict;
+	double rate_bps;
+	bool alert;		  /* leak_suspect now */
+	double alert_since;	  /* raised at, update clock seconds */
 };
 
 /* raw site id -> its group, resolved once */
@@ -50,6 +59,13 @@ struct site_store {
 	struct report_site *rows;
 	size_t caprows;
 	uint64_t now_ns; /* bpf_ktime at the last update */
+	struct site_trend_opts o;
+	size_t nrings;
+	struct report_alert alerts[SITES_MAX_ALERTS];
+	int nalerts;
+	uint32_t active;
+	uint64_t raised;
+	bool evict_failed; /* this update: no ring could be freed, stop trying */
 };
 
 static unsigned bucket(uint64_t id)
@@ -74,6 +90,7 @@ void sites_free(struct site_store *ss)
 		return;
 	for (size_t i = 0; i < ss->nall; i++) {
 		free(ss->all[i]->frames);
+		free(ss->all[i]->ring);
 		free(ss->all[i]);
 	}
 	for (int b = 0; b < BUCKETS; b++)
@@ -109,11 +126,35 @@ uint64_t site_id_of(const struct report_frame *frames, int n)
 	return h;
 }
 
-/* group_for() - find or create the group of symbolised frames fr[0..n). */
+void sites_configure(struct site_store *ss, const struct site_trend_opts *o)
+{
+	ss->o = *o;
+}
+
+const char *sites_group_by_name(enum site_group_by g)
+{
+	static const char *const names[] = { "stack", "line", "function", "file" };
+
+	return g <= GROUP_FILE ? names[g] : "?";
+}
+
+/* group_for() - find or create the group of symbolised frames fr[0..n),
+ * after cutting them to the grouping's key (the innermost frame, without
+ * its line for GROUP_FUNCTION, without function and line for GROUP_FILE). */
 static struct group *group_for(struct site_store *ss, struct report_frame *fr, int n,
 			       bool truncated)
 {
-	uint64_t id = site_id_of(fr, n);
+	uint64_t id;
+
+	if (ss->o.group_by != GROUP_STACK) {
+		n = 1;
+		truncated = false;
+		if (ss->o.group_by >= GROUP_FUNCTION)
+			fr[0].line = -1;
+		if (ss->o.group_by == GROUP_FILE)
+			fr[0].func = "";
+	}
+	id = site_id_of(fr, n);
 	unsigned b = bucket(id);
 	struct group *g;
 
@@ -180,6 +221,51 @@ static struct raw_entry *resolve(struct site_store *ss, uint64_t raw)
 	return r;
 }
 
+/* evict_ring() - give up the ring of the smallest group without an alert,
+ * if it is smaller than need_bytes. Returns true if one was freed. */
+static bool evict_ring(struct site_store *ss, int64_t need_bytes)
+{
+	struct group *victim = NULL;
+
+	for (size_t i = 0; i < ss->nall; i++) {
+		struct group *g = ss->all[i];
+
+		if (g->ring && !g->alert && (!victim || g->bytes < victim->bytes))
+			victim = g;
+	}
+	if (!victim || victim->bytes >= need_bytes)
+		return false;
+	free(victim->ring);
+	victim->ring = NULL;
+	victim->fit_ok = false;
+	ss->nrings--;
+	return true;
+}
+
+/* record() - add g's outstanding bytes at now to its history; a group gets
+ * a ring once it holds memory, within SITES_MAX_HISTORIES. */
+static void record(struct site_store *ss, struct group *g, double now)
+{
+	if (!g->ring) {
+		if (g->bytes <= 0)
+			return;
+		if (ss->nrings >= SITES_MAX_HISTORIES) {
+			if (ss->evict_failed)
+				return;
+			if (!evict_ring(ss, g->bytes)) {
+				ss->evict_failed = true;
+				return;
+			}
+		}
+		g->ring = malloc(sizeof(*g->ring));
+		if (!g->ring)
+			return;
+		trend_ring_init(g->ring, trend_spacing_for(ss->o.window_s));
+		ss->nrings++;
+	}
+	trend_ring_push(g->ring, now, (double)g->bytes);
+}
+
 int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 		 const struct raw_sw *sw, size_t nsw, uint64_t now_ns)
 {
@@ -239,7 +325,112 @@ int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 		g->win[slot].live_bytes += e->v.live_bytes;
 	}
 	ss->now_ns = now_ns;
+	ss->evict_failed = false;
+	if (ss->o.history)
+		for (size_t i = 0; i < ss->nall; i++)
+			record(ss, ss->all[i], now_ns / 1e9);
 	return 0;
+}
+
+/* alert_step() - g's alert condition now is cond: record a transition. */
+static void alert_step(struct site_store *ss, struct group *g, bool cond, double now)
+{
+	struct report_alert *a;
+
+	if (cond == g->alert)
+		return;
+	g->alert = cond;
+	if (cond) {
+		g->alert_since = now;
+		ss->raised++;
+	}
+	if (ss->nalerts >= SITES_MAX_ALERTS)
+		return; /* counted in active/raised; the rows still show it */
+	a = &ss->alerts[ss->nalerts++];
+	memset(a, 0, sizeof(*a));
+	a->state = cond ? "leak_suspect" : "resolved";
+	a->subject = "site";
+	a->id = g->id;
+	a->rate_bps = g->rate_bps;
+	a->bytes = g->ring ? g->bytes : g->surv_bytes;
+	a->since_s = g->alert_since - ss->o.t0_s;
+	a->native_caller = g->caller;
+	a->nframes = g->nframes;
+	a->frames = g->frames;
+	if (g->ring) {
+		a->evidence = "trend";
+		a->growth_bytes = g->fit_ok ? g->fit.growth : 0;
+		a->duration_s = cond ? (g->fit_ok ? g->fit.span_s : 0) : now - g->alert_since;
+		a->p_value = g->fit_ok ? g->fit.p_up : -1;
+	} else {
+		a->evidence = "survivors";
+		a->growth_bytes = g->rate_bps * ss->o.window_s;
+		a->duration_s = cond ? 0 : now - g->alert_since;
+		a->p_value = -1;
+		a->windows_seen = g->seen;
+		a->windows_survived = g->survived;
+	}
+}
+
+/* trend_judge_group() - alloc mode: fit g's history over the window, and
+ * raise or resolve its alert (with trend_alert()'s hysteresis). */
+static void trend_judge_group(struct site_store *ss, struct group *g, double now)
+{
+	g->fit_ok = false;
+	g->verdict = TREND_UNKNOWN;
+	g->rate_bps = 0;
+	if (g->ring) {
+		g->verdict = trend_ring_assess(g->ring, now - ss->o.window_s, &ss->o.rule, &g->fit);
+		g->fit_ok = g->fit.n >= 3 && g->fit.span_s > 0;
+		if (g->fit_ok)
+			g->rate_bps = g->fit.slope;
+	}
+	alert_step(ss, g, g->fit_ok && trend_alert(g->alert, &g->fit, &ss->o.rule), now);
+}
+
+/* fill_trend() - the row's judgement figures from g. */
+static void fill_trend(const struct group *g, struct report_site *row)
+{
+	row->rate_bps = g->rate_bps;
+	row->p_value = -1;
+	if (g->fit_ok) {
+		row->window_growth = g->fit.growth;
+		row->window_span_s = g->fit.span_s;
+		row->p_value = g->fit.p_up;
+		row->trend = trend_verdict_name(g->verdict);
+	}
+	row->alert = g->alert;
+}
+
+int sites_alerts(struct site_store *ss, const struct report_alert **v, uint32_t *active,
+		 uint64_t *raised)
+{
+	*v = ss->alerts;
+	*active = ss->active;
+	*raised = ss->raised;
+	return ss->nalerts;
+}
+
+/* begin_alerts()/end_alerts() - around a ranking: collect its transitions,
+ * raised first, and count the active alerts. */
+static void begin_alerts(struct site_store *ss)
+{
+	ss->nalerts = 0;
+	ss->active = 0;
+}
+
+static int raised_first(const void *a, const void *b)
+{
+	const struct report_alert *x = a, *y = b;
+
+	return (x->state[0] == 'r') - (y->state[0] == 'r');
+}
+
+static void end_alerts(struct site_store *ss)
+{
+	for (size_t i = 0; i < ss->nall; i++)
+		ss->active += ss->all[i]->alert;
+	qsort(ss->alerts, ss->nalerts, sizeof(ss->alerts[0]), raised_first);
 }
 
 static int by_bytes_desc(const void *a, const void *b)
@@ -250,6 +441,22 @@ static int by_bytes_desc(const void *a, const void *b)
 		return x->bytes < y->bytes ? 1 : -1;
 	/* ties: a stable order, so equal sites do not swap between reports */
 	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* by_growth_desc() - alloc mode with history: alerts first, then by the
+ * fitted growth over the window (a big stable site ranks below a smaller
+ * growing one), then by bytes. */
+static int by_growth_desc(const void *a, const void *b)
+{
+	const struct group *x = *(struct group *const *)a, *y = *(struct group *const *)b;
+	double gx = x->fit_ok && x->fit.growth > 0 ? x->fit.growth : 0;
+	double gy = y->fit_ok && y->fit.growth > 0 ? y->fit.growth : 0;
+
+	if (x->alert != y->alert)
+		return x->alert ? -1 : 1;
+	if (gx != gy)
+		return gx < gy ? 1 : -1;
+	return by_bytes_desc(a, b);
 }
 
 /* ensure_rows() - room for a row per group. */
@@ -284,6 +491,7 @@ static void fill_row(const struct site_store *ss, const struct group *g, struct 
 	row->truncated = g->truncated;
 	row->nframes = g->nframes;
 	row->frames = g->frames;
+	row->alert_since_s = g->alert ? g->alert_since - ss->o.t0_s : 0;
 }
 
 int sites_rank(struct site_store *ss, int top, const char *evidence,
@@ -291,11 +499,18 @@ int sites_rank(struct site_store *ss, int top, const char *evidence,
 {
 	size_t n = 0;
 
+	double now = ss->now_ns / 1e9;
+
 	memset(tot, 0, sizeof(*tot));
 	if (ensure_rows(ss))
 		return -ENOMEM;
+	begin_alerts(ss);
+	if (ss->o.history)
+		for (size_t i = 0; i < ss->nall; i++)
+			trend_judge_group(ss, ss->all[i], now);
+	end_alerts(ss);
 	/* ss->all doubles as the sort buffer: order does not matter elsewhere */
-	qsort(ss->all, ss->nall, sizeof(*ss->all), by_bytes_desc);
+	qsort(ss->all, ss->nall, sizeof(*ss->all), ss->o.history ? by_growth_desc : by_bytes_desc);
 	for (size_t i = 0; i < ss->nall; i++) {
 		struct group *g = ss->all[i];
 
@@ -304,8 +519,10 @@ int sites_rank(struct site_store *ss, int top, const char *evidence,
 			tot->bytes += g->bytes;
 			tot->count += g->count;
 		}
-		if ((int)n < top && g->bytes > 0)
-			fill_row(ss, g, &ss->rows[n++], evidence);
+		if ((int)n < top && g->bytes > 0) {
+			fill_row(ss, g, &ss->rows[n], evidence);
+			fill_trend(g, &ss->rows[n++]);
+		}
 		g->prev_bytes = g->bytes;
 		g->prev_count = g->count;
 	}
@@ -313,31 +530,44 @@ int sites_rank(struct site_store *ss, int top, const char *evidence,
 	return (int)n;
 }
 
-/* judge() - the survivor figures and verdict of g over the settled windows. */
+/* judge() - the survivor figures, rate and verdict of g over the settled
+ * windows. A window counts as survived when at least min_survival of the
+ * bytes OR of the allocations it captured live on: by bytes, a leaking
+ * line's short-lived temporaries (argument conversions, iterators) cannot
+ * hide the block it keeps; by count, a container that keeps its items but
+ * reallocates its own table (a dict resizing at the leaking line, freeing
+ * the previous table) is not judged by that one big freed block. */
 static void judge(struct group *g, const struct window_view *wv)
 {
 	bool recent = false;
+	double live = 0, secs = 0;
 
 	g->surv_bytes = g->surv_count = 0;
 	g->seen = g->survived = 0;
 	for (int i = 0; i < SITES_WINDOW_HISTORY; i++) {
 		uint32_t w = g->win[i].window;
+		unsigned slot = w % SITES_WINDOW_HISTORY;
+		bool by_bytes, by_count;
 
 		if (!w || w > wv->settled || !g->win[i].allocs)
 			continue;
 		g->seen++;
 		g->surv_bytes += g->win[i].live_bytes > 0 ? g->win[i].live_bytes : 0;
 		g->surv_count += g->win[i].live_count > 0 ? g->win[i].live_count : 0;
-		/* by bytes: a leaking line's short-lived temporaries (argument
-		 * conversions, iterators) must not hide the block it keeps */
-		if ((double)g->win[i].live_bytes >= wv->min_survival * (double)g->win[i].alloc_bytes &&
-		    g->win[i].live_bytes > 0) {
+		if (wv->capture_id[slot] == w && wv->capture_s[slot] > 0) {
+			live += g->win[i].live_bytes > 0 ? g->win[i].live_bytes : 0;
+			secs += wv->capture_s[slot];
+		}
+		by_bytes = (double)g->win[i].live_bytes >= wv->min_survival * g->win[i].alloc_bytes;
+		by_count = (double)g->win[i].live_count >= wv->min_survival * g->win[i].allocs;
+		if (g->win[i].live_bytes > 0 && (by_bytes || by_count)) {
 			g->survived++;
 			if (w + 1 >= wv->settled)
 				recent = true;
 		}
 	}
 	g->persistent = g->survived >= 2 && recent;
+	g->rate_bps = secs > 0 ? live / secs : 0;
 }
 
 static int by_survivors_desc(const void *a, const void *b)
@@ -356,11 +586,25 @@ int sites_rank_survivors(struct site_store *ss, int top, const struct window_vie
 {
 	size_t n = 0;
 
+	double now = ss->now_ns / 1e9;
+
 	memset(tot, 0, sizeof(*tot));
 	if (ensure_rows(ss))
 		return -ENOMEM;
-	for (size_t i = 0; i < ss->nall; i++)
-		judge(ss->all[i], wv);
+	begin_alerts(ss);
+	for (size_t i = 0; i < ss->nall; i++) {
+		struct group *g = ss->all[i];
+
+		judge(g, wv);
+		/* raised on a persistent site whose rate, and rate over the
+		 * window, pass the thresholds; held while it stays persistent */
+		alert_step(ss, g,
+			   g->persistent && (g->alert || (g->rate_bps >= ss->o.alert_rate_bps &&
+							  g->rate_bps * ss->o.window_s >=
+								  ss->o.alert_min_bytes)),
+			   now);
+	}
+	end_alerts(ss);
 	qsort(ss->all, ss->nall, sizeof(*ss->all), by_survivors_desc);
 	for (size_t i = 0; i < ss->nall; i++) {
 		struct group *g = ss->all[i];
@@ -382,6 +626,9 @@ int sites_rank_survivors(struct site_store *ss, int top, const struct window_vie
 			row->windows_seen = g->seen;
 			row->windows_survived = g->survived;
 			row->persistent = g->persistent;
+			row->rate_bps = g->rate_bps;
+			row->p_value = -1;
+			row->alert = g->alert;
 		}
 		g->prev_bytes = g->surv_bytes;
 		g->prev_count = g->surv_count;

@@ -17,6 +17,21 @@
  *    two. Churn dies at once, a bounded cache's entries die as they are
  *    evicted, a warm-up stops allocating: none stays persistent.
  *
+ * Growth judgement and alerts. In alloc mode each group keeps a history ring
+ * of its outstanding bytes (trend.h; at most SITES_MAX_HISTORIES rings, the
+ * smallest groups' evicted first) and is judged over the trend window: a
+ * group is growing when the Theil-Sen rate, the fitted growth and the
+ * Mann-Kendall significance all pass the rule and the growth is sustained.
+ * In growth mode the rate is what survives per second of capture (windows
+ * last seconds, so there is no time series per site), and a group alerts
+ * when it is persistent and that rate, and that rate over the window, pass
+ * the thresholds. Alert transitions (leak_suspect, resolved) are collected
+ * at each ranking and handed out once.
+ *
+ * Grouping: by whole stack (default), or by the innermost frame's line,
+ * function or file, as tracemalloc's key types; the grouping applies from
+ * the first update, so histories and verdicts are per reported row.
+ *
  * A group's id is a hash of its symbolised frames, so the same stack gets
  * the same id in every interval and every run. The store knows nothing of
  * BPF: raw stacks are symbolised through a callback, so tests drive it with
@@ -30,6 +45,7 @@
 #include <stdint.h>
 #include "pyleak.h"
 #include "report.h"
+#include "trend.h"
 
 /* Windows remembered per group; older windows are pruned by the caller. */
 #define SITES_WINDOW_HISTORY 16
@@ -63,9 +79,45 @@ struct site_totals {
 /* Which windows the survivor ranking may use. */
 struct window_view {
 	uint32_t settled;	 /* newest settled window id (0: none yet) */
-	double min_survival;	 /* share of a window's allocated bytes that must survive
-				  * for it to count as survived (e.g. 0.5) */
+	double min_survival;	 /* share of a window's allocated bytes (or allocations)
+				  * that must survive for it to count as survived (0.5) */
+	/* capture length of window id, at [id % SITES_WINDOW_HISTORY] when
+	 * capture_id[] holds id: survivors per second of capture are the
+	 * growth-mode rate */
+	uint32_t capture_id[SITES_WINDOW_HISTORY];
+	double capture_s[SITES_WINDOW_HISTORY];
 };
+
+enum site_group_by { GROUP_STACK = 0, GROUP_LINE, GROUP_FUNCTION, GROUP_FILE };
+
+/* Histories kept at most (2 KiB each). */
+#define SITES_MAX_HISTORIES 2048
+/* Alert transitions kept between two rankings. */
+#define SITES_MAX_ALERTS 64
+
+struct site_trend_opts {
+	enum site_group_by group_by;
+	bool history;		 /* keep rings of outstanding bytes (alloc mode) */
+	double window_s;	 /* --window */
+	double t0_s;		 /* attach, on the update clock (now_ns / 1e9) */
+	struct trend_rule rule;	 /* growing = leak_suspect (alloc mode), trend.h */
+	double alert_rate_bps;	 /* growth mode: survivors per second of capture */
+	double alert_min_bytes;	 /* growth mode: that rate x window must reach this */
+};
+
+/* sites_configure() - grouping, history and alert rules; call before the
+ * first update (grouping cannot change afterwards). */
+void sites_configure(struct site_store *ss, const struct site_trend_opts *o);
+
+/* sites_group_by_name() - "stack", "line", "function", "file". */
+const char *sites_group_by_name(enum site_group_by g);
+
+/* sites_alerts() - the alert transitions of the last ranking (raised and
+ * resolved, in that order), owned by the store until the next ranking;
+ * *active gets the alerts active now and *raised the total ever raised.
+ * Returns how many. */
+int sites_alerts(struct site_store *ss, const struct report_alert **v, uint32_t *active,
+		 uint64_t *raised);
 
 /* sites_new() - an empty store; NULL on ENOMEM. */
 struct site_store *sites_new(site_resolve_fn resolve, void *ctx);

@@ -32,6 +32,13 @@ double windows_spent(const struct window_sched *w, double now)
 	return sum;
 }
 
+double windows_capture_s(const struct window_sched *w, uint32_t id)
+{
+	unsigned slot = id % WINDOWS_SPEND_HISTORY;
+
+	return id && w->capture[slot].id == id ? w->capture[slot].s : 0;
+}
+
 const char *windows_phase_name(enum window_phase p)
 {
 	return p == WIN_CAPTURE ? "capturing" : p == WIN_FOLLOW ? "following" : "idle";
@@ -59,6 +66,8 @@ enum window_action windows_tick(struct window_sched *w, double now, uint64_t ano
 	switch (w->phase) {
 	case WIN_CAPTURE:
 		if (alloc_full || now - w->phase_start >= w->o.max_s) {
+			w->capture[w->id % WINDOWS_SPEND_HISTORY].id = w->id;
+			w->capture[w->id % WINDOWS_SPEND_HISTORY].s = now - w->phase_start;
 			w->phase = WIN_FOLLOW;
 			w->phase_start = now;
 			return WA_CLOSE;

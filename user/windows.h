@@ -59,6 +59,10 @@ struct window_sched {
 		double end, dur;
 	} spend[WINDOWS_SPEND_HISTORY]; /* finished windows, ring */
 	unsigned nspend;
+	struct {
+		uint32_t id;
+		double s;
+	} capture[WINDOWS_SPEND_HISTORY]; /* capture phase lengths, slot id % size */
 };
 
 /* windows_init() - a scheduler starting at now with anon bytes resident. */
@@ -80,6 +84,10 @@ void windows_abort(struct window_sched *w);
 /* windows_spent() - window seconds within the hour before now, including
  * the running window. */
 double windows_spent(const struct window_sched *w, double now);
+
+/* windows_capture_s() - how long window id captured allocations, 0 if it
+ * has not finished capturing or is too old to be remembered. */
+double windows_capture_s(const struct window_sched *w, uint32_t id);
 
 /* windows_phase_name() - "idle", "capturing", "following". */
 const char *windows_phase_name(enum window_phase p);

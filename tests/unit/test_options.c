@@ -710,6 +710,14 @@ static const struct known_opt {
 	{ "growth-trigger", 0, "4M" },
 	{ "first-window", 0, "-1" },
 	{ "no-hints", 0, NULL },
+	{ "window", 'w', "5m" },
+	{ "alert-rate", 0, "1M" },
+	{ "alert-min-bytes", 0, "4M" },
+	{ "fail-on-leak", 0, NULL },
+	{ "group-by", 'g', "line" },
+	{ "type-samples", 0, "16" },
+	{ "census-every", 0, "30" },
+	{ "census-max", 0, "5000" },
 	{ "verbose", 'v', NULL },
 	{ "quiet", 'q', NULL },
 	{ "help", 'h', NULL },
@@ -792,6 +800,8 @@ static void assert_options_same(const struct options *a, const struct options *b
 	assert_int_equal(a->keep_pymalloc, b->keep_pymalloc);
 	assert_int_equal(a->verbose, b->verbose);
 	assert_int_equal(a->quiet, b->quiet);
+	assert_double_eq(a->trend_window_s, b->trend_window_s);
+	assert_int_equal(a->group_by, b->group_by);
 }
 
 static void test_help_lists_every_option(void **state)
@@ -869,6 +879,59 @@ static void test_allocator_options(void **state)
 	/* growth mode does not set PYTHONMALLOC: nothing to keep */
 	PARSE("--keep-pymalloc", "--", "python3");
 	EXPECT_EINVAL("--keep-pymalloc", "--mode alloc");
+}
+
+/* Judgement, alerts and object types: defaults, units, limits. */
+static void test_judgement_options(void **state)
+{
+	PARSE("-p", "5");
+	assert_ok();
+	assert_double_eq(P.o.trend_window_s, 600);
+	assert_true(P.o.alert_rate == 256u << 10);
+	assert_true(P.o.alert_min_bytes == 2u << 20);
+	assert_false(P.o.fail_on_leak);
+	assert_int_equal(P.o.group_by, 0);
+	assert_int_equal(P.o.type_samples, 64);
+	assert_double_eq(P.o.census_every_s, 60);
+
+	PARSE("-p", "5", "-w", "90s", "--alert-rate", "1M", "--alert-min-bytes", "512K",
+	      "--fail-on-leak", "-g", "function", "--type-samples", "0", "--census-every", "0",
+	      "--census-max", "2000");
+	assert_ok();
+	assert_double_eq(P.o.trend_window_s, 90);
+	assert_true(P.o.alert_rate == 1u << 20);
+	assert_true(P.o.alert_min_bytes == 512u << 10);
+	assert_true(P.o.fail_on_leak);
+	assert_int_equal(P.o.group_by, 2);
+	assert_int_equal(P.o.type_samples, 0);
+	assert_double_eq(P.o.census_every_s, 0);
+	assert_int_equal(P.o.census_max, 2000);
+	PARSE("-p", "5", "--window", "2h");
+	assert_ok();
+	assert_double_eq(P.o.trend_window_s, 7200);
+	PARSE("-p", "5", "--window", "10m");
+	assert_ok();
+	assert_double_eq(P.o.trend_window_s, 600);
+	PARSE("-p", "5", "-g", "file");
+	assert_ok();
+	assert_int_equal(P.o.group_by, 3);
+
+	PARSE("-p", "5", "--window", "0.5");
+	EXPECT_EINVAL("--window", "1s");
+	PARSE("-p", "5", "--window", "8d");
+	EXPECT_EINVAL("--window", "10m");
+	PARSE("-p", "5", "--window", "30d");
+	EXPECT_EINVAL("--window", "7 days");
+	PARSE("-p", "5", "--group-by", "module");
+	EXPECT_EINVAL("--group-by", "stack, line, function or file");
+	PARSE("-p", "5", "--alert-rate", "fast");
+	EXPECT_EINVAL("--alert-rate", "per minute");
+	PARSE("-p", "5", "--type-samples", "5000");
+	EXPECT_EINVAL("--type-samples", "4096");
+	PARSE("-p", "5", "--census-every", "0.5");
+	EXPECT_EINVAL("--census-every", "0: never");
+	PARSE("-p", "5", "--census-max", "10");
+	EXPECT_EINVAL("--census-max", "1000");
 }
 
 static void test_window_options(void **state)
@@ -1007,6 +1070,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_help_lists_every_option, teardown),
 		cmocka_unit_test_teardown(test_allocator_options, teardown),
 		cmocka_unit_test_teardown(test_window_options, teardown),
+		cmocka_unit_test_teardown(test_judgement_options, teardown),
 		cmocka_unit_test_teardown(test_short_error_buffer, teardown),
 		cmocka_unit_test_teardown(test_parse_twice, teardown),
 	};

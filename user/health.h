@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * health.h: the process as a whole. Its anonymous and resident memory (from
+ * /proc) each keep a history ring and are judged over the trend window like
+ * a site (trend.h); the garbage collector's own statistics (gcstats.h) are
+ * turned into per-generation figures since attach and two warnings: the
+ * collector is disabled (cycles are never freed), or it finds uncollectable
+ * objects (gc.garbage grows).
+ *
+ * The process alert covers growth that no site explains: it is raised when
+ * anonymous memory has grown by the alert rule for half a window more while
+ * no site alert is active (memory in native code, in a build whose
+ * allocations cannot be probed, or windows that never catch the leak), and
+ * held with the rule's hysteresis. The half window gives the sites, whose
+ * histories start later, the chance to name the line first.
+ * When a site alert is active, the process growth is still shown as a trend,
+ * but the site alert is the one that names the line.
+ */
+#ifndef PYLEAK_HEALTH_H
+#define PYLEAK_HEALTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "gcstats.h"
+#include "report.h"
+#include "trend.h"
+
+struct proc_mem;
+
+struct health {
+	double window_s, t0;
+	struct trend_rule rule;
+	struct trend_ring anon, rss;
+	bool alert;		/* process leak_suspect now */
+	double growing_since;	/* judged growing without a site alert since, 0: not */
+	double alert_since;
+	uint64_t raised;	/* process alerts raised since attach */
+	struct gc_snapshot gc0; /* at attach */
+	bool gc0_ok;
+	uint64_t uncollectable_warned; /* uncollectable total already warned about */
+};
+
+/* health_init() - judge over window_s with rule, attach at t0 (seconds on
+ * the caller's clock); gc0 (may be NULL) is the collector at attach. */
+void health_init(struct health *h, double window_s, const struct trend_rule *rule, double t0,
+		 const struct gc_snapshot *gc0);
+
+/* health_sample() - one memory reading at now. */
+void health_sample(struct health *h, double now, const struct proc_mem *m);
+
+/* Warnings health_report() may ask for (bits). */
+enum {
+	HEALTH_WARN_GC_DISABLED = 1,	   /* gc.isenabled() is false */
+	HEALTH_WARN_UNCOLLECTABLE = 2,	   /* new uncollectable objects since the last warning */
+};
+
+/*
+ * health_report() - fill rp (memory trends, GC since attach, GC now from gc
+ * (NULL if unreadable)), step the process alert given how many site alerts
+ * are active, and return the transition in *ev if there was one (return
+ * value 1, else 0). *warn gets HEALTH_WARN_* bits for the caller to show.
+ */
+int health_report(struct health *h, double now, uint32_t site_alerts, const struct gc_snapshot *gc,
+		  uint64_t anon_now, struct report_process *rp, struct report_alert *ev,
+		  unsigned *warn);
+
+#endif /* PYLEAK_HEALTH_H */
