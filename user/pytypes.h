@@ -21,32 +21,55 @@
  *
  * Why outside and not in BPF: telling an object from a keys table needs a
  * few dependent reads and a string, cheap from user space on the blocks a
- * report shows, and a census is one read per object, which the target never
- * notices (process_vm_readv: no stop, no ptrace).
+ * report shows; a census reads the target a page at a time (objects
+ * allocated together share pool pages), which the target never notices
+ * (process_vm_readv: no stop, no ptrace).
  *
  * Trust: the target keeps running and its memory is untrusted. Every read
  * may fail (freed, unmapped: an error, never a crash), every pointer is
- * checked for alignment, a type must prove it is one (its own type is a
- * metatype: Py_TPFLAGS_TYPE_SUBCLASS; it is READY; its tp_name is a sane
- * string), and list walks are bounded in nodes and seconds and stop at the
- * first link that does not point back.
+ * checked for alignment, list walks are bounded in nodes and seconds and
+ * stop at the first link that does not point back, and a type must prove it
+ * is one:
+ *  - its tp_flags are flags: READY, nothing above bit 31, at most one of the
+ *    "fast subclass" bits 24-31; tp_basicsize and tp_itemsize sane;
+ *  - its type is a metatype (READY, exactly TYPE_SUBCLASS of bits 24-31),
+ *    and so is that one's type;
+ *  - its tp_name is a NUL-terminated printable (or UTF-8) string shorter
+ *    than PYTYPE_NAME_MAX that starts with a letter, '_' or a UTF-8 byte.
+ * Every type reachable in the ten interpreters this was checked on (3.8 to
+ * 3.14, pyenv and Debian builds) meets these; a class named "-" would not
+ * (its objects are then "not an object", and invalid in a census).
+ *
+ * What an allocation must show to be called an object (pytype_of_alloc()):
+ * a checked type at one of offsets 0, 16, 32; the offset the type's flags
+ * demand; a sane reference count (below), not one that is a readable
+ * 8-aligned address of 1 MiB or more (pointer arrays, in non-PIE
+ * interpreters whose addresses are small); for GC types a PyGC_Head that is
+ * untracked or whose _gc_prev's _gc_next points back. Residual risk: a
+ * non-GC object has no GC head to corroborate it, so a block that starts
+ * with [a small count, a pointer to a non-GC type] reads as that object.
+ * Tuple interiors such as a __mro__'s (2, int, object) are exactly that;
+ * no allocation starts there, but a C extension's malloc'd {count, type}
+ * struct would be named as an object of that type.
  *
  * Layouts (x86-64, GIL builds, 3.8 to 3.14, Include/object.h,
  * Include/cpython/object.h, Include/internal/pycore_gc.h, pycore_object.h):
  * PyObject {ob_refcnt 8, ob_type 8}; PyTypeObject tp_name +24, tp_basicsize
- * +32, tp_flags +168 in every version; PyGC_Head {_gc_next, _gc_prev} 16
- * bytes. The pre-header (_PyType_PreHeaderSize) is two pointers before the GC
- * head: 3.11 for Py_TPFLAGS_MANAGED_DICT (1<<4), 3.12 to 3.14 for
- * Py_TPFLAGS_PREHEADER = MANAGED_WEAKREF (1<<3) | MANAGED_DICT (1<<4); none
- * before 3.11. Link flags: _gc_prev's low 2 bits (FINALIZED, COLLECTING),
- * _gc_next's bit 0 (during a collection: NEXT_MASK_UNREACHABLE; 3.14.0-3.14.4's
- * incremental collector: _PyGC_NEXT_MASK_OLD_SPACE_1, always) and bit 1
- * (newer collectors' UNREACHABLE); both links are masked with ~3.
+ * +32, tp_itemsize +40, tp_flags +168 in every version; PyGC_Head
+ * {_gc_next, _gc_prev} 16 bytes. The pre-header (_PyType_PreHeaderSize) is
+ * two pointers before the GC head: 3.11 for Py_TPFLAGS_MANAGED_DICT (1<<4),
+ * 3.12 to 3.14 for Py_TPFLAGS_PREHEADER = MANAGED_WEAKREF (1<<3) |
+ * MANAGED_DICT (1<<4); none before 3.11. Link flags: _gc_prev's low 2 bits
+ * (FINALIZED, COLLECTING: during a collection _gc_prev holds gc_refs << 2),
+ * _gc_next's bit 0 (NEXT_MASK_UNREACHABLE during a collection; 3.14.0 to
+ * 3.14.4's incremental collector: _PyGC_NEXT_MASK_OLD_SPACE_1, always) and
+ * bit 1 (newer collectors' UNREACHABLE); both links are masked with ~3.
  *
- * Reference counts (a sanity check only): <= 3.11 a positive 64-bit count;
- * 3.12 and 3.13 the low 32 bits (immortal objects hold UINT_MAX or more in
- * them, the upper half stays 0); 3.14 the low 32 bits are the count, bits
- * 32-47 (ob_overflow) are 0 and bits 48-63 (ob_flags) may hold anything.
+ * Reference counts: <= 3.11 a count below 2^32; 3.12 and 3.13 the low 32
+ * bits, below 2^30 or immortal (negative as an int32: UINT_MAX initially),
+ * upper half 0; 3.14 the same low 32 bits (immortal from 3 << 30), bits
+ * 32-47 (ob_overflow) 0, bits 48-63 (ob_flags) anything. 0 is a dead object
+ * (a free list's).
  */
 #ifndef PYLEAK_PYTYPES_H
 #define PYLEAK_PYTYPES_H
@@ -114,10 +137,11 @@ void pytype_reader_revalidate(struct pytype_reader *r);
 uint32_t pytype_block_offset(uint32_t version_hex, uint64_t tp_flags);
 
 /* pytype_type_name() - the name of the type object at type_addr, checked
- * (its type is a metatype, it is READY, its tp_name is a sane string) and
- * cached. *name stays valid until pytype_reader_reset() or
- * pytype_reader_free(). Returns 0, -ENOENT if type_addr is not a type object
- * (or unreadable: a type is never freed under a live object), -ENOSPC if the
+ * (flags, metatype, name: see the top of this file) and cached; a miss
+ * costs three or four reads, a hit none. *name stays valid until
+ * pytype_reader_reset() or pytype_reader_free(); equal names are the same
+ * pointer. Returns 0, -ENOENT if type_addr is not a type object (or
+ * unreadable: a type is never freed under a live object), -ENOSPC if the
  * name store is full, -ESRCH / -EPERM if the target cannot be read at all. */
 int pytype_type_name(struct pytype_reader *r, uint64_t type_addr, const char **name);
 
@@ -126,9 +150,12 @@ int pytype_type_name(struct pytype_reader *r, uint64_t type_addr, const char **n
  * addr (the allocator's pointer, not the object's), size bytes long (0 if
  * unknown). The object is looked for at offsets 0, 16 and 32; one is taken
  * when its ob_type is a checked type (pytype_type_name()), its reference
- * count is sane for the version, the type's flags put its objects at exactly
- * that offset (pytype_block_offset()), and, if size is known, offset +
- * tp_basicsize fits in size (variable-size objects are bigger: fine).
+ * count is sane for the version and no pointer, the type's flags put its
+ * objects at exactly that offset (pytype_block_offset()), a GC object's
+ * PyGC_Head is untracked or linked back, and, if size is known, offset +
+ * tp_basicsize fits in size (variable-size objects are bigger: fine). The
+ * lowest such offset wins. Cost with the type cached: one read of the
+ * block, one more for a tracked GC object's link.
  *
  * On success *name (lifetime as for pytype_type_name()) and *obj_offset
  * (0, 16 or 32) are set and 0 is returned. Otherwise:
@@ -182,17 +209,21 @@ struct pytype_census {
 
 /*
  * pytype_census() - walk the circular PyGC_Head lists at heads[0..nheads)
- * (at most PYTYPE_CENSUS_MAX_LISTS), one 32-byte read per node (the links,
- * ob_refcnt, ob_type; the object follows its PyGC_Head), and count objects
- * by type name. Classes of the same name from different modules merge into
- * one entry (tp_name of a class is its bare __name__; builtin and C types
- * carry their dotted module path). The budgets, max_nodes (0: the default
- * PYTYPE_CENSUS_NODES) and max_s (<= 0: PYTYPE_CENSUS_SECONDS), cover all
- * lists together; a list is walked until its head comes round again, the
- * budget runs out, or a node does not check out (misaligned, unreadable, or
- * its _gc_prev not the node we came from), and out->list[] says how far each
- * got. A list the budget left no room for is reported incomplete with 0 nodes
- * (unless it is empty). Calls pytype_reader_revalidate() first.
+ * (at most PYTYPE_CENSUS_MAX_LISTS; gc_list_heads() gives them), take each
+ * node's links, ob_refcnt and ob_type (the object follows its PyGC_Head;
+ * read through a 16-page cache, each list starting with none), and count
+ * objects by type name. Classes of the same name from different modules
+ * merge into one entry (tp_name of a class is its bare __name__; builtin
+ * and C types carry their dotted module path). The budgets, max_nodes (0:
+ * the default PYTYPE_CENSUS_NODES) and max_s (<= 0: PYTYPE_CENSUS_SECONDS),
+ * cover all lists together; a list is walked until its head comes round
+ * again, the budget runs out, or a node does not check out (misaligned,
+ * unreadable, or its _gc_prev not the node we came from), and out->list[]
+ * says how far each got and why it stopped. A list the budget left no room
+ * for is reported incomplete with 0 nodes (unless it is empty). A list that
+ * stopped on PYTYPE_STOP_BROKEN or _COLLECTING changed under the walk:
+ * calling again a little later usually completes it. Calls
+ * pytype_reader_revalidate() first.
  *
  * Returns 0 with *out filled (free it with pytype_census_free()) even when
  * lists are incomplete; -EINVAL, -ENOMEM, or -ESRCH / -EPERM if the target

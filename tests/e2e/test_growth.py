@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -46,37 +47,75 @@ def describe(report):
                      for s in report["sites"][:6])
 
 
-def profile(start_target, python, extra, scenario, seconds=11):
+# Alert thresholds for these short runs: a 6 s trend window, and rates far
+# below every leaking program's and far above what noise gives.
+ALERTS = ("--window", 6, "--alert-rate", "64K", "--alert-min-bytes", "64K")
+
+
+def profile(start_target, python, extra, scenario, seconds=11, runs=None):
     t = start_target(python, "accuracy.py", scenario, 60)
-    run = pyleak("--pid", t.pid, "--interval", seconds, "--duration", seconds, *FAST_WINDOWS,
-                 *extra)
+    run = pyleak("--pid", t.pid, "--interval", seconds / 3, "--duration", seconds,
+                 *FAST_WINDOWS, *ALERTS, *extra)
     assert run.rc == 0, run.stderr
     final = run.final
     assert final["capture"]["mode"] == "growth"
     assert final["windows"]["settled"] >= 3, final["windows"]
+    if runs is not None:
+        runs.append(run)
     return final
+
+
+def alerts(run):
+    """Every alert transition of the run, in order (each is printed once)."""
+    return [a for r in run.reports for a in r["alerts"]]
 
 
 @pytest.mark.parametrize("build", ["pyenv-3.11", "debian-3.11"])
 @pytest.mark.parametrize("scenario", sorted(LEAKING))
 def test_leak_ranked_first(build, scenario, start_target):
     python, extra = interpreter(build)
-    final = profile(start_target, python, extra, scenario)
+    runs = []
+    final = profile(start_target, python, extra, scenario, runs=runs)
     line = leak_line("accuracy.py", f"# LEAK_LINE:{scenario}")
     assert final["sites"], f"no survivors: {final}"
     top = final["sites"][0]
     assert top_frame(top) == ("accuracy.py", line, LEAKING[scenario]), describe(final)
     assert top["persistent"] and top["evidence"] == "survivors", describe(final)
     assert top["windows_survived"] >= 2
+    # exactly one alert names the leaking line, raised once, never resolved;
+    # any other alert is on a site that really keeps memory too (the dict
+    # scenario's keys are ints made at `i += 1` in main: they leak with it)
+    transitions = alerts(runs[0])
+    on_line = [a for a in transitions if a["frames"] and
+               (Path(a["frames"][0]["file"]).name, a["frames"][0]["line"]) == ("accuracy.py", line)]
+    assert len(on_line) == 1, transitions
+    a = on_line[0]
+    assert a["state"] == "leak_suspect" and a["subject"] == "site", a
+    assert a["frames"][0]["func"] == LEAKING[scenario], a
+    assert a["rate_bytes_per_min"] >= 64 << 10 and a["windows_survived"] >= 2, a
+    persistent = {s["id"] for s in final["sites"] if s["persistent"]}
+    for other in transitions:
+        assert other["state"] == "leak_suspect" and other["id"] in persistent, other
+    assert top["alert"] and final["trend"]["alerts_active"] == len(transitions)
+    if scenario == "cycles":
+        # the program calls gc.disable(): the report says so
+        assert final["gc"]["enabled"] is False, final["gc"]
+        assert any("garbage collector is disabled" in w for w in final["warnings"])
+    else:
+        assert final["gc"]["enabled"] is True
 
 
 @pytest.mark.parametrize("build", ["pyenv-3.11", "debian-3.11"])
 @pytest.mark.parametrize("scenario", NOT_LEAKING)
 def test_no_persistent_site(build, scenario, start_target):
     python, extra = interpreter(build)
-    final = profile(start_target, python, extra, scenario)
+    runs = []
+    final = profile(start_target, python, extra, scenario, runs=runs)
     assert not [s for s in final["sites"] if s["persistent"]], describe(final)
     assert final["windows"]["persistent_sites"] == 0
+    # nor any alert, for a site or the process, over the run's windows
+    assert alerts(runs[0]) == [], alerts(runs[0])
+    assert final["trend"]["alerts_raised"] == 0
 
 
 def test_lto_without_switch_sees_native_leak(start_target):

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""End-to-end tests of the judgement in alloc mode: trend alerts over a
+short --window (a leaking program raises exactly one, on its leaking line,
+within two windows; programs that do not leak raise none over several),
+--fail-on-leak's exit status, and --group-by. Growth mode's alerts are
+tested with its accuracy programs in test_growth.py."""
+from pathlib import Path
+
+import pytest
+
+from conftest import TARGETS, leak_line, need, pyenv_python, pyleak
+
+WINDOW = 5
+# rates far below the leaking programs' (MiB/min under alloc mode's probes)
+# and far above what a steady program's noise fits to
+ALERTS = ("--window", WINDOW, "--alert-rate", "128K", "--alert-min-bytes", "128K")
+
+
+@pytest.fixture
+def py311():
+    py = pyenv_python("3.11.7")
+    need(py.exists(), "pyenv 3.11.7 is not installed")
+    return py
+
+
+def transitions(run):
+    return [a for r in run.reports for a in r["alerts"]]
+
+
+def where(a):
+    f = a["frames"][0] if a["frames"] else {"file": "", "line": None, "func": None}
+    return Path(f["file"] or "?").name, f["line"], f["func"]
+
+
+def test_leak_raises_one_alert_within_two_windows(py311, tmp_path):
+    run = pyleak("--mode", "alloc", "--interval", 1, *ALERTS, "--", py311,
+                 TARGETS / "leaky.py", 2 * WINDOW, output=tmp_path / "r.json")
+    assert run.rc == 0, run.stderr
+    raised = transitions(run)
+    assert len(raised) == 1, [(a["state"], where(a)) for a in raised]
+    a = raised[0]
+    assert a["state"] == "leak_suspect" and a["subject"] == "site" and a["evidence"] == "trend"
+    assert where(a) == ("leaky.py", leak_line("leaky.py"), "leak"), a
+    assert a["p_value"] < 0.01 and a["rate_bytes_per_min"] >= 128 << 10, a
+    assert a["growth_bytes"] >= 128 << 10 and a["duration_s"] >= WINDOW / 2, a
+    # printed once: the report that raised it, and not again
+    seqs = [r["seq"] for r in run.reports if r["alerts"]]
+    assert len(seqs) == 1
+    # the site stays flagged and ranked first while it grows
+    top = run.final["sites"][0]
+    assert top["alert"] and top["trend"] in ("growing", "flat")
+    assert run.final["trend"]["alerts_active"] == 1
+    assert run.final["trend"]["anon_trend"] == "growing"
+    assert "leak_suspect: " in run.stderr
+
+
+@pytest.mark.parametrize("scenario", ["churn", "cache", "warmup", "batch"])
+def test_steady_programs_raise_none(scenario, py311, tmp_path):
+    run = pyleak("--mode", "alloc", "--interval", 1, *ALERTS, "--", py311,
+                 TARGETS / "accuracy.py", scenario, 3 * WINDOW, output=tmp_path / "r.json")
+    assert run.rc == 0, run.stderr
+    assert transitions(run) == [], [(a["state"], where(a)) for a in transitions(run)]
+    assert run.final["trend"]["alerts_raised"] == 0
+    # the trend itself was judged: enough samples over the window
+    assert run.final["trend"]["anon_trend"] in ("flat", "shrinking"), run.final["trend"]
+
+
+def test_fail_on_leak_exit_status(py311, tmp_path):
+    leak = pyleak("--mode", "alloc", "--interval", 1, *ALERTS, "--fail-on-leak", "--",
+                  py311, TARGETS / "leaky.py", 2 * WINDOW, output=tmp_path / "a.json")
+    assert leak.rc == 3, leak.stderr
+    assert "--fail-on-leak: 1 leak alert was raised" in leak.stderr
+    steady = pyleak("--mode", "alloc", "--interval", 1, *ALERTS, "--fail-on-leak", "--",
+                    py311, TARGETS / "accuracy.py", "cache", 2 * WINDOW,
+                    output=tmp_path / "b.json")
+    assert steady.rc == 0, steady.stderr
+
+
+@pytest.mark.parametrize("group", ["line", "function", "file"])
+def test_group_by(group, py311, tmp_path):
+    run = pyleak("--mode", "alloc", "--interval", 4, "--window", 6, "--group-by", group, "--",
+                 py311, TARGETS / "leaky.py", 4, output=tmp_path / "r.json")
+    assert run.rc == 0, run.stderr
+    final = run.final
+    assert final["group_by"] == group
+    ids = [s["id"] for s in final["sites"]]
+    assert len(ids) == len(set(ids))
+    for s in final["sites"]:
+        assert len(s["frames"]) == 1, s
+    keys = [(s["frames"][0]["file"], s["frames"][0]["func"], s["frames"][0]["line"])
+            for s in final["sites"]]
+    assert len(keys) == len(set(keys)), keys  # one row per key
+    top = final["sites"][0]["frames"][0]
+    assert Path(top["file"]).name == "leaky.py"
+    if group == "line":
+        assert (top["func"], top["line"]) == ("leak", leak_line("leaky.py"))
+    elif group == "function":
+        assert (top["func"], top["line"]) == ("leak", None)
+    else:
+        assert (top["func"], top["line"]) == ("", None)
