@@ -36,27 +36,21 @@ static int read_sw(struct capture *c, struct collect_snapshot *snap)
 	return 0;
 }
 
-long collect_prune(struct capture *c, uint32_t keep_from)
+int collect_live_each(struct capture *c, uint64_t max, collect_live_fn fn, void *ctx)
 {
 	enum { CHUNK = 4096 };
 	int live_fd = bpf_map__fd(c->skel->maps.live);
-	int sw_fd = bpf_map__fd(c->skel->maps.site_windows);
 	struct pyleak_ptr *keys = malloc(CHUNK * sizeof(*keys));
 	struct pyleak_alloc *vals = malloc(CHUNK * sizeof(*vals));
-	struct pyleak_ptr *del = NULL;
-	struct pyleak_sw_key swk, next;
-	size_t ndel = 0, capdel = 0;
-	uint64_t token = 0; /* the hash map's batch cursor: a bucket index */
+	uint64_t token = 0, seen = 0; /* the hash map's batch cursor: a bucket index */
 	bool first = true, done = false;
-	long deleted = 0;
 	int err = 0;
 
 	if (!keys || !vals) {
 		err = -ENOMEM;
 		goto out;
 	}
-	/* Collect first, delete after: deleting while batching moves entries. */
-	while (!done) {
+	while (!done && seen < max) {
 		__u32 count = CHUNK;
 
 		err = bpf_map_lookup_batch(live_fd, first ? NULL : &token, &token, keys, vals,
@@ -69,25 +63,57 @@ long collect_prune(struct capture *c, uint32_t keep_from)
 			done = true; /* last chunk: count still valid */
 		}
 		first = false;
-		for (__u32 i = 0; i < count; i++) {
-			if (vals[i].window >= keep_from)
-				continue;
-			if (ndel == capdel) {
-				size_t cap = capdel ? capdel * 2 : 1024;
-				struct pyleak_ptr *p = realloc(del, cap * sizeof(*p));
-
-				if (!p) {
-					err = -ENOMEM;
-					goto out;
-				}
-				del = p;
-				capdel = cap;
-			}
-			del[ndel++] = keys[i];
+		for (__u32 i = 0; i < count && seen < max; i++, seen++) {
+			err = fn(ctx, &keys[i], &vals[i]);
+			if (err)
+				goto out;
 		}
 	}
-	for (size_t i = 0; i < ndel; i++)
-		deleted += !bpf_map_delete_elem(live_fd, &del[i]);
+out:
+	free(keys);
+	free(vals);
+	return err < 0 ? err : 0;
+}
+
+struct prune_ctx {
+	uint32_t keep_from;
+	struct pyleak_ptr *del;
+	size_t ndel, capdel;
+};
+
+static int prune_one(void *ctx, const struct pyleak_ptr *k, const struct pyleak_alloc *v)
+{
+	struct prune_ctx *p = ctx;
+
+	if (v->window >= p->keep_from)
+		return 0;
+	if (p->ndel == p->capdel) {
+		size_t cap = p->capdel ? p->capdel * 2 : 1024;
+		struct pyleak_ptr *n = realloc(p->del, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		p->del = n;
+		p->capdel = cap;
+	}
+	p->del[p->ndel++] = *k;
+	return 0;
+}
+
+long collect_prune(struct capture *c, uint32_t keep_from)
+{
+	int live_fd = bpf_map__fd(c->skel->maps.live);
+	int sw_fd = bpf_map__fd(c->skel->maps.site_windows);
+	struct prune_ctx p = { .keep_from = keep_from };
+	struct pyleak_sw_key swk, next;
+	long deleted = 0;
+	/* Collect first, delete after: deleting while batching moves entries. */
+	int err = collect_live_each(c, UINT64_MAX, prune_one, &p);
+
+	if (err)
+		goto out;
+	for (size_t i = 0; i < p.ndel; i++)
+		deleted += !bpf_map_delete_elem(live_fd, &p.del[i]);
 	/* then the per-window entries of those windows */
 	for (struct pyleak_sw_key *cur = NULL; !bpf_map_get_next_key(sw_fd, cur, &next);) {
 		if (next.window < keep_from && !bpf_map_delete_elem(sw_fd, &next))
@@ -96,9 +122,7 @@ long collect_prune(struct capture *c, uint32_t keep_from)
 		cur = &swk;
 	}
 out:
-	free(keys);
-	free(vals);
-	free(del);
+	free(p.del);
 	return err ? err : deleted;
 }
 

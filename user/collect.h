@@ -28,6 +28,14 @@ struct collect_snapshot {
  * per-window entries too when windows. Returns 0 or -errno. */
 int collect_read(struct capture *c, uint32_t pid, bool windows, struct collect_snapshot *snap);
 
+/* collect_live_fn - called for one live allocation; non-zero stops the walk
+ * (a negative errno is returned by collect_live_each()). */
+typedef int (*collect_live_fn)(void *ctx, const struct pyleak_ptr *k, const struct pyleak_alloc *v);
+
+/* collect_live_each() - call fn for up to max live allocations (batched
+ * reads of the map, in its hash order). Returns 0 or -errno. */
+int collect_live_each(struct capture *c, uint64_t max, collect_live_fn fn, void *ctx);
+
 /* collect_prune() - forget what windows older than keep_from captured: their
  * live-allocation records and per-window entries. Returns the number of
  * records deleted or -errno. */

@@ -31,6 +31,7 @@
 #include "health.h"
 #include "launch.h"
 #include "log.h"
+#include "objtypes.h"
 #include "options.h"
 #include "pyoffsets.h"
 #include "report.h"
@@ -51,6 +52,8 @@
 #define MAX_WARNINGS 8
 /* growth mode: first-touch hints shown per report, and their map size */
 #define TOP_HINTS 5
+/* census types per report */
+#define TOP_TYPES 10
 #define MAX_HINTS 16384
 /* share of a window's allocated bytes at a site that must survive to count */
 #define MIN_SURVIVAL 0.5
@@ -135,6 +138,9 @@ struct session {
 	uint64_t alerts_raised;	  /* over the whole run, exec included: --fail-on-leak */
 	struct report_alert alerts[SITES_MAX_ALERTS + 1];
 	char uncollectable_msg[160];
+	/* object types */
+	struct objtypes *ot;
+	double next_census;
 };
 
 static void add_warning(struct session *s, const char *w)
@@ -597,6 +603,19 @@ static int emit_report(struct session *s, bool final)
 	if (n < 0)
 		return n;
 	fill_judgement(s, &r, &proc);
+	if (s->ot && !s->growth && s->o->type_samples && !s->blind) {
+		/* the store's rows, given their type mix: the store owns them
+		 * until the next ranking and does not read these fields */
+		err = objtypes_sample_sites(s->ot, &s->cap, s->store, (struct report_site *)rows, n,
+					    s->o->type_samples);
+		if (err)
+			log_debug("object types of sites: %s", strerror(-err));
+	}
+	if (s->ot) {
+		int nt = objtypes_rank(s->ot, TOP_TYPES, now_s(), &r.types, &r.census);
+
+		r.ntypes = nt > 0 ? nt : 0;
+	}
 
 	h->seq = ++s->seq;
 	h->final = final;
@@ -747,6 +766,19 @@ static void window_tick(struct session *s, uint32_t ev)
 				   ev & (1u << PYLEAK_EV_FREE_BUDGET)));
 }
 
+/* census() - count the objects on the GC's lists by type (objtypes.h). */
+static void census(struct session *s, double now)
+{
+	uint64_t heads[4];
+	int n, err;
+
+	if (!s->ot || !s->gc0_ok || gc_list_heads(&s->gcr, heads, &n) || !n)
+		return;
+	err = objtypes_census(s->ot, heads, n, s->o->census_max, now);
+	if (err)
+		log_debug("census failed: %s", strerror(-err));
+}
+
 /* execed() - has the target replaced its program since attach? BPF says
  * so at once (PYLEAK_EV_EXEC, in ev); the AT_RANDOM check catches it where
  * that event is missing. */
@@ -793,6 +825,10 @@ static int run_loop(struct session *s)
 		}
 		if (s->growth)
 			window_tick(s, ev);
+		if (o->census_every_s && t >= s->next_census) {
+			census(s, t);
+			s->next_census = t + o->census_every_s;
+		}
 		if (o->duration_s && t - s->t0 >= o->duration_s)
 			break;
 		if (t >= next_report) {
@@ -999,6 +1035,10 @@ static int attach_session(struct session *s, bool *done)
 	s->t0 = tso.t0_s;
 	health_init(&s->health, o->trend_window_s, &rule, s->t0, s->gc0_ok ? &s->gc0 : NULL);
 	s->health_ok = true;
+	s->ot = objtypes_new(s->t.pid, s->t.version_hex, o->trend_window_s);
+	if (!s->ot)
+		log_debug("no object types: %s", strerror(errno));
+	s->next_census = s->t0 + 1;
 	if (!target_memory(s->t.pid, &s->mem)) {
 		s->anon0 = s->mem.anon;
 		s->last_rss = s->mem.rss;
@@ -1058,6 +1098,8 @@ static void detach_session(struct session *s, bool gone_image)
 	s->hints = s->store = NULL;
 	sym_free(s->sym);
 	s->sym = NULL;
+	objtypes_free(s->ot);
+	s->ot = NULL;
 	collect_free(&s->snap);
 	if (s->target_open)
 		target_close(&s->t);

@@ -402,6 +402,14 @@ static void fill_trend(const struct group *g, struct report_site *row)
 	row->alert = g->alert;
 }
 
+uint64_t sites_group_of(const struct site_store *ss, uint64_t raw)
+{
+	for (const struct raw_entry *r = ss->raws[bucket(raw)]; r; r = r->next)
+		if (r->raw == raw)
+			return r->g->id;
+	return 0;
+}
+
 int sites_alerts(struct site_store *ss, const struct report_alert **v, uint32_t *active,
 		 uint64_t *raised)
 {

@@ -112,6 +112,10 @@ void sites_configure(struct site_store *ss, const struct site_trend_opts *o);
 /* sites_group_by_name() - "stack", "line", "function", "file". */
 const char *sites_group_by_name(enum site_group_by g);
 
+/* sites_group_of() - the id of the group raw site id was resolved into, or
+ * 0 if it has not been seen (never symbolises). */
+uint64_t sites_group_of(const struct site_store *ss, uint64_t raw);
+
 /* sites_alerts() - the alert transitions of the last ranking (raised and
  * resolved, in that order), owned by the store until the next ranking;
  * *active gets the alerts active now and *raised the total ever raised.

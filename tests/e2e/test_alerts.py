@@ -98,3 +98,39 @@ def test_group_by(group, py311, tmp_path):
         assert (top["func"], top["line"]) == ("leak", None)
     else:
         assert (top["func"], top["line"]) == ("", None)
+
+
+def test_site_types_name_dict(py311, tmp_path):
+    """alloc mode reads the type of some live allocations of each top site:
+    the dict-leaking line allocates dicts (and their keys tables, which are
+    no objects)."""
+    run = pyleak("--mode", "alloc", "--interval", 3, "--window", 6, "--", py311,
+                 TARGETS / "accuracy.py", "dict", 7, output=tmp_path / "r.json")
+    assert run.rc == 0, run.stderr
+    line = leak_line("accuracy.py", "# LEAK_LINE:dict")
+    seen = []
+    for r in run.reports[:-1]:  # the final one is taken as the process exits
+        for s in r["sites"]:
+            if s["frames"][0]["line"] == line and s.get("types"):
+                seen.append(s)
+    assert seen, "the leaking site was never typed"
+    s = seen[-1]
+    names = {t["name"]: t["share"] for t in s["types"]}
+    assert "dict" in names and names["dict"] >= 0.1, s["types"]
+    assert s["types_sampled"] == 64
+    assert abs(sum(names.values()) - 1) < 0.01 or len(names) == 6
+
+
+def test_census_ranks_leaking_class_first(py311, start_target):
+    """The census of the GC lists ranks the class whose instances leak first
+    by growth, whatever mode (here growth mode, no window opened)."""
+    t = start_target(py311, "accuracy.py", "listeners", 60)
+    run = pyleak("--pid", t.pid, "--interval", 4, "--duration", 12, "--window", 8,
+                 "--census-every", 1, "--window-budget", 0)
+    assert run.rc == 0, run.stderr
+    c = run.final["census"]
+    assert c["censuses"] >= 8 and c["objects"] > 1000, c
+    top = c["types"][0]
+    assert top["name"] == "Listener", c["types"][:3]
+    assert top["trend"] == "growing" and top["rate_per_min"] > 0, top
+    assert c["complete_lists"] <= c["lists"]
