@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "collect.h"
 #include "log.h"
 #include "objtypes.h"
@@ -102,7 +103,7 @@ static int sample_one(void *ctx, const struct pyleak_ptr *k, const struct pyleak
 	if (!st || st->sampled >= o->per_site)
 		return 0;
 	err = pytype_of_alloc(&o->r, k->ptr, v->size, &name, &off);
-	if (err == -ESRCH)
+	if (err == -ESRCH || err == -EPERM || err == -ENOMEM)
 		return err;
 	if (err == -ENOSPC)
 		o->names_full = true; /* reset before the next batch, not under this one */
@@ -223,6 +224,17 @@ int objtypes_census(struct objtypes *o, const uint64_t *heads, int nheads, uint6
 
 	if (err)
 		return err;
+	/* a list that changed under the walk (the young generation, a running
+	 * collection) usually completes a moment later: try once more */
+	if (!c.budget_hit && c.complete_lists < c.lists) {
+		struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
+
+		pytype_census_free(&c);
+		nanosleep(&pause, NULL);
+		err = pytype_census(&o->r, heads, nheads, max_nodes, OBJTYPES_CENSUS_SECONDS, &c);
+		if (err)
+			return err;
+	}
 	for (int i = 0; i < c.lists; i++)
 		log_debug("census list %d: %" PRIu64 " objects, %s", i, c.list[i].nodes,
 			  pytype_stop_name(c.list[i].stop));

@@ -209,7 +209,8 @@ static void put_alert(FILE *f, const struct report_alert *a)
 	else
 		fprintf(f, " surviving per second of capture; survived %" PRIu32 " of %" PRIu32
 			" windows", a->windows_survived, a->windows_seen);
-	fprintf(f, "; %s %s now; at %.0fs\n", fmt_bytes(b, sizeof(b), (double)a->bytes, false),
+	fprintf(f, "; %s %s now; raised %.0fs after attach\n",
+		fmt_bytes(b, sizeof(b), (double)a->bytes, false),
 		a->nframes ? "live" : "anonymous", a->since_s);
 }
 
