@@ -165,7 +165,8 @@ def test_pyenv_growth_attach(version, start_target):
 @pytest.mark.parametrize("suite", sorted(CHROOT_SUITES))
 def test_debian_chroot_growth_attach(suite, chroot_target):
     t = chroot_target(suite, 20)
-    run = pyleak("--pid", t.pid, "--interval", 9, "--duration", 9, "--switch-allocator",
+    # 12 s: room for a third settled window under the per-window switch
+    run = pyleak("--pid", t.pid, "--interval", 12, "--duration", 12, "--switch-allocator",
                  *GROWTH_FAST)
     assert run.rc == 0, run.stderr
     assert "switched during each window" in run.final["windows"]["capture"]
