@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "array.h"
 #include "alloc.skel.h"
 #include "capture.h"
 #include "collect.h"
@@ -14,21 +15,17 @@ static int read_sw(struct capture *c, struct collect_snapshot *snap)
 {
 	int fd = bpf_map__fd(c->skel->maps.site_windows);
 	struct pyleak_sw_key key, next;
+	struct raw_sw *p;
 	bool first = true;
 
 	snap->nsw = 0;
 	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
 		first = false;
 		key = next;
-		if (snap->nsw == snap->capsw) {
-			size_t cap = snap->capsw ? snap->capsw * 2 : 1024;
-			struct raw_sw *p = realloc(snap->sw, cap * sizeof(*p));
-
-			if (!p)
-				return -ENOMEM;
-			snap->sw = p;
-			snap->capsw = cap;
-		}
+		p = array_room(snap->sw, &snap->capsw, snap->nsw, sizeof(*p), 1024);
+		if (!p)
+			return -ENOMEM;
+		snap->sw = p;
 		if (bpf_map_lookup_elem(fd, &key, &snap->sw[snap->nsw].v))
 			continue;
 		snap->sw[snap->nsw++].k = key;
@@ -84,18 +81,14 @@ struct prune_ctx {
 static int prune_one(void *ctx, const struct pyleak_ptr *k, const struct pyleak_alloc *v)
 {
 	struct prune_ctx *p = ctx;
+	struct pyleak_ptr *del;
 
 	if (v->window >= p->keep_from)
 		return 0;
-	if (p->ndel == p->capdel) {
-		size_t cap = p->capdel ? p->capdel * 2 : 1024;
-		struct pyleak_ptr *n = realloc(p->del, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		p->del = n;
-		p->capdel = cap;
-	}
+	del = array_room(p->del, &p->capdel, p->ndel, sizeof(*del), 1024);
+	if (!del)
+		return -ENOMEM;
+	p->del = del;
 	p->del[p->ndel++] = *k;
 	return 0;
 }
@@ -131,6 +124,7 @@ int collect_read(struct capture *c, uint32_t pid, bool windows, struct collect_s
 	int sites_fd = bpf_map__fd(c->skel->maps.sites);
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t key, next, *percpu;
+	struct raw_site *p;
 	bool first = true;
 	int err = 0;
 
@@ -142,15 +136,10 @@ int collect_read(struct capture *c, uint32_t pid, bool windows, struct collect_s
 	while (!bpf_map_get_next_key(sites_fd, first ? NULL : &key, &next)) {
 		first = false;
 		key = next;
-		if (snap->n == snap->cap) {
-			size_t cap = snap->cap ? snap->cap * 2 : 1024;
-			struct raw_site *p = realloc(snap->sites, cap * sizeof(*p));
-
-			if (!p)
-				return -ENOMEM;
-			snap->sites = p;
-			snap->cap = cap;
-		}
+		p = array_room(snap->sites, &snap->cap, snap->n, sizeof(*p), 1024);
+		if (!p)
+			return -ENOMEM;
+		snap->sites = p;
 		if (bpf_map_lookup_elem(sites_fd, &key, &snap->sites[snap->n].v))
 			continue; /* deleted meanwhile */
 		snap->sites[snap->n++].id = key;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "array.h"
 #include "growth.h"
 #include "growth.skel.h"
 #include "log.h"
@@ -69,6 +70,7 @@ int growth_read_hints(struct growth_watch *g)
 	int fd = bpf_map__fd(g->skel->maps.hints);
 	uint64_t key, next;
 	struct pyleak_hint h;
+	struct raw_site *p;
 	bool first = true;
 
 	g->nhints = 0;
@@ -77,15 +79,10 @@ int growth_read_hints(struct growth_watch *g)
 		key = next;
 		if (bpf_map_lookup_elem(fd, &key, &h))
 			continue;
-		if (g->nhints == g->caphints) {
-			size_t cap = g->caphints ? g->caphints * 2 : 256;
-			struct raw_site *p = realloc(g->hints, cap * sizeof(*p));
-
-			if (!p)
-				return -ENOMEM;
-			g->hints = p;
-			g->caphints = cap;
-		}
+		p = array_room(g->hints, &g->caphints, g->nhints, sizeof(*p), 256);
+		if (!p)
+			return -ENOMEM;
+		g->hints = p;
 		memset(&g->hints[g->nhints], 0, sizeof(g->hints[0]));
 		g->hints[g->nhints].id = key;
 		g->hints[g->nhints].v.bytes = (int64_t)h.bytes;

@@ -4,8 +4,7 @@
 #include "health.h"
 #include "target.h"
 
-void health_init(struct health *h, double window_s, const struct trend_rule *rule, double t0,
-		 const struct gc_snapshot *gc0)
+void health_init(struct health *h, double window_s, const struct trend_rule *rule, double t0)
 {
 	memset(h, 0, sizeof(*h));
 	h->window_s = window_s;
@@ -13,10 +12,6 @@ void health_init(struct health *h, double window_s, const struct trend_rule *rul
 	h->t0 = t0;
 	trend_ring_init(&h->anon, trend_spacing_for(window_s));
 	trend_ring_init(&h->rss, trend_spacing_for(window_s));
-	if (gc0) {
-		h->gc0 = *gc0;
-		h->gc0_ok = true;
-	}
 }
 
 void health_sample(struct health *h, double now, const struct proc_mem *m)
@@ -31,7 +26,7 @@ static uint64_t sum3(const uint64_t v[3])
 }
 
 int health_report(struct health *h, double now, uint32_t site_alerts, const struct gc_snapshot *gc,
-		  uint64_t anon_now, struct report_process *rp, struct report_alert *ev,
+		  const struct gc_snapshot *gc0, uint64_t anon_now, struct report_process *rp, struct report_alert *ev,
 		  unsigned *warn)
 {
 	struct trend_fit fa, fr;
@@ -62,16 +57,15 @@ int health_report(struct health *h, double now, uint32_t site_alerts, const stru
 		for (int i = 0; i < 3; i++) {
 			rp->gc_threshold[i] = gc->threshold[i];
 			rp->gc_count[i] = gc->count[i];
-			if (h->gc0_ok) {
-				rp->gc_collections[i] = gc->collections[i] - h->gc0.collections[i];
-				rp->gc_collected[i] = gc->collected[i] - h->gc0.collected[i];
-				rp->gc_uncollectable[i] =
-					gc->uncollectable[i] - h->gc0.uncollectable[i];
+			if (gc0) {
+				rp->gc_collections[i] = gc->collections[i] - gc0->collections[i];
+				rp->gc_collected[i] = gc->collected[i] - gc0->collected[i];
+				rp->gc_uncollectable[i] = gc->uncollectable[i] - gc0->uncollectable[i];
 			}
 		}
 		if (!gc->enabled)
 			*warn |= HEALTH_WARN_GC_DISABLED;
-		if (h->gc0_ok && sum3(rp->gc_uncollectable) > h->uncollectable_warned) {
+		if (gc0 && sum3(rp->gc_uncollectable) > h->uncollectable_warned) {
 			h->uncollectable_warned = sum3(rp->gc_uncollectable);
 			*warn |= HEALTH_WARN_UNCOLLECTABLE;
 		}
@@ -88,10 +82,8 @@ int health_report(struct health *h, double now, uint32_t site_alerts, const stru
 		cond = h->growing_since && now - h->growing_since >= h->window_s / 2;
 	}
 	rp->active_alerts = site_alerts + cond;
-	if (cond == h->alert) {
-		rp->alerts_raised = h->raised;
+	if (cond == h->alert)
 		return 0;
-	}
 	memset(ev, 0, sizeof(*ev));
 	ev->state = cond ? "leak_suspect" : "resolved";
 	ev->subject = "process";
@@ -110,6 +102,5 @@ int health_report(struct health *h, double now, uint32_t site_alerts, const stru
 	}
 	ev->since_s = h->alert_since - h->t0;
 	h->alert = cond;
-	rp->alerts_raised = h->raised;
 	return 1;
 }

@@ -35,15 +35,12 @@ struct health {
 	double growing_since;	/* judged growing without a site alert since, 0: not */
 	double alert_since;
 	uint64_t raised;	/* process alerts raised since attach */
-	struct gc_snapshot gc0; /* at attach */
-	bool gc0_ok;
 	uint64_t uncollectable_warned; /* uncollectable total already warned about */
 };
 
 /* health_init() - judge over window_s with rule, attach at t0 (seconds on
- * the caller's clock); gc0 (may be NULL) is the collector at attach. */
-void health_init(struct health *h, double window_s, const struct trend_rule *rule, double t0,
-		 const struct gc_snapshot *gc0);
+ * the caller's clock). */
+void health_init(struct health *h, double window_s, const struct trend_rule *rule, double t0);
 
 /* health_sample() - one memory reading at now. */
 void health_sample(struct health *h, double now, const struct proc_mem *m);
@@ -55,13 +52,14 @@ enum {
 };
 
 /*
- * health_report() - fill rp (memory trends, GC since attach, GC now from gc
- * (NULL if unreadable)), step the process alert given how many site alerts
- * are active, and return the transition in *ev if there was one (return
- * value 1, else 0). *warn gets HEALTH_WARN_* bits for the caller to show.
+ * health_report() - fill rp (memory trends; the collector now from gc and
+ * since attach against gc0, either NULL if unreadable), step the process
+ * alert given how many site alerts are active, and return the transition in
+ * *ev if there was one (return value 1, else 0). *warn gets HEALTH_WARN_*
+ * bits for the caller to show. rp->alerts_raised is the caller's to fill.
  */
 int health_report(struct health *h, double now, uint32_t site_alerts, const struct gc_snapshot *gc,
-		  uint64_t anon_now, struct report_process *rp, struct report_alert *ev,
+		  const struct gc_snapshot *gc0, uint64_t anon_now, struct report_process *rp, struct report_alert *ev,
 		  unsigned *warn);
 
 #endif /* PYLEAK_HEALTH_H */

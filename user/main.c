@@ -500,18 +500,17 @@ static void fill_judgement(struct session *s, struct report *r, struct report_pr
 	const struct report_alert *sa;
 	struct gc_snapshot g;
 	uint32_t active;
-	uint64_t raised, before = s->health.raised;
+	uint64_t before = s->health.raised;
 	unsigned warn;
-	int n = sites_alerts(s->store, &sa, &active, &raised);
+	bool gc_ok = s->gc0_ok && !gc_read(&s->gcr, &g);
+	int n = sites_alerts(s->store, &sa, &active);
 
 	memcpy(s->alerts, sa, n * sizeof(*sa));
-	/* sites_alerts() counts since the store began; the run's total adds
-	 * what this ranking raised */
+	/* the run's total (an exec starts a new store): what this ranking raised */
 	for (int i = 0; i < n; i++)
 		s->alerts_raised += sa[i].state[0] == 'l';
-	if (health_report(&s->health, now_s(), active,
-			  s->gc0_ok && !gc_read(&s->gcr, &g) ? &g : NULL, s->mem.anon, rp,
-			  &s->alerts[n], &warn))
+	if (health_report(&s->health, now_s(), active, gc_ok ? &g : NULL,
+			  gc_ok ? &s->gc0 : NULL, s->mem.anon, rp, &s->alerts[n], &warn))
 		n++;
 	s->alerts_raised += s->health.raised - before;
 	rp->alerts_raised = s->alerts_raised;
@@ -570,7 +569,6 @@ static int emit_report(struct session *s, bool final)
 	struct report_header *h = &r.h;
 	struct site_totals tot;
 	const struct report_site *rows = NULL;
-	struct gc_snapshot g;
 	int n, err;
 
 	struct report_growth growth = {};
@@ -633,9 +631,9 @@ static int emit_report(struct session *s, bool final)
 	if (s->cap.gc_source != GC_SOURCE_NONE) {
 		memcpy(h->gc_collections, s->snap.gc.collections, sizeof(h->gc_collections));
 		h->gc_collections_known = true;
-	} else if (s->gc0_ok && !gc_read(&s->gcr, &g)) {
-		for (int i = 0; i < 3; i++)
-			h->gc_collections[i] = g.collections[i] - s->gc0.collections[i];
+	} else if (proc.gc_known) {
+		/* read from memory once per report, by fill_judgement() */
+		memcpy(h->gc_collections, proc.gc_collections, sizeof(h->gc_collections));
 		h->gc_collections_known = true;
 	}
 	h->alloc_hits = s->snap.stats[PYLEAK_STAT_ALLOC_HITS];
@@ -1033,7 +1031,7 @@ static int attach_session(struct session *s, bool *done)
 	if (!gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
 		s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
 	s->t0 = tso.t0_s;
-	health_init(&s->health, o->trend_window_s, &rule, s->t0, s->gc0_ok ? &s->gc0 : NULL);
+	health_init(&s->health, o->trend_window_s, &rule, s->t0);
 	s->health_ok = true;
 	s->ot = objtypes_new(s->t.pid, s->t.version_hex, o->trend_window_s);
 	if (!s->ot)

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "sites.h"
 
 #define BUCKETS 8192
@@ -64,7 +65,6 @@ struct site_store {
 	struct report_alert alerts[SITES_MAX_ALERTS];
 	int nalerts;
 	uint32_t active;
-	uint64_t raised;
 	bool evict_failed; /* this update: no ring could be freed, stop trying */
 };
 
@@ -144,6 +144,7 @@ const char *sites_group_by_name(enum site_group_by g)
 static struct group *group_for(struct site_store *ss, struct report_frame *fr, int n,
 			       bool truncated)
 {
+	struct group **all;
 	uint64_t id;
 
 	if (ss->o.group_by != GROUP_STACK) {
@@ -161,15 +162,10 @@ static struct group *group_for(struct site_store *ss, struct report_frame *fr, i
 	for (g = ss->groups[b]; g; g = g->next)
 		if (g->id == id)
 			return g;
-	if (ss->nall == ss->capall) {
-		size_t cap = ss->capall ? ss->capall * 2 : 256;
-		struct group **p = realloc(ss->all, cap * sizeof(*p));
-
-		if (!p)
-			return NULL;
-		ss->all = p;
-		ss->capall = cap;
-	}
+	all = array_room(ss->all, &ss->capall, ss->nall, sizeof(*all), 256);
+	if (!all)
+		return NULL;
+	ss->all = all;
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return NULL;
@@ -340,10 +336,8 @@ static void alert_step(struct site_store *ss, struct group *g, bool cond, double
 	if (cond == g->alert)
 		return;
 	g->alert = cond;
-	if (cond) {
+	if (cond)
 		g->alert_since = now;
-		ss->raised++;
-	}
 	if (ss->nalerts >= SITES_MAX_ALERTS)
 		return; /* counted in active/raised; the rows still show it */
 	a = &ss->alerts[ss->nalerts++];
@@ -410,12 +404,10 @@ uint64_t sites_group_of(const struct site_store *ss, uint64_t raw)
 	return 0;
 }
 
-int sites_alerts(struct site_store *ss, const struct report_alert **v, uint32_t *active,
-		 uint64_t *raised)
+int sites_alerts(struct site_store *ss, const struct report_alert **v, uint32_t *active)
 {
 	*v = ss->alerts;
 	*active = ss->active;
-	*raised = ss->raised;
 	return ss->nalerts;
 }
 
@@ -505,9 +497,8 @@ static void fill_row(const struct site_store *ss, const struct group *g, struct 
 int sites_rank(struct site_store *ss, int top, const char *evidence,
 	       const struct report_site **rows, struct site_totals *tot)
 {
-	size_t n = 0;
-
 	double now = ss->now_ns / 1e9;
+	size_t n = 0;
 
 	memset(tot, 0, sizeof(*tot));
 	if (ensure_rows(ss))
@@ -592,9 +583,8 @@ static int by_survivors_desc(const void *a, const void *b)
 int sites_rank_survivors(struct site_store *ss, int top, const struct window_view *wv,
 			 const struct report_site **rows, struct site_totals *tot)
 {
-	size_t n = 0;
-
 	double now = ss->now_ns / 1e9;
+	size_t n = 0;
 
 	memset(tot, 0, sizeof(*tot));
 	if (ensure_rows(ss))

@@ -118,10 +118,8 @@ uint64_t sites_group_of(const struct site_store *ss, uint64_t raw);
 
 /* sites_alerts() - the alert transitions of the last ranking (raised and
  * resolved, in that order), owned by the store until the next ranking;
- * *active gets the alerts active now and *raised the total ever raised.
- * Returns how many. */
-int sites_alerts(struct site_store *ss, const struct report_alert **v, uint32_t *active,
-		 uint64_t *raised);
+ * *active gets the alerts active now. Returns how many. */
+int sites_alerts(struct site_store *ss, const struct report_alert **v, uint32_t *active);
 
 /* sites_new() - an empty store; NULL on ENOMEM. */
 struct site_store *sites_new(site_resolve_fn resolve, void *ctx);

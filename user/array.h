@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * array.h: the one growable-array step the map readers and stores share.
+ */
+#ifndef PYLEAK_ARRAY_H
+#define PYLEAK_ARRAY_H
+
+#include <stddef.h>
+#include <stdlib.h>
+
+/*
+ * array_room() - make room in array v (capacity *cap elements of size
+ * bytes, n used) for one more: when full, double it (first elements the
+ * first time). Returns the array (maybe moved; *cap updated), or NULL with
+ * v and *cap untouched when memory runs out.
+ */
+static inline void *array_room(void *v, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t want;
+
+	if (n < *cap)
+		return v;
+	want = *cap ? *cap * 2 : first;
+	v = realloc(v, want * size);
+	if (v)
+		*cap = want;
+	return v;
+}
+
+#endif /* PYLEAK_ARRAY_H */
