@@ -1225,10 +1225,14 @@ int main(int argc, char **argv)
 			break;
 	}
 out:
+	/* every way out after a stop (run mode's launch, an exec followed in
+	 * either mode) lets the target run on: never leave it stopped */
+	if (s.stopped) {
+		launch_resume(s.t.pid);
+		s.stopped = false;
+	}
 	if (s.child && !s.child_done) {
 		/* we are failing before the command could run: do not leave it stopped */
-		if (s.stopped)
-			launch_resume(s.t.pid);
 		launch_resume(s.child);
 		if (waitpid(s.child, &s.child_status, 0) == s.child && rc == EXIT_OK)
 			rc = launch_exit_code(s.child_status);

@@ -1,8 +1,9 @@
 """Replaces itself with a new program, as a supervisor or wrapper does.
 
-Usage: execer.py [python|sleep] [SECONDS]
-  python: after 2 s, exec the same interpreter on this file in "second"
-          mode, which leaks at LEAK_LINE for SECONDS and exits with 5;
+Usage: execer.py [python|sleep] [SECONDS] [INTERPRETER]
+  python: after 2 s, exec INTERPRETER (default: the same one) on this file
+          in "second" mode, which leaks at LEAK_LINE for SECONDS and exits
+          with 5;
   sleep:  after 2 s, exec /bin/sleep 2 (not Python).
 Prints READY at start and SECOND when the new program runs.
 """
@@ -31,7 +32,8 @@ def main():
     time.sleep(2)
     if what == "sleep":
         os.execv("/bin/sleep", ["sleep", "2"])
-    os.execv(sys.executable, [sys.executable, __file__, "second", seconds])
+    python = sys.argv[3] if len(sys.argv) > 3 else sys.executable
+    os.execv(python, [python, __file__, "second", seconds])
 
 
 main()
