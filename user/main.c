@@ -33,6 +33,7 @@
 #include "log.h"
 #include "objtypes.h"
 #include "options.h"
+#include "outfile.h"
 #include "pyoffsets.h"
 #include "report.h"
 #include "sites.h"
@@ -647,7 +648,7 @@ static int emit_report(struct session *s, bool final)
 	/* a blind capture's ranking would be wrong, not just incomplete */
 	r.nsites = s->blind ? 0 : n;
 	r.sites = rows;
-	err = s->o->format == FORMAT_JSON ? out_json_write(s->out, &r) : out_text_write(s->out, &r);
+	err = outfile_emit(s->out, s->o->format == FORMAT_JSON ? out_json_write : out_text_write, &r);
 	if (err) {
 		log_err("cannot write the report: %s", strerror(-err));
 		return err;
@@ -1167,7 +1168,10 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct session s = { .o = &o, .pidfd = -1 };
-	struct sigaction sa = { .sa_handler = on_signal };
+	/* SA_RESTART: a signal must not fail a write or a wait (SIGUSR1 comes
+	 * at any time); poll() and the sleeps still return early on a signal
+	 * (they are never restarted), so a stop request is seen at once */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	char err_msg[256];
 	int rc;
 
@@ -1201,9 +1205,12 @@ int main(int argc, char **argv)
 
 	s.out = stdout;
 	if (o.output) {
-		s.out = fopen(o.output, "ae");
-		if (!s.out) {
-			log_err("cannot open %s for the reports: %s", o.output, strerror(errno));
+		int err = outfile_open(o.output, &s.out);
+
+		if (err) {
+			log_err("cannot open %s for the reports: %s", o.output,
+				err == -ELOOP ? "it is a symbolic link (refused: give the real path)"
+					      : strerror(-err));
 			return EXIT_ERROR;
 		}
 		setvbuf(s.out, NULL, _IOLBF, 0);
@@ -1232,7 +1239,13 @@ out:
 		s.stopped = false;
 	}
 	if (s.child && !s.child_done) {
-		/* we are failing before the command could run: do not leave it stopped */
+		/* a stop request, or a failure: the command runs on without
+		 * anything of ours (probes, a window's switch), so detach at
+		 * once, then wait for it and pass its status through */
+		detach_session(&s, false);
+		if (exiting)
+			log_info("stopped profiling; waiting for '%s' (PID %d) to exit",
+				 o.command[0], s.child);
 		launch_resume(s.child);
 		if (waitpid(s.child, &s.child_status, 0) == s.child && rc == EXIT_OK)
 			rc = launch_exit_code(s.child_status);

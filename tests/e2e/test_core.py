@@ -3,6 +3,7 @@
 pyenv's 3.11.7 (shared libpython, no LTO: direct probes work) and Debian's
 3.11 (static, stripped, LTO: pymalloc inlined, needs the allocator switch or
 PYTHONMALLOC=malloc)."""
+import json
 import os
 import signal
 import subprocess
@@ -178,3 +179,57 @@ def test_leak_in_thread_started_after_attach(pyenv311, start_target):
     assert run.rc == 0, run.stderr
     assert_top_site(run.final, "thread_leak.py", leak_line("thread_leak.py"), "worker")
     assert run.final["capture"]["no_tstate"] == 0
+
+
+def bpf_fds(pid):
+    """How many BPF programs, links and perf events (uprobes) pid holds open."""
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        n += link in ("anon_inode:bpf-prog", "anon_inode:bpf_link", "anon_inode:[perf_event]")
+    return n
+
+
+def python_below(pid):
+    """PIDs of the processes directly below pid."""
+    kids = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            kids += [int(p) for p in f.read().split()]
+    return kids
+
+
+def test_run_mode_sigterm_detaches_at_once(debian311, tmp_path):
+    """SIGTERM in run mode: the final report, the probes removed and a
+    window's allocator switch undone at once, while the command runs on;
+    then its exit status is passed through."""
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen(
+        [BINARY, "--format", "json", "--output", str(out), "--interval", "1",
+         "--first-window", "0.3", "--window-time", "30", "--window-allocs", "10000000",
+         "--", "sh", "-c", f"{debian311} {TARGETS / 'leaky.py'} 12; exit 3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(3)
+        reports = [json.loads(l) for l in out.read_text().splitlines()]
+        assert reports and reports[-1]["windows"]["state"] == "capturing", reports[-1:]
+        assert bpf_fds(proc.pid) > 0  # the capture is on
+        (sh,) = python_below(proc.pid)
+        (py,) = python_below(sh)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(1.5)
+        assert proc.poll() is None, "pyleak-bpf did not wait for the command"
+        assert bpf_fds(proc.pid) == 0, "probes still attached after SIGTERM"
+        check = subprocess.run([BINARY, "--restore-allocator", "--pid", str(py)],
+                               capture_output=True, text=True)
+        assert "is not switched" in check.stderr, check.stderr
+        reports = [json.loads(l) for l in out.read_text().splitlines()]
+        assert reports and reports[-1]["final"], reports[-1:]
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 3, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()

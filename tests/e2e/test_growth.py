@@ -196,3 +196,27 @@ def test_budget_limits_windows(start_target):
     w = run.final["windows"]
     assert w["opened"] == 1, w
     assert w["spent_last_hour_s"] <= 3.0, w
+
+
+def test_many_sigusr1_while_writing_to_a_full_pipe(start_target):
+    """SIGUSR1 (a window on demand) arriving while a report is being written
+    to a full pipe must neither kill the profiler nor cut a report."""
+    py = pyenv_python("3.11.7")
+    need(py.exists(), "pyenv 3.11.7 is not installed")
+    t = start_target(py, "accuracy.py", "dict", 60)
+    proc = subprocess.Popen(
+        [BINARY, "--format", "json", "--pid", str(t.pid), "--interval", "0.1", "--duration",
+         "8", "--first-window", "-1", "--window-every", "0", "--growth-trigger", "0",
+         "--window-time", "0.5", "--follow", "0.5", "--stacks", "--top", "50"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # nobody reads stdout yet: the pipe fills and report writes block
+    time.sleep(4)
+    for _ in range(200):
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(0.002)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    lines = out.decode().splitlines()
+    assert len(lines) > 20, len(lines)
+    reports = [json.loads(l) for l in lines]  # every line whole
+    assert reports[-1]["final"], reports[-1]
