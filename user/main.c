@@ -116,6 +116,9 @@ struct session {
 	uint64_t last_rss;
 	FILE *out; /* reports: stdout or --output */
 	bool stopped;	/* the target is stopped by us (run mode, after an exec) */
+	bool restore_failed; /* the allocator switch could not be undone: exit 11 */
+	bool image_gone; /* the target called exec: its memory and /proc status are
+			  * the new program's; reports keep the figures read before */
 	uint64_t exec_id[3]; /* target_exec_id() at attach: tells an exec */
 	pid_t child; /* run mode */
 	int child_status;
@@ -314,10 +317,11 @@ static int choose_capture(struct session *s, enum capture_method *m)
 		err = allocswitch_apply(&s->sw, s->t.pid, &s->ai); /* adopts it */
 		if (!err)
 			err = allocswitch_restore(&s->sw);
+		s->sw.active = false; /* failed: not to be tried again on the way out */
 		if (err) {
 			log_err("cannot restore the allocator of PID %d: %s", s->t.pid,
 				strerror(-err));
-			return EXIT_ERROR;
+			return EXIT_RESTORE_FAILED;
 		}
 		return EXIT_OK;
 	}
@@ -418,12 +422,26 @@ static void check_blind(struct session *s)
  * store (symbolising them while their code objects are surely alive: after
  * the target exits they can no longer be read). Also notes the RSS, which
  * is kept after the target is gone. Returns 0 or -errno. */
+static bool execed(const struct session *s, uint32_t ev);
+
 static int refresh(struct session *s)
 {
-	int err = collect_read(&s->cap, s->t.pid, s->growth, &s->snap);
+	int err;
 	struct proc_mem m;
+	bool mem_ok;
 
-	if (!target_memory(s->t.pid, &m)) {
+	if (s->image_gone)
+		return 0;
+	err = collect_read(&s->cap, s->t.pid, s->growth, &s->snap);
+	mem_ok = !target_memory(s->t.pid, &m);
+	/* after the reading: if no exec happened by now, what was read is the
+	 * old program's; otherwise keep the figures read before (run_loop()
+	 * sees image_gone and ends the old program's reports) */
+	if (execed(s, 0)) {
+		s->image_gone = true;
+		return 0;
+	}
+	if (mem_ok) {
 		s->mem = m;
 		s->last_rss = m.rss;
 		if (s->health_ok)
@@ -503,7 +521,7 @@ static void fill_judgement(struct session *s, struct report *r, struct report_pr
 	uint32_t active;
 	uint64_t before = s->health.raised;
 	unsigned warn;
-	bool gc_ok = s->gc0_ok && !gc_read(&s->gcr, &g);
+	bool gc_ok = s->gc0_ok && !s->image_gone && !gc_read(&s->gcr, &g);
 	int n = sites_alerts(s->store, &sa, &active);
 
 	memcpy(s->alerts, sa, n * sizeof(*sa));
@@ -602,7 +620,7 @@ static int emit_report(struct session *s, bool final)
 	if (n < 0)
 		return n;
 	fill_judgement(s, &r, &proc);
-	if (s->ot && !s->growth && s->o->type_samples && !s->blind) {
+	if (s->ot && !s->growth && s->o->type_samples && !s->blind && !s->image_gone) {
 		/* the store's rows, given their type mix: the store owns them
 		 * until the next ranking and does not read these fields */
 		err = objtypes_sample_sites(s->ot, &s->cap, s->store, (struct report_site *)rows, n,
@@ -701,7 +719,11 @@ static void window_act(struct session *s, enum window_action a)
 		return;
 	case WA_OPEN:
 		if (s->window_switch) {
-			err = allocswitch_apply(&s->sw, s->t.pid, &s->ai);
+			/* an earlier window's restore failed: undo it first (a new
+			 * switch would forget it), or open no window */
+			err = allocswitch_restore(&s->sw);
+			if (!err)
+				err = allocswitch_apply(&s->sw, s->t.pid, &s->ai);
 			if (err) {
 				log_warn("window %u not opened: cannot switch the allocator: %s",
 					 s->ws.id, strerror(-err));
@@ -729,8 +751,9 @@ static void window_act(struct session *s, enum window_action a)
 		capture_window_set(&s->cap, 0, PYLEAK_LIMIT_FREES, 0, o->follow_frees);
 		err = allocswitch_restore(&s->sw);
 		if (err && err != -ESRCH)
-			log_err("could not restore the allocator of PID %d after window %u: %s",
-				s->t.pid, s->ws.id, strerror(-err));
+			log_err("could not restore the allocator of PID %d after window %u: %s; "
+				"trying again later (or run pyleak-bpf --restore-allocator --pid %d)",
+				s->t.pid, s->ws.id, strerror(-err), s->t.pid);
 		capture_probes_detach(&s->cap, true);
 		log_debug("window %u: capture over, following its frees", s->ws.id);
 		return;
@@ -811,11 +834,12 @@ static int run_loop(struct session *s)
 			s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
 		uint32_t ev = capture_events(&s->cap);
 
-		if ((ev & (1u << PYLEAK_EV_EXEC)) || t >= next_refresh) {
-			if (execed(s, ev)) {
+		if (s->image_gone || (ev & (1u << PYLEAK_EV_EXEC)) || t >= next_refresh) {
+			if (s->image_gone || execed(s, ev)) {
 				/* the old program's last report, then start over */
 				add_warning(s, "the process called exec: this is the last report "
 					       "on the program it ran before");
+				s->image_gone = true;
 				emit_report(s, false);
 				return RUN_EXECED;
 			}
@@ -1084,9 +1108,12 @@ static void detach_session(struct session *s, bool gone_image)
 	if (gone_image)
 		s->sw.active = false;
 	err = allocswitch_restore(&s->sw);
-	if (err && err != -ESRCH)
+	if (err && err != -ESRCH) {
 		log_err("could not restore the allocator of PID %d (%s); run pyleak-bpf "
 			"--restore-allocator --pid %d", s->t.pid, strerror(-err), s->t.pid);
+		s->restore_failed = true;
+		s->sw.active = false; /* said once; a later detach must not retry it */
+	}
 	if (s->cap_open)
 		capture_close(&s->cap);
 	s->cap_open = false;
@@ -1121,7 +1148,7 @@ static bool follow_exec(struct session *s, int *rc)
 	snprintf(old, sizeof(old), "%s", s->t.version);
 	detach_session(s, true);
 	memset(&s->ai, 0, sizeof(s->ai));
-	s->ai_ok = s->blind = s->windows_ok = s->window_switch = false;
+	s->ai_ok = s->blind = s->windows_ok = s->window_switch = s->image_gone = false;
 	s->gc0_ok = false;
 	s->nwarnings = 0;
 	for (;;) {
@@ -1256,5 +1283,7 @@ out:
 		rc = EXIT_LEAK;
 	}
 	session_end(&s);
+	if (s.restore_failed) /* over any other status: the target was left changed */
+		rc = EXIT_RESTORE_FAILED;
 	return rc;
 }

@@ -67,6 +67,8 @@ enum exit_code {
 	EXIT_NO_KERNEL_SUPPORT = 8, /* no BTF, BPF or uprobes */
 	EXIT_TARGET_EXITED = 9, /* the target ended before we were done */
 	EXIT_BLIND = 10,	/* the probes saw (almost) none of the allocations */
+	EXIT_RESTORE_FAILED = 11, /* the allocator switch could not be undone: the
+				   * message says how (--restore-allocator) */
 };
 
 /* options_parse() - parse argv into o (defaults first). Returns 0 to run,

@@ -233,3 +233,44 @@ def test_run_mode_sigterm_detaches_at_once(debian311, tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+SEIZE = """
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+# PTRACE_SEIZE: trace without stopping it, so no one else can stop it
+assert libc.ptrace(0x4206, int(sys.argv[1]), None, None) == 0, ctypes.get_errno()
+print("SEIZED", flush=True)
+time.sleep(60)
+"""
+
+
+def test_failed_restore_exits_non_zero(debian311, start_target):
+    """The switch cannot be undone at exit (another tracer holds the target's
+    thread): a distinct exit status and the command that restores it."""
+    t = start_target(debian311, "leaky.py", 15)
+    proc = subprocess.Popen([BINARY, "--mode", "alloc", "--format", "json", "--pid", str(t.pid),
+                             "--interval", "1", "--switch-allocator"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    blocker = None
+    try:
+        time.sleep(3)
+        blocker = subprocess.Popen([debian311, "-c", SEIZE, str(t.pid)], stdout=subprocess.PIPE,
+                                   text=True)
+        assert blocker.stdout.readline().strip() == "SEIZED"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 11, err
+        assert f"--restore-allocator --pid {t.pid}" in err, err
+        assert '"final":true' in out.splitlines()[-1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if blocker:
+            blocker.kill()  # its exit lets go of the target
+            blocker.wait()
+    again = subprocess.run([BINARY, "--restore-allocator", "--pid", str(t.pid)],
+                           capture_output=True, text=True)
+    assert again.returncode == 0 and "restored the object allocator" in again.stderr, again.stderr
+    rc, tout, _ = t.finish()
+    assert rc == 0 and tout.strip().endswith("True"), tout

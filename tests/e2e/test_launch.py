@@ -33,6 +33,8 @@ def test_run_mode_follows_exec(mode, py312, tmp_path):
     assert len(before) == 1, [r["warnings"] for r in run.reports]
     # nothing of the new program is booked on the old one's last report
     assert not any(s["frames"][0]["line"] == EXEC_LEAK for s in before[0]["sites"])
+    # nor its memory: the old program held a 64 MiB ballast
+    assert before[0]["process"]["rss_bytes"] > 64 << 20, before[0]["process"]
     # the new program's leak is found with the new program's offsets
     assert_top_site(run.final, "execer.py", EXEC_LEAK, "second")
     assert run.final["seq"] > before[0]["seq"]
