@@ -29,6 +29,7 @@
 #include "gcstats.h"
 #include "growth.h"
 #include "health.h"
+#include "kernelcheck.h"
 #include "launch.h"
 #include "log.h"
 #include "objtypes.h"
@@ -176,6 +177,9 @@ static int check_privileges(void)
 /* check_kernel() - what the BPF side needs from the kernel, named. */
 static int check_kernel(void)
 {
+	struct kernel_features kf;
+	char msg[256];
+
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		log_err("this kernel exposes no BTF (/sys/kernel/btf/vmlinux): it needs "
 			"CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2021 have it)");
@@ -184,6 +188,11 @@ static int check_kernel(void)
 	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK)) {
 		log_err("this kernel has no uprobe perf events (/sys/bus/event_source/devices/"
 			"uprobe): it needs CONFIG_UPROBE_EVENTS=y");
+		return -ENOTSUP;
+	}
+	kernel_features_probe(&kf);
+	if (kernel_floor_verdict(&kf, msg, sizeof(msg))) {
+		log_err("%s", msg);
 		return -ENOTSUP;
 	}
 	return 0;
