@@ -135,6 +135,11 @@ def test_profiler_killed_target_survives_and_restore(debian311, start_target):
     time.sleep(3)
     proc.kill()  # no chance to restore
     proc.wait()
+    restore_and_finish(t)
+
+
+def restore_and_finish(t):
+    """--restore-allocator undoes a switch left in t, which then ends intact."""
     again = subprocess.run([BINARY, "--restore-allocator", "--pid", str(t.pid)],
                            capture_output=True, text=True)
     assert again.returncode == 0 and "restored the object allocator" in again.stderr, again.stderr
@@ -269,8 +274,4 @@ def test_failed_restore_exits_non_zero(debian311, start_target):
         if blocker:
             blocker.kill()  # its exit lets go of the target
             blocker.wait()
-    again = subprocess.run([BINARY, "--restore-allocator", "--pid", str(t.pid)],
-                           capture_output=True, text=True)
-    assert again.returncode == 0 and "restored the object allocator" in again.stderr, again.stderr
-    rc, tout, _ = t.finish()
-    assert rc == 0 and tout.strip().endswith("True"), tout
+    restore_and_finish(t)
