@@ -7,7 +7,9 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -174,6 +176,14 @@ def test_bad_input_and_environments(pyenv311, start_target):
         assert r.returncode == 7 and "3.7" in r.stderr, r.stderr
     r = run("--", "/nonexistent/python")
     assert r.returncode == 127 and "cannot run" in r.stderr
+    # --output through a symbolic link is refused, the file it names untouched
+    with tempfile.TemporaryDirectory() as d:
+        real, link = Path(d) / "real", Path(d) / "link"
+        real.write_text("kept\n")
+        link.symlink_to(real)
+        r = run("--output", link, "--pid", "1")
+        assert r.returncode == 1 and "symbolic link" in r.stderr, r.stderr
+        assert real.read_text() == "kept\n"
     help_text = run("--help")
     assert help_text.returncode == 0 and "--switch-allocator" in help_text.stdout
 
