@@ -75,6 +75,25 @@ struct report_alert {
 	const char *native_caller;
 	int nframes;		/* site: its stack, innermost first; process: 0 */
 	const struct report_frame *frames;
+	uint64_t incident;	/* site: the incident it belongs to (incidents.h); 0 none */
+};
+
+/* One incident: the active site alerts that share a head frame, the line to
+ * fix (incidents.h). Listed in every report while active, and once more in
+ * the report that resolves it. */
+struct report_incident {
+	uint64_t id;		  /* site_id_of() the head frame alone: stable */
+	const char *state;	  /* "leak_suspect" (active) or "resolved" (by this report) */
+	bool raised_now;	  /* raised by this report */
+	struct report_frame head; /* innermost application frame */
+	bool head_in_library;	  /* no application frame: headed by the library call */
+	int nmembers;
+	const uint64_t *members;  /* site ids (resolved: the last members) */
+	uint32_t joined;	  /* members that joined in this report */
+	double rate_bps;	  /* summed over the members */
+	int64_t bytes;		  /* summed over the members */
+	double since_s;		  /* raised at, seconds since attach */
+	double duration_s;	  /* active for */
 };
 
 /* An object type's share of a site's sampled live allocations. */
@@ -183,6 +202,8 @@ struct report {
 	const struct report_site *hints;
 	int nalerts;	  /* alert transitions of this interval */
 	const struct report_alert *alerts;
+	int nincidents;	  /* active incidents, then those resolved by this report */
+	const struct report_incident *incidents;
 	int ntypes;	  /* object types: census or sampled (see report_type) */
 	const struct report_type *types;
 	const struct report_census *census;
