@@ -73,6 +73,38 @@ static bool versioned_lib_dir(const struct incident_paths *p, const char *path)
 	return false;
 }
 
+int incident_stdlib_of(const char *interp, int major, int minor, char *buf, size_t len)
+{
+	char dir[4096];
+	char *s;
+	int n;
+
+	if (!interp || snprintf(dir, sizeof(dir), "%s", interp) >= (int)sizeof(dir))
+		return -ENOENT;
+	s = strrchr(dir, '/');
+	if (!s || s == dir)
+		return -ENOENT;
+	*s = 0; /* the file's directory */
+	s = strrchr(dir, '/');
+	if (!s)
+		return -ENOENT;
+	if (!strcmp(s, "/bin")) {
+		*s = 0; /* PREFIX */
+	} else if (!strcmp(s, "/lib")) {
+		*s = 0;
+	} else if (strstr(s, "-linux-gnu") && s > dir) {
+		*s = 0; /* PREFIX/lib */
+		s = strrchr(dir, '/');
+		if (!s || strcmp(s, "/lib"))
+			return -ENOENT;
+		*s = 0;
+	} else {
+		return -ENOENT;
+	}
+	n = snprintf(buf, len, "%s/lib/python%d.%d", dir, major, minor);
+	return n > 0 && (size_t)n < len ? 0 : -ENOENT;
+}
+
 bool incident_frame_is_library(const struct incident_paths *p, const char *file)
 {
 	if (!file || !*file)
@@ -224,7 +256,7 @@ static int by_rate(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-int incidents_update(struct incidents *inc, const struct incident_member *m, int n,
+int incidents_update(struct incidents *inc, const struct site_alert *m, int n,
 		     double now)
 {
 	size_t keep = 0;

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "report.h"
+#include "sites.h"
 
 /* Standard-library directories of the target, as the target sees them. */
 #define INCIDENT_MAX_STDLIB 4
@@ -43,15 +44,12 @@ struct incident_paths {
 	int py_major, py_minor;
 };
 
-/* One active site alert, as the site store reports it. */
-struct incident_member {
-	uint64_t site_id;
-	int nframes;			   /* innermost first */
-	const struct report_frame *frames; /* must outlive incidents_update()'s results */
-	double rate_bps;
-	int64_t bytes;
-	double since_s;			   /* raised at, seconds since attach */
-};
+/* incident_stdlib_of() - the standard-library directory next to the
+ * interpreter's file interp (the executable or libpython, as the target sees
+ * it): PREFIX/lib/pythonMAJOR.MINOR for PREFIX/bin/python3, PREFIX/lib/
+ * libpython3.so and Debian's PREFIX/lib/<multiarch>/libpython3.so. Writes
+ * it to buf; returns 0, or -ENOENT when interp has no such shape. */
+int incident_stdlib_of(const char *interp, int major, int minor, char *buf, size_t len);
 
 /* incident_frame_is_library() - is file library code (see above)? A NULL or
  * empty file is not: nothing says it is, and it may be the only frame. */
@@ -73,7 +71,7 @@ void incidents_free(struct incidents *inc);
  * since attach: group them, raise the incidents that are new, resolve those
  * whose members are all gone. Returns 0 or -ENOMEM (the incidents are then
  * incomplete until an update succeeds). */
-int incidents_update(struct incidents *inc, const struct incident_member *m, int n,
+int incidents_update(struct incidents *inc, const struct site_alert *m, int n,
 		     double now_s);
 
 /* incidents_list() - the incidents of the last update: the active ones,

@@ -29,6 +29,7 @@
 #include "gcstats.h"
 #include "growth.h"
 #include "health.h"
+#include "incidents.h"
 #include "launch.h"
 #include "log.h"
 #include "objtypes.h"
@@ -135,7 +136,10 @@ struct session {
 	/* judgement */
 	struct health health;
 	bool health_ok;
-	uint64_t alerts_raised;	  /* over the whole run, exec included: --fail-on-leak */
+	uint64_t alerts_raised;	  /* over the whole run, exec included */
+	struct incidents *inc;	  /* site alerts grouped by head frame */
+	uint64_t incidents_raised; /* over the whole run, exec included */
+	uint64_t leaks_raised;	  /* incidents and process alerts: --fail-on-leak */
 	struct report_alert alerts[SITES_MAX_ALERTS + 1];
 	char uncollectable_msg[160];
 	/* object types */
@@ -490,6 +494,52 @@ static void log_alert(const struct report_alert *a)
 		log_info("resolved: %s, after %.0fs", where, a->duration_s);
 }
 
+/* log_incident() - one line on stderr when an incident is raised or resolved:
+ * one leak pages once, however many sites it allocates from. */
+static void log_incident(const struct report_incident *x)
+{
+	char where[512];
+
+	snprintf(where, sizeof(where), "%s:%d %s", x->head.file ? x->head.file : "?",
+		 x->head.line, x->head.func ? x->head.func : "?");
+	if (x->state[0] == 'r')
+		log_info("resolved: leak at %s (incident %016" PRIx64 "), after %.0fs", where,
+			 x->id, x->duration_s);
+	else if (x->raised_now)
+		log_info("leak_suspect: leak at %s (incident %016" PRIx64 "), %d site%s, "
+			 "+%.2f MiB/min", where, x->id, x->nmembers, x->nmembers == 1 ? "" : "s",
+			 x->rate_bps * 60 / 1048576);
+}
+
+/* fill_incidents() - group the active site alerts into incidents, name each
+ * of this ranking's n site transitions (s->alerts) with its incident, count
+ * and log the incidents raised and resolved. */
+static void fill_incidents(struct session *s, struct report *r, int n)
+{
+	const struct site_alert *act;
+	const struct report_incident *v;
+	int na, ni, err;
+
+	if (!s->inc)
+		return;
+	na = sites_active_alerts(s->store, &act);
+	err = na < 0 ? na : incidents_update(s->inc, act, na, now_s() - s->t0);
+	if (err) {
+		log_debug("incidents: %s", strerror(-err));
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		s->alerts[i].incident = incidents_of(s->inc, s->alerts[i].id);
+	ni = incidents_list(s->inc, &v);
+	for (int i = 0; i < ni; i++) {
+		s->incidents_raised += v[i].raised_now;
+		s->leaks_raised += v[i].raised_now;
+		log_incident(&v[i]);
+	}
+	r->nincidents = ni;
+	r->incidents = v;
+}
+
 /* fill_judgement() - alerts (the sites' transitions, then the process's),
  * the process trend and GC block, and their warnings; counts every alert
  * raised for --fail-on-leak. Call after ranking. */
@@ -509,11 +559,15 @@ static void fill_judgement(struct session *s, struct report *r, struct report_pr
 	/* the run's total (an exec starts a new store): what this ranking raised */
 	for (int i = 0; i < n; i++)
 		s->alerts_raised += sa[i].state[0] == 'l';
+	fill_incidents(s, r, n);
 	if (health_report(&s->health, now_s(), active, gc_ok ? &g : NULL,
 			  gc_ok ? &s->gc0 : NULL, s->mem.anon, rp, &s->alerts[n], &warn))
 		n++;
 	s->alerts_raised += s->health.raised - before;
+	s->leaks_raised += s->health.raised - before;
 	rp->alerts_raised = s->alerts_raised;
+	rp->incidents_active = s->inc ? incidents_active(s->inc) : 0;
+	rp->incidents_raised = s->incidents_raised;
 	r->nalerts = n;
 	r->alerts = s->alerts;
 	r->h.process = rp;
@@ -529,7 +583,8 @@ static void fill_judgement(struct session *s, struct report *r, struct report_pr
 		add_warning(s, s->uncollectable_msg);
 	}
 	for (int i = 0; i < n; i++)
-		log_alert(&s->alerts[i]);
+		if (!s->alerts[i].incident)
+			log_alert(&s->alerts[i]);
 }
 
 /* fill_growth() - growth mode's header block. */
@@ -943,6 +998,20 @@ static int start_target(struct session *s)
  * --alert-min-bytes, the Mann-Kendall p-value be below 1%, over at least 8
  * samples spanning half the window, and the growth sustained into the last
  * third (trend.h). */
+/* new_incidents() - an incident store that knows t's standard library: the
+ * directory beside its interpreter and any of its version's lib/pythonX.Y. */
+static struct incidents *new_incidents(const struct target *t)
+{
+	struct incident_paths p = { .py_major = t->version_hex >> 24,
+				    .py_minor = (t->version_hex >> 16) & 0xff };
+	char dir[PATH_MAX];
+
+	if (t->py_mod >= 0 &&
+	    !incident_stdlib_of(t->mods[t->py_mod].path, p.py_major, p.py_minor, dir, sizeof(dir)))
+		p.stdlib[p.nstdlib++] = dir;
+	return incidents_new(&p);
+}
+
 static void alert_rule(const struct options *o, struct trend_rule *r)
 {
 	*r = (struct trend_rule){
@@ -1009,7 +1078,8 @@ static int attach_session(struct session *s, bool *done)
 	s->store = s->sym ? sites_new(resolve_site, s) : NULL;
 	if (s->store && s->growth && s->gw_ok)
 		s->hints = sites_new(resolve_hint, s);
-	if (!s->store || (s->growth && s->gw_ok && !s->hints)) {
+	s->inc = s->store ? new_incidents(&s->t) : NULL;
+	if (!s->store || !s->inc || (s->growth && s->gw_ok && !s->hints)) {
 		rc = EXIT_ERROR;
 		return rc;
 	}
@@ -1094,6 +1164,8 @@ static void detach_session(struct session *s, bool gone_image)
 	sites_free(s->hints);
 	sites_free(s->store);
 	s->hints = s->store = NULL;
+	incidents_free(s->inc);
+	s->inc = NULL;
 	sym_free(s->sym);
 	s->sym = NULL;
 	objtypes_free(s->ot);
@@ -1233,9 +1305,10 @@ out:
 		if (waitpid(s.child, &s.child_status, 0) == s.child && rc == EXIT_OK)
 			rc = launch_exit_code(s.child_status);
 	}
-	if (o.fail_on_leak && s.alerts_raised) {
-		log_info("--fail-on-leak: %" PRIu64 " leak alert%s raised; exit status %d",
-			 s.alerts_raised, s.alerts_raised == 1 ? " was" : "s were", EXIT_LEAK);
+	if (o.fail_on_leak && s.leaks_raised) {
+		log_info("--fail-on-leak: %" PRIu64 " leak%s raised (incidents and process "
+			 "alerts); exit status %d", s.leaks_raised,
+			 s.leaks_raised == 1 ? " was" : "s were", EXIT_LEAK);
 		rc = EXIT_LEAK;
 	}
 	session_end(&s);

@@ -163,6 +163,8 @@ struct report_process {
 	uint32_t gc_count[3];	      /* gen 0: allocations minus deallocations since its last collection */
 	uint32_t active_alerts;	      /* leak_suspect alerts now active (sites and process) */
 	uint64_t alerts_raised;	      /* since attach */
+	uint32_t incidents_active;    /* site alerts grouped by head frame (incidents.h) */
+	uint64_t incidents_raised;    /* since attach, exec included */
 };
 
 /* Counters and facts about the profiled process and the capture. */

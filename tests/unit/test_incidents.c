@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <errno.h>
 
 #include "incidents.h"
 #include "report.h"
@@ -28,6 +29,25 @@ static const struct incident_paths pyenv311 = {
 	.py_major = 3,
 	.py_minor = 11,
 };
+
+static void test_stdlib_of(void **state)
+{
+	char b[256];
+
+	assert_int_equal(incident_stdlib_of("/usr/bin/python3.11", 3, 11, b, sizeof(b)), 0);
+	assert_string_equal(b, "/usr/lib/python3.11");
+	assert_int_equal(incident_stdlib_of("/root/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0",
+					    3, 12, b, sizeof(b)), 0);
+	assert_string_equal(b, "/root/.pyenv/versions/3.12.1/lib/python3.12");
+	assert_int_equal(incident_stdlib_of("/usr/lib/x86_64-linux-gnu/libpython3.13.so.1.0",
+					    3, 13, b, sizeof(b)), 0);
+	assert_string_equal(b, "/usr/lib/python3.13");
+	assert_int_equal(incident_stdlib_of("/opt/py/python3", 3, 11, b, sizeof(b)), -ENOENT);
+	assert_int_equal(incident_stdlib_of("python3", 3, 11, b, sizeof(b)), -ENOENT);
+	assert_int_equal(incident_stdlib_of("/python3", 3, 11, b, sizeof(b)), -ENOENT);
+	assert_int_equal(incident_stdlib_of(NULL, 3, 11, b, sizeof(b)), -ENOENT);
+	assert_int_equal(incident_stdlib_of("/usr/bin/python3.11", 3, 11, b, 8), -ENOENT);
+}
 
 static void test_library_paths(void **state)
 {
@@ -121,10 +141,10 @@ static void test_head_wholly_library(void **state)
 	assert_true(lib);
 }
 
-static struct incident_member member(uint64_t id, const struct report_frame *fr, int n,
+static struct site_alert member(uint64_t id, const struct report_frame *fr, int n,
 				     double rate, int64_t bytes, double since)
 {
-	struct incident_member m = { .site_id = id, .frames = fr, .nframes = n,
+	struct site_alert m = { .site_id = id, .frames = fr, .nframes = n,
 				     .rate_bps = rate, .bytes = bytes, .since_s = since };
 	return m;
 }
@@ -153,7 +173,7 @@ static void test_grouping_and_life(void **state)
 	const struct report_incident *v;
 	const struct report_incident *ia, *ib;
 	uint64_t ida = site_id_of(&a1[1], 1), idb = site_id_of(&b[0], 1);
-	struct incident_member m[4];
+	struct site_alert m[4];
 	int n;
 
 	assert_non_null(inc);
@@ -260,7 +280,7 @@ static void test_no_frames(void **state)
 	/* a native allocation with no Python frame is its own incident */
 	struct incidents *inc = incidents_new(&pyenv311);
 	const struct report_incident *v;
-	struct incident_member m = member(7, NULL, 0, 1, 1, 1);
+	struct site_alert m = member(7, NULL, 0, 1, 1, 1);
 
 	assert_int_equal(incidents_update(inc, &m, 1, 2), 0);
 	assert_int_equal(incidents_list(inc, &v), 1);
@@ -272,6 +292,7 @@ static void test_no_frames(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stdlib_of),
 		cmocka_unit_test(test_library_paths),
 		cmocka_unit_test(test_head_application_frame),
 		cmocka_unit_test(test_head_wholly_library),
