@@ -13,7 +13,8 @@ from conftest import leak_line, need, pyenv_python, pyleak
 
 FAST_WINDOWS = ("--first-window", 1, "--window-every", 1, "--window-time", 1, "--follow", 1.5,
                 "--window-allocs", 5000, "--window-budget", 3600)
-ALERTS = ("--window", 6, "--alert-rate", "64K", "--alert-min-bytes", "64K")
+# thresholds low enough that several of logging's allocating lines alert
+ALERTS = ("--window", 6, "--alert-rate", "16K", "--alert-min-bytes", "16K")
 
 
 def head(inc):
@@ -52,7 +53,7 @@ def test_one_incident_per_leak(start_target):
              if a["incident"] == by_head[logging_head]["id"]]
     assert "logging" in inner, inner
     members = by_head[logging_head]["members"]
-    assert len(set(members)) == len(members) and members, by_head[logging_head]
+    assert len(set(members)) == len(members) >= 2, by_head[logging_head]
     # summed figures are the members' own
     assert by_head[logging_head]["rate_bytes_per_min"] > 0
     assert final["trend"]["incidents_active"] == 2

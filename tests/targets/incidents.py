@@ -19,7 +19,7 @@ SESSIONS = []
 
 
 def handle_request(i):
-    return logging.getLogger(f"app.req{i % 7}.n{i}")  # HEAD:logging
+    return logging.getLogger(f"app.req{i % 7}.n{i}.worker")  # HEAD:logging
 
 
 def remember_session(i):
