@@ -354,7 +354,7 @@ int incidents_update(struct incidents *inc, const struct site_alert *m, int n,
 	return 0;
 }
 
-int incidents_list(const struct incidents *inc, const struct report_incident **v)
+int incidents_list(struct incidents *inc, struct report_incident **v)
 {
 	*v = inc->list;
 	return (int)inc->n;

@@ -76,8 +76,8 @@ int incidents_update(struct incidents *inc, const struct site_alert *m, int n,
 
 /* incidents_list() - the incidents of the last update: the active ones,
  * biggest rate first, then those resolved by it. Owned by the store until
- * the next update. Returns how many. */
-int incidents_list(const struct incidents *inc, const struct report_incident **v);
+ * the next update; the caller may set their hint. Returns how many. */
+int incidents_list(struct incidents *inc, struct report_incident **v);
 
 /* incidents_of() - the incident site_id belongs to (active, or resolved by
  * the last update), 0 if none. */

@@ -289,6 +289,8 @@ static void json_alert(FILE *f, const struct report_alert *a)
 	json_double(f, a->since_s);
 	fputs(",\"native_caller\":", f);
 	json_str(f, a->native_caller);
+	fputs(",\"hint\":", f);
+	json_str(f, a->hint);
 	fputs(",\"incident\":", f);
 	if (a->incident)
 		fprintf(f, "\"%016" PRIx64 "\"", a->incident);
@@ -323,6 +325,8 @@ static void json_incident(FILE *f, const struct report_incident *x)
 	json_double(f, x->since_s);
 	fputs(",\"duration_s\":", f);
 	json_double(f, x->duration_s);
+	fputs(",\"hint\":", f);
+	json_str(f, x->hint);
 	putc('}', f);
 }
 
@@ -346,8 +350,21 @@ static void json_process(FILE *f, const struct report_process *p)
 	fputs(",\"rss_trend\":", f);
 	json_str(f, p->rss_trend);
 	fprintf(f, ",\"alerts_active\":%" PRIu32 ",\"alerts_raised\":%" PRIu64
-		",\"incidents_active\":%" PRIu32 ",\"incidents_raised\":%" PRIu64 "}",
+		",\"incidents_active\":%" PRIu32 ",\"incidents_raised\":%" PRIu64,
 		p->active_alerts, p->alerts_raised, p->incidents_active, p->incidents_raised);
+	if (p->resources_known) {
+		fprintf(f, ",\"fds\":%" PRIu64 ",\"fds_rate_per_min\":", p->fds);
+		json_double(f, p->fds_rate_per_s * 60);
+		fputs(",\"fds_trend\":", f);
+		json_str(f, p->fds_trend);
+		fprintf(f, ",\"threads\":%" PRIu64 ",\"threads_rate_per_min\":", p->threads);
+		json_double(f, p->threads_rate_per_s * 60);
+		fputs(",\"threads_trend\":", f);
+		json_str(f, p->threads_trend);
+	} else {
+		fputs(",\"fds\":null,\"threads\":null", f);
+	}
+	putc('}', f);
 	fputs(",\"gc\":", f);
 	if (!p->gc_known) {
 		fputs("null", f);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "report.h"
 
@@ -171,6 +172,14 @@ static void put_process(FILE *f, const struct report_process *p)
 	fprintf(f, ")  alerts active %" PRIu32 ", raised %" PRIu64 "; incidents active %" PRIu32
 		", raised %" PRIu64 "\n", p->active_alerts, p->alerts_raised, p->incidents_active,
 		p->incidents_raised);
+	if (p->resources_known) {
+		fprintf(f, "  open fds %" PRIu64 " (%+.1f/min, ", p->fds, p->fds_rate_per_s * 60);
+		put_str(f, p->fds_trend);
+		fprintf(f, ")  threads %" PRIu64 " (%+.1f/min, ", p->threads,
+			p->threads_rate_per_s * 60);
+		put_str(f, p->threads_trend);
+		fputs(")\n", f);
+	}
 	if (!p->gc_known)
 		return;
 	fprintf(f, "  GC %s, thresholds %" PRIu32 "/%" PRIu32 "/%" PRIu32 "; since attach: collected "
@@ -180,26 +189,59 @@ static void put_process(FILE *f, const struct report_process *p)
 		p->gc_uncollectable[0] + p->gc_uncollectable[1] + p->gc_uncollectable[2]);
 }
 
+/* put_hint() - "hint: ..." under an alert or incident, if there is one. */
+static void put_hint(FILE *f, const char *hint, const char *in)
+{
+	if (!hint)
+		return;
+	fputs(in, f);
+	fputs("  hint: ", f);
+	put_str(f, hint);
+	putc('\n', f);
+}
+
 /* put_alert() - one transition: what, where, and the evidence; its lines
  * start with in (two spaces more under an incident). */
 static void put_alert(FILE *f, const struct report_alert *a, const char *in)
 {
 	char r[40], g[32], b[32], p[32];
 
+	bool resolved = !strcmp(a->state, "resolved");
+	bool counted = !strcmp(a->subject, "fds") || !strcmp(a->subject, "threads");
+
 	fputs(in, f);
-	fputs(a->state[0] == 'l' ? "ALERT leak_suspect " : "RESOLVED ", f);
+	if (resolved) {
+		fputs("RESOLVED ", f);
+	} else {
+		fputs("ALERT ", f);
+		put_str(f, a->state);
+		putc(' ', f);
+	}
 	put_str(f, a->subject);
 	putc(' ', f);
 	if (a->nframes > 0)
 		put_frame(f, &a->frames[0]);
 	else
-		fputs("anonymous memory", f);
+		fputs(counted ? "of the process" : "anonymous memory", f);
 	if (a->native_caller) {
 		fputs("  [caller: ", f);
 		put_str(f, a->native_caller);
 		putc(']', f);
 	}
-	if (a->state[0] == 'r') {
+	if (counted) {
+		/* counts, not bytes */
+		if (resolved)
+			fprintf(f, "\n%s  after %.0fs (raised at %.0fs); %" PRId64 " now\n", in,
+				a->duration_s, a->since_s, a->bytes);
+		else
+			fprintf(f, "\n%s  %+.1f/min; %+.0f over the last %.0fs (Mann-Kendall p=%s); "
+				"%" PRId64 " now; raised %.0fs after attach\n", in, a->rate_bps * 60,
+				a->growth_bytes, a->duration_s, fmt_p(p, sizeof(p), a->p_value),
+				a->bytes, a->since_s);
+		put_hint(f, a->hint, in);
+		return;
+	}
+	if (resolved) {
 		fprintf(f, "\n%s  after %.0fs (raised at %.0fs); rate now %s\n", in, a->duration_s,
 			a->since_s, fmt_rate(r, sizeof(r), a->rate_bps));
 		return;
@@ -215,6 +257,8 @@ static void put_alert(FILE *f, const struct report_alert *a, const char *in)
 	fprintf(f, "; %s %s now; raised %.0fs after attach\n",
 		fmt_bytes(b, sizeof(b), (double)a->bytes, false),
 		a->nframes ? "live" : "anonymous", a->since_s);
+	if (!a->incident)
+		put_hint(f, a->hint, in);
 }
 
 /* put_incident() - an incident that changed in this report (raised, joined
@@ -239,6 +283,8 @@ static void put_incident(FILE *f, const struct report_incident *x, const struct 
 			"raised %.0fs after attach\n", x->nmembers, x->nmembers == 1 ? "" : "s",
 			x->joined, fmt_rate(r, sizeof(r), x->rate_bps),
 			fmt_bytes(b, sizeof(b), (double)x->bytes, false), x->since_s);
+	if (!resolved)
+		put_hint(f, x->hint, "  ");
 	for (int i = 0; i < rp->nalerts; i++)
 		if (rp->alerts[i].incident == x->id)
 			put_alert(f, &rp->alerts[i], "    ");

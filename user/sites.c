@@ -431,7 +431,8 @@ int sites_active_alerts(struct site_store *ss, const struct site_alert **v)
 		a[n++] = (struct site_alert){ .site_id = g->id, .nframes = g->nframes,
 					      .frames = g->frames, .rate_bps = g->rate_bps,
 					      .bytes = g->ring ? g->bytes : g->surv_bytes,
-					      .since_s = g->alert_since - ss->o.t0_s };
+					      .since_s = g->alert_since - ss->o.t0_s,
+					      .native_caller = g->caller };
 	}
 	*v = ss->active_v;
 	return (int)n;

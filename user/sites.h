@@ -129,6 +129,7 @@ struct site_alert {
 	double rate_bps;
 	int64_t bytes;			   /* outstanding (alloc mode) or surviving bytes */
 	double since_s;			   /* raised at, seconds since attach */
+	const char *native_caller;	   /* or NULL */
 };
 
 /* sites_active_alerts() - every group whose leak_suspect alert is active

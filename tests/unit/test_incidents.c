@@ -170,7 +170,7 @@ static void test_grouping_and_life(void **state)
 					   F("/srv/app.py", 90, "main") };
 	const struct report_frame b[] = { F("/srv/app.py", 80, "remember") };
 	struct incidents *inc = incidents_new(&pyenv311);
-	const struct report_incident *v;
+	struct report_incident *v;
 	const struct report_incident *ia, *ib;
 	uint64_t ida = site_id_of(&a1[1], 1), idb = site_id_of(&b[0], 1);
 	struct site_alert m[4];
@@ -279,7 +279,7 @@ static void test_no_frames(void **state)
 {
 	/* a native allocation with no Python frame is its own incident */
 	struct incidents *inc = incidents_new(&pyenv311);
-	const struct report_incident *v;
+	struct report_incident *v;
 	struct site_alert m = member(7, NULL, 0, 1, 1, 1);
 
 	assert_int_equal(incidents_update(inc, &m, 1, 2), 0);
