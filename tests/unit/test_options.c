@@ -713,6 +713,8 @@ static const struct known_opt {
 	{ "window", 'w', "5m" },
 	{ "alert-rate", 0, "1M" },
 	{ "alert-min-bytes", 0, "4M" },
+	{ "alert-fds", 0, "16" },
+	{ "alert-threads", 0, "8" },
 	{ "fail-on-leak", 0, NULL },
 	{ "group-by", 'g', "line" },
 	{ "type-samples", 0, "16" },
