@@ -88,7 +88,9 @@ static int judge(struct resources *r, struct resource_trend *x, double now, doub
 	struct trend_fit f;
 	enum trend_verdict v = trend_ring_assess(&x->ring, now - r->window_s, &x->rule, &f);
 	bool fit = f.n >= 3 && f.span_s > 0;
-	bool cond = x->judged && fit && trend_alert(x->alert, &f, &x->rule);
+	/* too few samples in the window says nothing: hold the state */
+	bool cond = v == TREND_UNKNOWN ? x->alert
+				       : x->judged && fit && trend_alert(x->alert, &f, &x->rule);
 
 	*rate = fit ? f.slope : 0;
 	*trend = trend_verdict_name(v);

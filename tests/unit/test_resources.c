@@ -90,6 +90,10 @@ static void test_fd_leak_raised_and_resolved(void **state)
 	assert_int_equal(r.raised, 1);
 	/* printed once */
 	assert_int_equal(report(&r, 30, &rp, ev), 0);
+	/* a gap in the samples (too few in the window) resolves nothing */
+	assert_int_equal(report(&r, 47, &rp, ev), 0);
+	assert_string_equal(rp.fds_trend, "unknown");
+	assert_int_equal(rp.active_alerts, 1);
 	/* it stops: resolved once the window no longer shows growth */
 	feed(&r, 31, 70, 70, 0);
 	assert_int_equal(report(&r, 70, &rp, ev), 1);
