@@ -28,7 +28,9 @@
 #include "collect.h"
 #include "gcstats.h"
 #include "growth.h"
+#include "fixhints.h"
 #include "health.h"
+#include "incidents.h"
 #include "kernelcheck.h"
 #include "launch.h"
 #include "log.h"
@@ -36,6 +38,7 @@
 #include "options.h"
 #include "outfile.h"
 #include "pyoffsets.h"
+#include "resources.h"
 #include "report.h"
 #include "sites.h"
 #include "symbolize.h"
@@ -57,6 +60,9 @@
 /* census types per report */
 #define TOP_TYPES 10
 #define MAX_HINTS 16384
+/* fix hints: their length, and how many incidents get one per report */
+#define FIXHINT_LEN 192
+#define MAX_INCIDENT_HINTS 32
 /* share of a window's allocated bytes at a site that must survive to count */
 #define MIN_SURVIVAL 0.5
 
@@ -140,8 +146,17 @@ struct session {
 	/* judgement */
 	struct health health;
 	bool health_ok;
-	uint64_t alerts_raised;	  /* over the whole run, exec included: --fail-on-leak */
-	struct report_alert alerts[SITES_MAX_ALERTS + 1];
+	uint64_t alerts_raised;	  /* over the whole run, exec included */
+	struct incidents *inc;	  /* site alerts grouped by head frame */
+	struct report_incident *incidents; /* this report's, owned by inc */
+	int nincidents;
+	uint64_t incidents_raised; /* over the whole run, exec included */
+	uint64_t leaks_raised;	  /* incidents and process alerts: --fail-on-leak */
+	/* site transitions, the process's, the fds' and the threads' */
+	struct report_alert alerts[SITES_MAX_ALERTS + 3];
+	char alert_hints[SITES_MAX_ALERTS + 3][FIXHINT_LEN];
+	char incident_hints[MAX_INCIDENT_HINTS][FIXHINT_LEN];
+	struct resources res;	  /* open fds and threads */
 	char uncollectable_msg[160];
 	/* object types */
 	struct objtypes *ot;
@@ -427,6 +442,15 @@ static void check_blind(struct session *s)
 	add_warning(s, s->blind_msg);
 }
 
+/* sample_resources() - the target's open fds and threads into their trends. */
+static void sample_resources(struct session *s, double now)
+{
+	uint64_t fds, threads;
+
+	if (!resources_count(s->t.pid, &fds, &threads))
+		resources_sample(&s->res, now, fds, threads);
+}
+
 /* refresh() - read the maps, judge the probes, and fold new sites into the
  * store (symbolising them while their code objects are surely alive: after
  * the target exits they can no longer be read). Also notes the RSS, which
@@ -456,6 +480,8 @@ static int refresh(struct session *s)
 		if (s->health_ok)
 			health_sample(&s->health, now_s(), &m);
 	}
+	if (s->health_ok)
+		sample_resources(s, now_s());
 	if (err) {
 		log_warn("reading the BPF maps failed: %s", strerror(-err));
 		return 0;
@@ -506,16 +532,72 @@ static void log_alert(const struct report_alert *a)
 	const struct report_frame *f = a->nframes ? &a->frames[0] : NULL;
 	char where[300];
 
+	bool counted = strcmp(a->subject, "site") && strcmp(a->subject, "process");
+
 	if (f)
 		snprintf(where, sizeof(where), "%s:%d %s", f->file ? f->file : "?", f->line,
 			 f->func ? f->func : "?");
+	else if (counted)
+		snprintf(where, sizeof(where), "open %s of the process", a->subject);
 	else
 		snprintf(where, sizeof(where), "process anonymous memory");
-	if (a->state[0] == 'l')
-		log_info("leak_suspect: %s, +%.2f MiB/min (%s)", where, a->rate_bps * 60 / 1048576,
-			 a->evidence);
-	else
+	if (!strcmp(a->state, "resolved"))
 		log_info("resolved: %s, after %.0fs", where, a->duration_s);
+	else if (counted)
+		log_info("%s: %s, %+.1f/min, %" PRId64 " now%s%s", a->state, where, a->rate_bps * 60,
+			 a->bytes, a->hint ? "; hint: " : "", a->hint ? a->hint : "");
+	else
+		log_info("leak_suspect: %s, +%.2f MiB/min (%s)%s%s", where,
+			 a->rate_bps * 60 / 1048576, a->evidence, a->hint ? "; hint: " : "",
+			 a->hint ? a->hint : "");
+}
+
+/* log_incident() - one line on stderr when an incident is raised or resolved:
+ * one leak pages once, however many sites it allocates from. */
+static void log_incident(const struct report_incident *x)
+{
+	char where[512];
+
+	snprintf(where, sizeof(where), "%s:%d %s", x->head.file ? x->head.file : "?",
+		 x->head.line, x->head.func ? x->head.func : "?");
+	if (x->state[0] == 'r')
+		log_info("resolved: leak at %s (incident %016" PRIx64 "), after %.0fs", where,
+			 x->id, x->duration_s);
+	else if (x->raised_now)
+		log_info("leak_suspect: leak at %s (incident %016" PRIx64 "), %d site%s, "
+			 "+%.2f MiB/min%s%s", where, x->id, x->nmembers, x->nmembers == 1 ? "" : "s",
+			 x->rate_bps * 60 / 1048576, x->hint ? "; hint: " : "",
+			 x->hint ? x->hint : "");
+}
+
+/* fill_incidents() - group the active site alerts into incidents, name each
+ * of this ranking's n site transitions (s->alerts) with its incident, count
+ * and log the incidents raised and resolved. */
+static void fill_incidents(struct session *s, struct report *r, int n)
+{
+	const struct site_alert *act;
+	struct report_incident *v;
+	int na, ni, err;
+
+	s->nincidents = 0;
+	if (!s->inc)
+		return;
+	na = sites_active_alerts(s->store, &act);
+	err = na < 0 ? na : incidents_update(s->inc, act, na, now_s() - s->t0);
+	if (err) {
+		log_debug("incidents: %s", strerror(-err));
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		s->alerts[i].incident = incidents_of(s->inc, s->alerts[i].id);
+	ni = incidents_list(s->inc, &v);
+	for (int i = 0; i < ni; i++) {
+		s->incidents_raised += v[i].raised_now;
+		s->leaks_raised += v[i].raised_now;
+	}
+	s->nincidents = r->nincidents = ni;
+	s->incidents = v;
+	r->incidents = v;
 }
 
 /* fill_judgement() - alerts (the sites' transitions, then the process's),
@@ -528,7 +610,7 @@ static void fill_judgement(struct session *s, struct report *r, struct report_pr
 	const struct report_alert *sa;
 	struct gc_snapshot g;
 	uint32_t active;
-	uint64_t before = s->health.raised;
+	uint64_t before = s->health.raised, before_res;
 	unsigned warn;
 	bool gc_ok = s->gc0_ok && !s->image_gone && !gc_read(&s->gcr, &g);
 	int n = sites_alerts(s->store, &sa, &active);
@@ -537,11 +619,17 @@ static void fill_judgement(struct session *s, struct report *r, struct report_pr
 	/* the run's total (an exec starts a new store): what this ranking raised */
 	for (int i = 0; i < n; i++)
 		s->alerts_raised += sa[i].state[0] == 'l';
+	fill_incidents(s, r, n);
 	if (health_report(&s->health, now_s(), active, gc_ok ? &g : NULL,
 			  gc_ok ? &s->gc0 : NULL, s->mem.anon, rp, &s->alerts[n], &warn))
 		n++;
-	s->alerts_raised += s->health.raised - before;
+	before_res = s->res.raised;
+	n += resources_report(&s->res, now_s(), rp, &s->alerts[n]);
+	s->alerts_raised += s->health.raised - before + s->res.raised - before_res;
+	s->leaks_raised += s->health.raised - before + s->res.raised - before_res;
 	rp->alerts_raised = s->alerts_raised;
+	rp->incidents_active = s->inc ? incidents_active(s->inc) : 0;
+	rp->incidents_raised = s->incidents_raised;
 	r->nalerts = n;
 	r->alerts = s->alerts;
 	r->h.process = rp;
@@ -556,8 +644,86 @@ static void fill_judgement(struct session *s, struct report *r, struct report_pr
 				 rp->gc_uncollectable[2]);
 		add_warning(s, s->uncollectable_msg);
 	}
-	for (int i = 0; i < n; i++)
-		log_alert(&s->alerts[i]);
+}
+
+/* log_transitions() - this report's raised and resolved incidents and the
+ * alerts outside any incident, one stderr line each, hints included. */
+static void log_transitions(const struct report *r)
+{
+	for (int i = 0; i < r->nincidents; i++)
+		log_incident(&r->incidents[i]);
+	for (int i = 0; i < r->nalerts; i++)
+		if (!r->alerts[i].incident)
+			log_alert(&r->alerts[i]);
+}
+
+/* evidence_of() - what is known about site id for its fix hint: its stack and
+ * caller (from the active alerts, or the alert itself), its type mix (if it is
+ * among the report's rows), the collector and the census. */
+static void evidence_of(const struct report *r, const struct report_process *rp,
+			const struct report_site *rows, int nrows, uint64_t id,
+			struct fix_evidence *e)
+{
+	e->gc_known = rp->gc_known;
+	e->gc_enabled = rp->gc_enabled;
+	e->uncollectable = rp->gc_uncollectable[0] + rp->gc_uncollectable[1] +
+			   rp->gc_uncollectable[2];
+	if (r->census) {
+		e->census = r->types;
+		e->ncensus = r->ntypes;
+	}
+	for (int i = 0; i < nrows && e->frames; i++)
+		if (rows[i].id == id) {
+			e->types = rows[i].types;
+			e->ntypes = rows[i].ntypes;
+			e->types_sampled = rows[i].types_sampled;
+		}
+}
+
+/* fill_hints() - a fix hint for each alert transition and each incident
+ * (the best of its members' hints: the most specific rule), chosen from
+ * the evidence of this report (fixhints.h). */
+static void fill_hints(struct session *s, struct report *r, const struct report_process *rp,
+		       const struct report_site *rows, int nrows)
+{
+	const struct site_alert *act = NULL;
+	int nact = s->store ? sites_active_alerts(s->store, &act) : 0;
+
+	for (int i = 0; i < r->nalerts && i < SITES_MAX_ALERTS + 3; i++) {
+		struct report_alert *a = &s->alerts[i];
+		struct fix_evidence e = { .subject = a->subject, .frames = a->frames,
+					  .nframes = a->nframes, .native_caller = a->native_caller };
+
+		if (!strcmp(a->state, "resolved"))
+			continue;
+		evidence_of(r, rp, rows, nrows, a->id, &e);
+		if (fixhint(&e, s->alert_hints[i], FIXHINT_LEN) != FIXHINT_NONE)
+			a->hint = s->alert_hints[i];
+	}
+	for (int i = 0; i < s->nincidents && i < MAX_INCIDENT_HINTS; i++) {
+		struct report_incident *x = &s->incidents[i];
+		enum fixhint_rule best = FIXHINT_NONE;
+		char buf[FIXHINT_LEN];
+
+		if (x->state[0] == 'r')
+			continue;
+		for (int k = 0; k < nact; k++) {
+			struct fix_evidence e = { .subject = "site", .frames = act[k].frames,
+						  .nframes = act[k].nframes,
+						  .native_caller = act[k].native_caller };
+			enum fixhint_rule rule;
+
+			if (incidents_of(s->inc, act[k].site_id) != x->id)
+				continue;
+			evidence_of(r, rp, rows, nrows, act[k].site_id, &e);
+			rule = fixhint(&e, buf, sizeof(buf));
+			if (rule != FIXHINT_NONE && (best == FIXHINT_NONE || rule < best)) {
+				best = rule;
+				memcpy(s->incident_hints[i], buf, sizeof(buf));
+				x->hint = s->incident_hints[i];
+			}
+		}
+	}
 }
 
 /* fill_growth() - growth mode's header block. */
@@ -642,6 +808,8 @@ static int emit_report(struct session *s, bool final)
 
 		r.ntypes = nt > 0 ? nt : 0;
 	}
+	fill_hints(s, &r, &proc, rows, n);
+	log_transitions(&r);
 
 	h->seq = ++s->seq;
 	h->final = final;
@@ -977,6 +1145,20 @@ static int start_target(struct session *s)
  * --alert-min-bytes, the Mann-Kendall p-value be below 1%, over at least 8
  * samples spanning half the window, and the growth sustained into the last
  * third (trend.h). */
+/* new_incidents() - an incident store that knows t's standard library: the
+ * directory beside its interpreter and any of its version's lib/pythonX.Y. */
+static struct incidents *new_incidents(const struct target *t)
+{
+	struct incident_paths p = { .py_major = t->version_hex >> 24,
+				    .py_minor = (t->version_hex >> 16) & 0xff };
+	char dir[PATH_MAX];
+
+	if (t->py_mod >= 0 &&
+	    !incident_stdlib_of(t->mods[t->py_mod].path, p.py_major, p.py_minor, dir, sizeof(dir)))
+		p.stdlib[p.nstdlib++] = dir;
+	return incidents_new(&p);
+}
+
 static void alert_rule(const struct options *o, struct trend_rule *r)
 {
 	*r = (struct trend_rule){
@@ -1043,7 +1225,8 @@ static int attach_session(struct session *s, bool *done)
 	s->store = s->sym ? sites_new(resolve_site, s) : NULL;
 	if (s->store && s->growth && s->gw_ok)
 		s->hints = sites_new(resolve_hint, s);
-	if (!s->store || (s->growth && s->gw_ok && !s->hints)) {
+	s->inc = s->store ? new_incidents(&s->t) : NULL;
+	if (!s->store || !s->inc || (s->growth && s->gw_ok && !s->hints)) {
 		rc = EXIT_ERROR;
 		return rc;
 	}
@@ -1076,6 +1259,8 @@ static int attach_session(struct session *s, bool *done)
 		s->last_rss = s->mem.rss;
 		health_sample(&s->health, s->t0, &s->mem);
 	}
+	resources_init(&s->res, o->trend_window_s, o->alert_fds, o->alert_threads, s->t0);
+	sample_resources(s, s->t0);
 	if (s->growth) {
 		struct window_opts wo = {
 			.allocs = o->window_allocs,
@@ -1131,6 +1316,8 @@ static void detach_session(struct session *s, bool gone_image)
 	sites_free(s->hints);
 	sites_free(s->store);
 	s->hints = s->store = NULL;
+	incidents_free(s->inc);
+	s->inc = NULL;
 	sym_free(s->sym);
 	s->sym = NULL;
 	objtypes_free(s->ot);
@@ -1286,9 +1473,10 @@ out:
 		if (waitpid(s.child, &s.child_status, 0) == s.child && rc == EXIT_OK)
 			rc = launch_exit_code(s.child_status);
 	}
-	if (o.fail_on_leak && s.alerts_raised) {
-		log_info("--fail-on-leak: %" PRIu64 " leak alert%s raised; exit status %d",
-			 s.alerts_raised, s.alerts_raised == 1 ? " was" : "s were", EXIT_LEAK);
+	if (o.fail_on_leak && s.leaks_raised) {
+		log_info("--fail-on-leak: %" PRIu64 " leak%s raised (incidents and process "
+			 "alerts); exit status %d", s.leaks_raised,
+			 s.leaks_raised == 1 ? " was" : "s were", EXIT_LEAK);
 		rc = EXIT_LEAK;
 	}
 	session_end(&s);

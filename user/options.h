@@ -44,6 +44,8 @@ struct options {
 	double trend_window_s;	/* --window: growth is judged over this long */
 	uint64_t alert_rate;	/* --alert-rate, bytes per minute */
 	uint64_t alert_min_bytes; /* --alert-min-bytes over the window */
+	uint32_t alert_fds;	/* --alert-fds: fd_leak at this many more open fds over the window */
+	uint32_t alert_threads;	/* --alert-threads: thread_leak likewise, 0 = off for both */
 	bool fail_on_leak;	/* --fail-on-leak: exit 3 if any alert was raised */
 	int group_by;		/* --group-by: enum site_group_by */
 	/* object types */

@@ -69,7 +69,7 @@ def test_fail_on_leak_exit_status(py311, tmp_path):
     leak = pyleak("--mode", "alloc", "--interval", 1, *ALERTS, "--fail-on-leak", "--",
                   py311, TARGETS / "leaky.py", 2 * WINDOW, output=tmp_path / "a.json")
     assert leak.rc == 3, leak.stderr
-    assert "--fail-on-leak: 1 leak alert was raised" in leak.stderr
+    assert "--fail-on-leak: 1 leak was raised" in leak.stderr
     steady = pyleak("--mode", "alloc", "--interval", 1, *ALERTS, "--fail-on-leak", "--",
                     py311, TARGETS / "accuracy.py", "cache", 2 * WINDOW,
                     output=tmp_path / "b.json")
