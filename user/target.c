@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "elfsym.h"
 #include "log.h"
@@ -33,6 +34,7 @@ int maps_parse_line(const char *line, struct maps_entry *e)
 	e->start = start;
 	e->end = end;
 	e->offset = off;
+	e->dev = makedev(dmaj, dmin);
 	e->inode = inode;
 	memcpy(e->perms, perms, 5);
 	p = line + n;
@@ -202,10 +204,20 @@ static void module_free(struct target_module *m)
 	m->elf = NULL;
 }
 
+/* same_module() - is a the mapping old was made from: the same place, the
+ * same file (path, device and inode)? */
+static bool same_module(const struct target_module *a, const struct target_module *old)
+{
+	return a->start == old->start && a->dev == old->dev && a->inode == old->inode &&
+	       !strcmp(a->path, old->path);
+}
+
 /*
  * load_modules() - (re)read the executable file mappings of t->pid. Keeps
  * already-opened ELF handles of modules that are still mapped at the same
- * place. Returns 0 or -errno (-ESRCH if the process is gone).
+ * place, and t->py_mod and t->libc_mod on the modules they named (-1 on a
+ * first read; target_open() picks them). Returns 0 or -errno (-ESRCH if
+ * the process is gone).
  */
 static int load_modules(struct target *t)
 {
@@ -214,7 +226,7 @@ static int load_modules(struct target *t)
 	char path[64], *line = NULL, base_path[PATH_MAX] = "";
 	uint64_t base = 0;
 	size_t cap = 0;
-	int n = 0, alloc = 0, i, err = 0;
+	int n = 0, alloc = 0, i, err = 0, py_mod, libc_mod;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)t->pid);
@@ -246,6 +258,8 @@ static int load_modules(struct target *t)
 		m->start = e.start;
 		m->end = e.end;
 		m->offset = e.offset;
+		m->dev = e.dev;
+		m->inode = e.inode;
 		m->base = strcmp(base_path, e.path) ? e.start - e.offset : base;
 		snprintf(m->path, sizeof(m->path), "%s", e.path);
 		pick_host_path(t->pid, &e, m->host_path, sizeof(m->host_path));
@@ -259,15 +273,23 @@ out:
 		free(mods);
 		return err;
 	}
-	/* Carry over open ELF handles; close those of vanished modules. */
+	/* Carry over open ELF handles; close those of vanished modules. The
+	 * new list is in address order, so a library loaded below the
+	 * interpreter or libc shifts their indexes: follow each module to its
+	 * new place (same mapping, same file), or to -1 if it is gone. */
+	py_mod = libc_mod = -1;
 	for (i = 0; i < t->nmods; i++) {
 		old = &t->mods[i];
 		for (int j = 0; j < n; j++) {
-			if (mods[j].start == old->start && !strcmp(mods[j].path, old->path)) {
+			if (same_module(&mods[j], old)) {
 				mods[j].elf = old->elf;
 				mods[j].elf_tried = old->elf_tried;
 				mods[j].bias = old->bias;
 				old->elf = NULL;
+				if (i == t->py_mod)
+					py_mod = j;
+				if (i == t->libc_mod)
+					libc_mod = j;
 				break;
 			}
 		}
@@ -276,7 +298,14 @@ out:
 	free(t->mods);
 	t->mods = mods;
 	t->nmods = n;
+	t->py_mod = py_mod;
+	t->libc_mod = libc_mod;
 	return 0;
+}
+
+int target_reload_modules(struct target *t)
+{
+	return load_modules(t);
 }
 
 struct elf_file *target_module_elf(struct target_module *m)

@@ -24,6 +24,7 @@ struct elf_file;
 /* One line of /proc/PID/maps. */
 struct maps_entry {
 	uint64_t start, end, offset, inode;
+	uint64_t dev; /* makedev(major, minor) of the file's device */
 	char perms[5];
 	char path[PATH_MAX]; /* "" for anonymous mappings; " (deleted)" stripped */
 	bool deleted;
@@ -37,6 +38,7 @@ struct target_module {
 	uint64_t start, end, offset; /* the r-x mapping */
 	uint64_t base;		     /* start of the file's offset-0 mapping */
 	uint64_t bias;		     /* load bias: 0 for ET_EXEC, base - first p_vaddr */
+	uint64_t dev, inode;	     /* the mapped file, as /proc/PID/maps names it */
 	char path[PATH_MAX];	     /* as the target sees it */
 	char host_path[PATH_MAX];    /* openable from here */
 	struct elf_file *elf;	     /* opened on first use, may stay NULL */
@@ -48,6 +50,10 @@ struct target {
 	char comm[32];
 	struct target_module *mods;
 	int nmods;
+	/* Indexes into mods[]. A re-read of the maps (target_module_of()
+	 * meeting a library loaded later) reorders mods[]; these two follow
+	 * their module (same start, path, device and inode). Never keep an
+	 * index or a module pointer of your own across such a call. */
 	int py_mod;		/* index of the interpreter's module */
 	int libc_mod;		/* index of libc, or -1 */
 	bool py_is_lib;		/* libpython shared object (else static executable) */
@@ -72,6 +78,10 @@ void target_close(struct target *t);
 /* target_module_of() - the module whose executable mapping contains addr, or
  * NULL. Re-reads the maps once if addr is in none (a library loaded later). */
 struct target_module *target_module_of(struct target *t, uint64_t addr);
+
+/* target_reload_modules() - re-read the maps now (what target_module_of()
+ * does when it meets an unknown address). Returns 0 or -errno. */
+int target_reload_modules(struct target *t);
 
 /* target_module_elf() - the module's ELF, opened on first use; NULL if it
  * cannot be opened. */

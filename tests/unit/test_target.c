@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -389,6 +390,79 @@ static void test_scan_version(void **state)
 	assert_int_equal(target_scan_version("\0" "3.9.7", 6, 9, &hex), -ENOENT);
 }
 
+/* module_named() - index of the first module of t whose file name is base. */
+static int module_named(const struct target *t, const char *base)
+{
+	for (int i = 0; i < t->nmods; i++) {
+		const char *b = strrchr(t->mods[i].path, '/');
+
+		if (!strcmp(b ? b + 1 : t->mods[i].path, base))
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * A library mapped below libc and the interpreter after the first read of
+ * the maps (a C extension imported after attach) shifts every index in the
+ * address-ordered module list. The re-read that symbolising an address in
+ * it triggers must keep py_mod and libc_mod on their modules: capture.c
+ * attaches libc's malloc through t->mods[t->libc_mod] at every window.
+ */
+static void test_modules_follow_reload(void **state)
+{
+	static struct target t;
+	uint64_t here = (uintptr_t)&test_modules_follow_reload;
+	struct target_module *m;
+	const char *libc_path;
+	char exe[PATH_MAX];
+	void *low, *want = (void *)(uintptr_t)0x200000000ULL;
+	ssize_t n;
+	int fd, before;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = 0;
+	t.pid = getpid();
+	t.py_mod = t.libc_mod = -1;
+	assert_int_equal(target_reload_modules(&t), 0);
+	t.libc_mod = module_named(&t, "libc.so.6");
+	assert_true(t.libc_mod >= 0);
+	m = target_module_of(&t, here); /* "the interpreter": this binary */
+	assert_non_null(m);
+	t.py_mod = m - t.mods;
+	before = t.nmods;
+	libc_path = strdupa(t.mods[t.libc_mod].path);
+
+	/* an executable file mapping below everything else */
+	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	low = mmap(want, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, 0);
+	close(fd);
+	assert_ptr_equal(low, want);
+	assert_true((uintptr_t)low < (uintptr_t)here);
+
+	/* symbolising an address in it re-reads the maps */
+	m = target_module_of(&t, (uintptr_t)low + 16);
+	assert_non_null(m);
+	assert_int_equal(m - t.mods, 0);
+	assert_int_equal(t.nmods, before + 1);
+	assert_true(t.libc_mod >= 0 && t.libc_mod < t.nmods);
+	assert_string_equal(t.mods[t.libc_mod].path, libc_path);
+	assert_true(t.py_mod >= 0 && t.py_mod < t.nmods);
+	assert_string_equal(t.mods[t.py_mod].path, exe);
+	assert_true(here >= t.mods[t.py_mod].start && here < t.mods[t.py_mod].end);
+
+	/* and a module that goes away takes its index with it */
+	munmap(low, 4096);
+	t.libc_mod = 0; /* pretend the vanished mapping was libc */
+	assert_int_equal(target_reload_modules(&t), 0);
+	assert_int_equal(t.nmods, before);
+	assert_int_equal(t.libc_mod, -1);
+	assert_string_equal(t.mods[t.py_mod].path, exe);
+	target_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_self_maps),
 		cmocka_unit_test(test_self_maps_deleted),
 		cmocka_unit_test(test_scan_version),
+		cmocka_unit_test(test_modules_follow_reload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
