@@ -180,9 +180,15 @@ int target_open_file(const char *path, uint64_t dev, uint64_t inode, bool map_fi
 	struct stat st;
 	int fd, err;
 
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW:
-	 * maps names files by their real path, so a symlink there is a swap
-	 * (a map_files entry is the kernel's own link to the mapped file) */
+	/* Not even opened unless it looks like a regular file: opening a
+	 * device can do things. Then O_NONBLOCK: opening a FIFO swapped in
+	 * meanwhile must not wait for a writer; O_NOFOLLOW: maps names files
+	 * by their real path, so a symlink there is a swap (a map_files entry
+	 * is the kernel's own link to the mapped file). */
+	if ((map_files ? stat(path, &st) : lstat(path, &st)))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISLNK(st.st_mode) ? -ELOOP : -EINVAL;
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (map_files ? 0 : O_NOFOLLOW));
 	if (fd < 0)
 		return -errno;

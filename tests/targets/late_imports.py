@@ -3,24 +3,18 @@ modules (each a new shared object mapped into the process): the profiler's
 view of the process's libraries changes under it while windows open.
 
 Usage: late_imports.py [SECONDS] [DELAY]  (defaults 30 and 1.5). Prints
-READY, leaks one list per iteration at LEAK_LINE, imports the extensions
+READY, leaks one list per iteration (leaky.leak), imports the extensions
 DELAY seconds in, one every 0.2 s, prints IMPORTED, and DONE at the end.
+The leaking line is leaky.py's (imported before READY).
 """
 import importlib
 import sys
 import time
 
-KEEP = []
+from leaky import churn, leak  # the leak line is leaky.py's LEAK_LINE
+
 EXTENSIONS = ["_decimal", "_sqlite3", "_ctypes", "_json", "array", "mmap", "_bz2", "_lzma",
               "_csv", "_hashlib", "_ssl", "_elementtree", "_curses", "readline"]
-
-
-def churn():
-    return sum(len(str(i)) for i in range(20))
-
-
-def leak(i):
-    KEEP.append([i % 200] * 50)  # LEAK_LINE
 
 
 def main():
@@ -46,7 +40,7 @@ def main():
             next_import = time.monotonic() + 0.2
             if not pending:
                 print("IMPORTED", flush=True)
-    print("DONE", len(KEEP), flush=True)
+    print("DONE", flush=True)
 
 
 if __name__ == "__main__":
