@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
 #include "report.h"
 
 /* Column layout of the site table: "%10s %8s %10s  " puts SITE at column 32.
@@ -23,33 +24,11 @@
 /* Stack frames (--stacks) sit under the SITE column, a little further in. */
 #define FRAME_INDENT (SITE_COL + 2)
 
-/*
- * put_str() - write s for a terminal: "?" when NULL, otherwise the bytes of s
- * with control characters shown as \xNN. File and function names come from
- * the target's memory; copied raw, an escape sequence in one could move the
- * cursor, rewrite earlier lines or retitle the terminal of whoever reads the
- * report. C0, DEL and the UTF-8 encoding of C1 (U+0080..U+009F, c2 80..c2 9f)
- * are escaped; everything else, including invalid UTF-8, is copied so that
- * names remain greppable as the target spelt them.
- */
+/* put_str() - s for a terminal: "?" when NULL, control characters escaped
+ * (escape.h: names come from the target's memory). */
 static void put_str(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!s) {
-		putc('?', f);
-		return;
-	}
-	for (; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
-			fprintf(f, "\\x%02x", *p);
-		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			fprintf(f, "\\x%02x\\x%02x", p[0], p[1]);
-			p++;
-		} else {
-			putc(*p, f);
-		}
-	}
+	esc_put(f, s, NULL);
 }
 
 /* put_frame() - "file:line func", each part "?" when unknown. The path is

@@ -285,3 +285,29 @@ def test_failed_restore_exits_non_zero(debian311, start_target):
             blocker.kill()  # its exit lets go of the target
             blocker.wait()
     restore_and_finish(t)
+
+
+@pytest.mark.parametrize("version", ["3.9.18", "3.11.7", "3.12.1"])
+def test_reused_code_addresses_keep_their_names(version, start_target):
+    """300 generated functions, one after another, the older ones freed so
+    that new code objects (and name strings) take their addresses: each is
+    its own site, under its own name and at its own line (before, a reused
+    address merged sites under a stale name: about 120 names came out)."""
+    py = pyenv_python(version)
+    need(py.exists(), f"pyenv {version} is not installed")
+    t = start_target(py, "generated.py", 300, 100, 60)
+    run = pyleak("--pid", t.pid, "--mode", "alloc", "--interval", 2, "--duration", 10,
+                 "--top", 1000)
+    assert run.rc == 0, run.stderr
+    final = run.final
+    names = {}
+    for s in final["sites"]:
+        f = s["frames"][0]
+        if f["file"] != "<generated>":
+            continue
+        assert f["func"].startswith("gen_"), f
+        assert f["func"] not in names, f"{f['func']} is two sites"
+        n = int(f["func"][4:])
+        assert f["line"] == 2 + n % 40, f  # the name matches its line
+        names[f["func"]] = s
+    assert len(names) >= 290, sorted(names)

@@ -284,3 +284,24 @@ def test_switch_with_a_thread_in_uninterruptible_sleep(start_target, tmp_path):
             pass
     rc, tout, _ = t.finish(timeout=60)
     assert rc == 0 and tout.split()[-3:] == ["DONE", "True", "True"], tout
+
+
+def test_windows_survive_late_imports(start_target):
+    """A target that imports C extension modules after attach maps new
+    libraries below libc: windows keep opening (libc's malloc is still
+    found) and the leak is still ranked first."""
+    py = pyenv_python("3.11.7")
+    need(py.exists(), "pyenv 3.11.7 is not installed")
+    t = start_target(py, "late_imports.py", 30, 1.0)
+    run = pyleak("--pid", t.pid, "--interval", 3, "--duration", 11, *FAST_WINDOWS)
+    assert run.rc == 0, run.stderr
+    assert "has no malloc function" not in run.stderr, run.stderr
+    assert "not opened" not in run.stderr, run.stderr
+    final = run.final
+    w = final["windows"]
+    # the imports are over after about 4 s; windows settle after them
+    assert w["settled"] >= 4, (w, run.stderr)
+    assert w["settled"] >= w["opened"] - 2, (w, run.stderr)
+    line = leak_line("leaky.py")  # late_imports.py leaks through leaky.leak
+    assert top_frame(final["sites"][0]) == ("leaky.py", line, "leak"), describe(final)
+    assert final["sites"][0]["persistent"], describe(final)
