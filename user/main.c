@@ -753,6 +753,10 @@ static void fill_growth(struct session *s, struct report_growth *g, uint64_t npe
 	g->window_spent_s = windows_spent(&s->ws, t);
 	g->window_budget_s = s->o->window_budget_s;
 	g->npersistent = npersistent;
+	g->verdict_eta_s = -1;
+	if (s->windows_ok && windows_verdict_eta(&s->ws, t, &g->verdict_window, &g->verdict_eta_s) &&
+	    g->verdict_eta_s < 0)
+		g->verdict_eta_s = 0;
 }
 
 static int emit_report(struct session *s, bool final)
@@ -919,6 +923,7 @@ static void window_act(struct session *s, enum window_action a)
 			windows_abort(&s->ws);
 			return;
 		}
+		windows_capture_began(&s->ws, now_s());
 		log_debug("window %u open (%s): up to %u allocations or %gs", s->ws.id, s->ws.reason,
 			  o->window_allocs, o->window_s);
 		return;
@@ -1271,6 +1276,7 @@ static int attach_session(struct session *s, bool *done)
 			.every_s = o->window_every_s,
 			.first_s = o->first_window_s,
 			.trigger_bytes = o->growth_trigger,
+			.warmup = o->warmup,
 		};
 
 		windows_init(&s->ws, &wo, s->t0, s->anon0);

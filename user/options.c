@@ -61,6 +61,11 @@ static const char usage_text[] =
 "      --growth-trigger B   open a window when anonymous memory grew by B bytes\n"
 "                           since the last one (default 8M; K, M, G suffixes; 0 = off)\n"
 "      --first-window SEC   first window this long after attach (default 2; -1 = none)\n"
+"      --warmup N           the first N windows open back to back, following their\n"
+"                           survivors for at most 3s, so the first verdict (two\n"
+"                           settled windows) comes within about half a minute;\n"
+"                           then the schedule (default 3; 0 = off). The budget\n"
+"                           still applies\n"
 "      --no-hints           do not record first-touch stacks of page faults\n"
 "      SIGUSR1              open a window now, whatever the budget\n"
 "\n"
@@ -162,6 +167,7 @@ enum {
 	OPT_WINDOW_EVERY,
 	OPT_GROWTH_TRIGGER,
 	OPT_FIRST_WINDOW,
+	OPT_WARMUP,
 	OPT_NO_HINTS,
 	OPT_ALERT_RATE,
 	OPT_ALERT_MIN,
@@ -198,6 +204,7 @@ static const struct option long_opts[] = {
 	{ "window-every", required_argument, NULL, OPT_WINDOW_EVERY },
 	{ "growth-trigger", required_argument, NULL, OPT_GROWTH_TRIGGER },
 	{ "first-window", required_argument, NULL, OPT_FIRST_WINDOW },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "no-hints", no_argument, NULL, OPT_NO_HINTS },
 	{ "window", required_argument, NULL, 'w' },
 	{ "alert-rate", required_argument, NULL, OPT_ALERT_RATE },
@@ -346,6 +353,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		.window_budget_s = 120,
 		.window_every_s = 300,
 		.first_window_s = 2,
+		.warmup = 3,
 		.growth_trigger = 8u << 20,
 		.max_depth = PYLEAK_DEFAULT_FRAMES,
 		.max_allocs = 1u << 20,
@@ -435,6 +443,11 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		case OPT_FIRST_WINDOW:
 			if (parse_seconds_or(optarg, 0, -1, &o->first_window_s))
 				return fail(err, errlen, "--first-window needs a number of seconds (-1: none), got '%s'", optarg);
+			break;
+		case OPT_WARMUP:
+			if (parse_long(optarg, 0, 100, &v))
+				return fail(err, errlen, "--warmup needs a number of windows from 0 (off) to 100, got '%s'", optarg);
+			o->warmup = (uint32_t)v;
 			break;
 		case OPT_GROWTH_TRIGGER:
 			if (parse_bytes(optarg, &o->growth_trigger))

@@ -38,6 +38,7 @@ struct options {
 	double window_budget_s; /* --window-budget, seconds per hour */
 	double window_every_s;	/* --window-every, 0 = off */
 	double first_window_s;	/* --first-window, <0 = off */
+	uint32_t warmup;	/* --warmup: first windows back to back, 0 = off */
 	uint64_t growth_trigger; /* --growth-trigger bytes, 0 = off */
 	bool no_hints;		/* --no-hints: no first-touch stacks */
 	/* judgement and alerts (see sites.h, trend.h) */

@@ -257,7 +257,15 @@ static void json_growth(FILE *f, const struct report_growth *g)
 	json_double(f, g->window_spent_s);
 	fputs(",\"budget_per_hour_s\":", f);
 	json_double(f, g->window_budget_s);
-	fprintf(f, ",\"persistent_sites\":%" PRIu64 "}", g->npersistent);
+	fprintf(f, ",\"persistent_sites\":%" PRIu64, g->npersistent);
+	if (g->verdict_eta_s >= 0) {
+		fprintf(f, ",\"verdict_after_window\":%" PRIu32 ",\"verdict_eta_s\":",
+			g->verdict_window);
+		json_double(f, g->verdict_eta_s);
+		putc('}', f);
+	} else {
+		fputs(",\"verdict_after_window\":null,\"verdict_eta_s\":null}", f);
+	}
 }
 
 /* json_alert() - one transition, with its evidence. */

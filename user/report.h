@@ -145,6 +145,9 @@ struct report_growth {
 	double window_spent_s;	      /* window time in the last hour */
 	double window_budget_s;	      /* allowed per hour */
 	uint64_t npersistent;	      /* sites judged persistent */
+	uint32_t verdict_window;      /* before the first verdict: the window it waits for */
+	double verdict_eta_s;	      /* ... and at most how long from now; <0: a verdict exists
+				       * (or no window opens by itself) */
 };
 
 /* Process-level memory trend and GC health, every mode. */

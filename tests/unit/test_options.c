@@ -709,6 +709,7 @@ static const struct known_opt {
 	{ "window-every", 0, "0" },
 	{ "growth-trigger", 0, "4M" },
 	{ "first-window", 0, "-1" },
+	{ "warmup", 0, "0" },
 	{ "no-hints", 0, NULL },
 	{ "window", 'w', "5m" },
 	{ "alert-rate", 0, "1M" },
