@@ -26,6 +26,7 @@
 #include "allocswitch.h"
 #include "capture.h"
 #include "collect.h"
+#include "exports.h"
 #include "gcstats.h"
 #include "growth.h"
 #include "health.h"
@@ -75,6 +76,15 @@ static double now_s(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* wall_s() - Unix time, for reports that outlive the run (file exports). */
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -141,6 +151,8 @@ struct session {
 	/* object types */
 	struct objtypes *ot;
 	double next_census;
+	/* file exports (--prom-file, --pprof, --folded) */
+	struct exports exports;
 };
 
 static void add_warning(struct session *s, const char *w)
@@ -559,6 +571,7 @@ static void fill_growth(struct session *s, struct report_growth *g, uint64_t npe
 	g->window_spent_s = windows_spent(&s->ws, t);
 	g->window_budget_s = s->o->window_budget_s;
 	g->npersistent = npersistent;
+	g->window_total_s = windows_spent_total(&s->ws, t);
 }
 
 static int emit_report(struct session *s, bool final)
@@ -647,6 +660,9 @@ static int emit_report(struct session *s, bool final)
 	/* a blind capture's ranking would be wrong, not just incomplete */
 	r.nsites = s->blind ? 0 : n;
 	r.sites = rows;
+	h->unix_time = wall_s();
+	h->version = pyleak_version;
+	exports_write(&s->exports, &r);
 	err = s->o->format == FORMAT_JSON ? out_json_write(s->out, &r) : out_text_write(s->out, &r);
 	if (err) {
 		log_err("cannot write the report: %s", strerror(-err));
@@ -1199,6 +1215,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
 
+	exports_init(&s.exports, &o);
 	s.out = stdout;
 	if (o.output) {
 		s.out = fopen(o.output, "ae");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* textsafe.c: see textsafe.h. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,8 +52,10 @@ size_t utf8_clean(char *dst, size_t cap, const char *src, size_t max_chars)
 		src = "";
 	while (*src) {
 		int n = utf8_seq(src);
-		const char *piece = n > 0 ? src : UTF8_REPLACEMENT;
-		size_t plen = n > 0 ? (size_t)n : sizeof(UTF8_REPLACEMENT) - 1;
+		unsigned char c = (unsigned char)*src;
+		bool ok = n > 1 || (n == 1 && c >= 0x20 && c != 0x7f);
+		const char *piece = ok ? src : UTF8_REPLACEMENT;
+		size_t plen = ok ? (size_t)n : sizeof(UTF8_REPLACEMENT) - 1;
 
 		/* where to cut if what follows does not fit: the last place
 		 * where "…" still fits both limits */

@@ -26,7 +26,8 @@ int utf8_seq(const char *p);
 
 /*
  * utf8_clean() - copy src into dst (capacity cap > 0, always NUL-terminated)
- * with each ill-formed subpart replaced by U+FFFD, keeping at most max_chars
+ * with each ill-formed subpart and each control character (C0 and DEL:
+ * newline, tab, escape...) replaced by U+FFFD, keeping at most max_chars
  * characters (0: no limit). When src is longer than that or than cap allows,
  * it is cut on a character boundary and ends with "…" (still within
  * max_chars and cap). A NULL src is copied as "". Returns the length of dst.
