@@ -15,6 +15,7 @@
  *   one location per distinct (function, line), with one Line; one function
  *                 per distinct (name, file, first line);
  *   labels        pid (numeric) and site_id (the report's 16 hex digits).
+ * One mapping (the process, by comm) says all is symbolised already.
  * Strings are made valid UTF-8 with control characters replaced, as in
  * every export (textsafe.h).
  */
@@ -151,8 +152,10 @@ static uint64_t location(struct pp *pp, const char *name, const char *file, int 
 	Line lkey = PERFTOOLS__PROFILES__LINE__INIT;
 	uint32_t *slot;
 
+	/* system_name stays "": pprof "simplifies" a name equal to its
+	 * system_name that looks like C++, removing "<...>" and would show
+	 * Python's <module>, <lambda>, <listcomp> as "" */
 	key.name = intern(pp, name);
-	key.system_name = key.name;
 	key.filename = intern(pp, file);
 	key.start_line = start > 0 ? start : 0;
 	if (key.name < 0 || key.filename < 0)
@@ -174,6 +177,7 @@ static uint64_t location(struct pp *pp, const char *name, const char *file, int 
 		pp->line[i] = lkey;
 		pp->linep[i] = &pp->line[i];
 		l.id = i + 1;
+		l.mapping_id = 1;
 		l.n_line = 1;
 		l.line = &pp->linep[i];
 		pp->loc[i] = l;
@@ -243,7 +247,9 @@ static int add_sample(struct pp *pp, const struct report_site *s, int ntypes, in
 	*sm = (Sample)PERFTOOLS__PROFILES__SAMPLE__INIT;
 	sm->location_id = *ids;
 	if (s->native_caller) {
-		id = location(pp, s->native_caller, "", 0, 0);
+		/* "[native]" as its file: `go tool pprof -hide '\[native\]'`
+		 * gives the Python-only view */
+		id = location(pp, s->native_caller, "[native]", 0, 0);
 		if (!id)
 			return -ENOMEM;
 		sm->location_id[sm->n_location_id++] = id;
@@ -314,6 +320,9 @@ int out_pprof_write(FILE *f, const struct report *r)
 {
 	Profile p = PERFTOOLS__PROFILES__PROFILE__INIT;
 	ValueType vt[MAX_TYPES], *vtp[MAX_TYPES];
+	/* one mapping for all locations, saying they are symbolised already
+	 * (pprof would otherwise look for binaries to symbolise them) */
+	Perftools__Profiles__Mapping mapping = PERFTOOLS__PROFILES__MAPPING__INIT, *mappingp = &mapping;
 	static const char *const types[MAX_TYPES][2] = {
 		{ "live_objects", "count" }, { "live_space", "bytes" }, { "growth_per_minute", "bytes" },
 	};
@@ -326,6 +335,8 @@ int out_pprof_write(FILE *f, const struct report *r)
 	size_t len;
 	int err;
 
+	mapping.id = 1;
+	mapping.has_functions = mapping.has_filenames = mapping.has_line_numbers = true;
 	err = pp_alloc(&pp, r);
 	if (err)
 		goto out;
@@ -345,7 +356,8 @@ int out_pprof_write(FILE *f, const struct report *r)
 	pid_key = intern(&pp, "pid");
 	site_key = intern(&pp, "site_id");
 	comment = intern(&pp, note);
-	if (pid_key < 0 || site_key < 0 || comment < 0)
+	mapping.filename = intern(&pp, r->h.comm ? r->h.comm : "python");
+	if (pid_key < 0 || site_key < 0 || comment < 0 || mapping.filename < 0)
 		goto out;
 	ids = pp.loc_ids;
 	for (int i = 0; i < r->nsites; i++) {
@@ -364,6 +376,8 @@ int out_pprof_write(FILE *f, const struct report *r)
 	p.function = pp.fnp;
 	p.n_string_table = pp.nstr;
 	p.string_table = pp.str;
+	p.n_mapping = 1;
+	p.mapping = &mappingp;
 	p.n_comment = 1;
 	p.comment = &comment;
 	p.time_nanos = (int64_t)(r->h.unix_time * 1e9);

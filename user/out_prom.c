@@ -69,7 +69,7 @@ void prom_process_labels(const struct report_header *h, struct prom_labels *ls)
 
 void prom_site_label(const struct report_site *s, char *buf, size_t len)
 {
-	char raw[1024];
+	char raw[2048], fileb[PROM_SITE_FILE_CHARS * 4 + 1];
 	const char *file = "?", *func = "?", *slash;
 	int line = -1;
 
@@ -81,12 +81,14 @@ void prom_site_label(const struct report_site *s, char *buf, size_t len)
 	slash = strrchr(file, '/');
 	if (slash && slash[1])
 		file = slash + 1;
-	/* snprintf cuts raw bytes; utf8_clean then repairs the cut and
-	 * applies the real limit, in characters */
+	/* a long file name must leave room for the line and the function */
+	utf8_clean(fileb, sizeof(fileb), file, PROM_SITE_FILE_CHARS);
+	/* snprintf may cut func's bytes anywhere; utf8_clean repairs the cut
+	 * and applies the real limit, in characters */
 	if (line >= 0)
-		snprintf(raw, sizeof(raw), "%.400s:%d %.400s", file, line, func);
+		snprintf(raw, sizeof(raw), "%s:%d %.1000s", fileb, line, func);
 	else
-		snprintf(raw, sizeof(raw), "%.400s:? %.400s", file, func);
+		snprintf(raw, sizeof(raw), "%s:? %.1000s", fileb, func);
 	utf8_clean(buf, len, raw, PROM_SITE_CHARS);
 }
 

@@ -15,6 +15,8 @@
 #define PROM_MAX_LABELS 8
 /* the site="file:line function" label is cut to this many characters */
 #define PROM_SITE_CHARS 80
+/* of which the file name at most this many */
+#define PROM_SITE_FILE_CHARS 32
 
 /*
  * The labels every series of one process carries, in order. Today pid and
@@ -47,7 +49,8 @@ void prom_label_value(FILE *f, const char *v);
 
 /* prom_site_label() - the short site label of s into buf (at least
  * PROM_SITE_CHARS * 4 + 1 bytes): "file:line function" of the innermost
- * frame, file without its directories, cut to PROM_SITE_CHARS characters on
+ * frame, file without its directories (cut to PROM_SITE_FILE_CHARS), the
+ * whole cut to PROM_SITE_CHARS characters on
  * a character boundary ("…" marks a cut), invalid UTF-8 replaced. */
 void prom_site_label(const struct report_site *s, char *buf, size_t len);
 
