@@ -380,7 +380,9 @@ int out_pprof_write(FILE *f, const struct report *r)
 	p.mapping = &mappingp;
 	p.n_comment = 1;
 	p.comment = &comment;
-	p.time_nanos = (int64_t)(r->h.unix_time * 1e9);
+	/* whole seconds apart: a double has no nanoseconds left at 1.8e18 */
+	p.time_nanos = (int64_t)r->h.unix_time * 1000000000LL +
+		       (int64_t)((r->h.unix_time - (int64_t)r->h.unix_time) * 1e9 + 0.5);
 	p.duration_nanos = (int64_t)(r->h.elapsed_s * 1e9);
 	len = perftools__profiles__profile__get_packed_size(&p);
 	buf = malloc(len ? len : 1);

@@ -404,6 +404,17 @@ static const struct family {
 	{ "pyleak_site_alert", "gauge", "Top sites: 1 while a leak_suspect alert is active on the site", sites_alert },
 };
 
+/* Series per process beside the drop counters and the sites: one each for
+ * 17 families, three generations for 3 GC families, two probe kinds. */
+#define FIXED_SERIES (17 + 3 * 3 + 2)
+/* per top site: live bytes, growth rate, windows survived, alert */
+#define SITE_SERIES 4
+
+int prom_series_max(int top)
+{
+	return FIXED_SERIES + (int)NDROPS + SITE_SERIES * top;
+}
+
 int out_prom_write(FILE *f, const struct report *const *r, int nr, int top)
 {
 	struct prom_labels ls[nr > 0 ? nr : 1];

@@ -42,6 +42,11 @@ void prom_process_labels(const struct report_header *h, struct prom_labels *ls);
  */
 int out_prom_write(FILE *f, const struct report *const *r, int nr, int top);
 
+/* prom_series_max() - the most series one process can have in the file
+ * with top sites: the bound README "Prometheus textfile" states (a file
+ * for P processes has at most P times this). */
+int prom_series_max(int top);
+
 /* prom_label_value() - v as a label value between quotes: invalid UTF-8
  * and control characters other than newline become U+FFFD; '\\', '"' and
  * newline are escaped as the format requires. NULL is written as "". */
