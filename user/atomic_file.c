@@ -48,33 +48,67 @@ static void sync_dir(const char *dir)
 	}
 }
 
+/* The temporary file as a stream that remembers the first write error:
+ * stdio reports a failed write only as "error", and errno is long
+ * overwritten by the time a writer checks ferror(). */
+struct sink {
+	int fd;
+	int err; /* first errno of a failed write, 0 if none */
+};
+
+static ssize_t sink_write(void *cookie, const char *buf, size_t len)
+{
+	struct sink *k = cookie;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(k->fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!k->err)
+				k->err = n < 0 ? errno : ENOSPC;
+			return done ? (ssize_t)done : -1;
+		}
+		done += n;
+	}
+	return done;
+}
+
 /* write_temp() - steps 1 and 2 of the contract into tmp (a mkstemp
  * template, filled in). Returns 0 or -errno; the temporary file is gone on
  * error. */
 static int write_temp(char *tmp, atomic_file_fill_fn fill, void *ctx)
 {
-	int fd, err;
+	cookie_io_functions_t io = { .write = sink_write };
+	struct sink k = { .fd = -1 };
+	int err;
 	FILE *f;
 
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
+	k.fd = mkostemp(tmp, O_CLOEXEC);
+	if (k.fd < 0)
 		return -errno;
-	f = fdopen(fd, "w");
+	f = fopencookie(&k, "w", io);
 	if (!f) {
 		err = -errno;
-		close(fd);
 		goto out;
 	}
 	err = fill(f, ctx);
-	if (!err && (fflush(f) || ferror(f)))
-		err = errno ? -errno : -EIO;
-	if (!err && fsync(fileno(f)))
+	if (fflush(f) && !err)
+		err = -EIO;
+	if (ferror(f) && !err)
+		err = -EIO;
+	fclose(f); /* nothing left to write: flushed above */
+	if (k.err) /* the real reason of a stream error (ENOSPC, EIO...) */
+		err = -k.err;
+	if (!err && fsync(k.fd))
 		err = -errno;
-	if (!err && fchmod(fileno(f), 0644))
-		err = -errno;
-	if (fclose(f) && !err)
+	if (!err && fchmod(k.fd, 0644))
 		err = -errno;
 out:
+	if (close(k.fd) && !err)
+		err = -errno;
 	if (err)
 		unlink(tmp);
 	return err;

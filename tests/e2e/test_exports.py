@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BINARY, ROOT, TARGETS, leak_line, need, pyenv_python, pyleak, top_frame
+from conftest import BINARY, ROOT, TARGETS, Run, leak_line, need, pyenv_python, pyleak, top_frame
 
 FAST_WINDOWS = ("--first-window", 1, "--window-every", 1, "--window-time", 1, "--follow", 1.5,
                 "--window-allocs", 5000, "--window-budget", 3600)
@@ -294,13 +294,14 @@ def test_write_errors_logged_once(start_target, tmp_path):
         prom = mnt / "x.prom"
         prom.write_text("previous 1\n")
         # fill the file system: the next write cannot have its temporary file
-        with open(mnt / "filler", "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 4096)
-                    f.flush()
-            except OSError:
+        fd = os.open(mnt / "filler", os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            while os.write(fd, b"\0" * 4096):
                 pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
         run = pyleak("--pid", t.pid, "--interval", 0.3, "--duration", 2, "--window-budget", 0,
                      "--prom-file", prom, output=tmp_path / "r2.json")
         assert run.rc == 0, run.stderr
@@ -327,9 +328,14 @@ def test_hostile_names(start_target, tmp_path):
     t = start_target(py, "hostile.py", 60)
     names = json.loads(t.proc.stdout.readline())
     prom, pb, folded = tmp_path / "h.prom", tmp_path / "h.pb.gz", tmp_path / "h.folded"
-    run = pyleak("--pid", t.pid, "--interval", 2, "--duration", 6, *FAST_WINDOWS,
-                 "--prom-file", prom, "--pprof", pb, "--folded", folded,
-                 output=tmp_path / "r.json")
+    # not pyleak(): its log lines on stderr carry the names as they are
+    proc = subprocess.Popen(
+        [BINARY, "--format", "json", "--output", tmp_path / "r.json", "--pid", str(t.pid),
+         "--interval", "2", "--duration", "6", *map(str, FAST_WINDOWS), "--prom-file", prom,
+         "--pprof", pb, "--folded", folded],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+    out, err = proc.communicate(timeout=120)
+    run = Run(proc, out, err, tmp_path / "r.json")
     assert run.rc == 0, run.stderr
     final = run.final
     # the JSON report has the leak, under its hostile names
