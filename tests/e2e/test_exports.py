@@ -275,18 +275,23 @@ def test_kill9_never_tears(start_target, tmp_path):
     assert kills >= 10 and len(w.stamps) >= 200, (kills, len(w.stamps))
 
 
+def one_error(t, prom, out, why):
+    """A short run writing prom: it goes on, and says why once."""
+    run = pyleak("--pid", t.pid, "--interval", 0.3, "--duration", 2, "--window-budget", 0,
+                 "--prom-file", prom, output=out)
+    assert run.rc == 0, run.stderr
+    assert len(run.reports) >= 4
+    assert run.stderr.count("cannot write") == 1, run.stderr
+    assert why in run.stderr
+
+
 def test_write_errors_logged_once(start_target, tmp_path):
     """A missing directory, a full and a read-only file system: one line
     per kind, profiling goes on, the previous file stays."""
     py = py311()
     t = start_target(py, "leaky.py", 60)
-    run = pyleak("--pid", t.pid, "--interval", 0.3, "--duration", 2, "--window-budget", 0,
-                 "--prom-file", tmp_path / "no" / "such" / "x.prom", output=tmp_path / "r.json")
-    assert run.rc == 0, run.stderr
-    assert len(run.reports) >= 4
-    assert run.stderr.count("cannot write") == 1, run.stderr
-    assert "No such file or directory" in run.stderr
-
+    one_error(t, tmp_path / "no" / "such" / "x.prom", tmp_path / "r1.json",
+              "No such file or directory")
     mnt = tmp_path / "small"
     mnt.mkdir()
     m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "pyleak-test", str(mnt)],
@@ -304,19 +309,11 @@ def test_write_errors_logged_once(start_target, tmp_path):
             pass
         finally:
             os.close(fd)
-        run = pyleak("--pid", t.pid, "--interval", 0.3, "--duration", 2, "--window-budget", 0,
-                     "--prom-file", prom, output=tmp_path / "r2.json")
-        assert run.rc == 0, run.stderr
-        assert run.stderr.count("cannot write") == 1, run.stderr
-        assert "No space left on device" in run.stderr
+        one_error(t, prom, tmp_path / "r2.json", "No space left on device")
         assert prom.read_text() == "previous 1\n"
         (mnt / "filler").unlink()
         subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
-        run = pyleak("--pid", t.pid, "--interval", 0.3, "--duration", 2, "--window-budget", 0,
-                     "--prom-file", prom, output=tmp_path / "r3.json")
-        assert run.rc == 0, run.stderr
-        assert run.stderr.count("cannot write") == 1, run.stderr
-        assert "Read-only file system" in run.stderr
+        one_error(t, prom, tmp_path / "r3.json", "Read-only file system")
         assert prom.read_text() == "previous 1\n"
         assert sorted(p.name for p in mnt.iterdir()) == ["x.prom"]
     finally:

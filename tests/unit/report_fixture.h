@@ -3,7 +3,7 @@
  * report_fixture.h: one made-up report shared by the file exporters' unit
  * tests (test_out_prom.c, test_out_pprof.c, test_out_folded.c): two sites
  * that share their outer frames, a native caller on the first, growth mode
- * with every figure known. fixture_report() fills r from static data.
+ * with every figure known. fixture_report() fills fx from static data.
  */
 #ifndef PYLEAK_REPORT_FIXTURE_H
 #define PYLEAK_REPORT_FIXTURE_H
@@ -21,9 +21,20 @@ static const struct report_frame fx_churn_frames[] = {
 	{ "/srv/app/main.py", "main", 40, 0, },
 };
 
-static inline void fixture_report(struct report *r, struct report_site sites[2],
-				  struct report_growth *g, struct report_process *p)
+struct fixture {
+	struct report r;
+	struct report_site sites[2];
+	struct report_growth g;
+	struct report_process p;
+};
+
+static inline struct report *fixture_report(struct fixture *fx)
 {
+	struct report *r = &fx->r;
+	struct report_site *sites = fx->sites;
+	struct report_growth *g = &fx->g;
+	struct report_process *p = &fx->p;
+
 	memset(r, 0, sizeof(*r));
 	*g = (struct report_growth){ .anon_bytes = 50 << 20, .windows = 5, .settled = 4,
 				     .window_spent_s = 12.5, .window_budget_s = 120,
@@ -54,6 +65,7 @@ static inline void fixture_report(struct report *r, struct report_site sites[2],
 				       .version = "0.1.0" };
 	r->nsites = 2;
 	r->sites = sites;
+	return r;
 }
 
 #endif /* PYLEAK_REPORT_FIXTURE_H */

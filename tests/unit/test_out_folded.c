@@ -32,14 +32,12 @@ static char *render(const struct report *r)
 
 static void test_lines(void **state)
 {
-	struct report r;
-	struct report_site sites[2];
-	struct report_growth g;
-	struct report_process p;
+	struct fixture fx;
+	struct report_site *sites = fx.sites;
+	const struct report *r = fixture_report(&fx);
 	char *text;
 
-	fixture_report(&r, sites, &g, &p);
-	text = render(&r);
+	text = render(r);
 	assert_string_equal(text,
 		"main (/srv/app/main.py:40);grow (/srv/app/leak.py:12);"
 		"list_repeat+0x1b0 (libpython3.11.so.1.0) 1048576\n"
@@ -48,7 +46,7 @@ static void test_lines(void **state)
 
 	/* nothing survives at a site: no line (a weight of 0 draws nothing) */
 	sites[1].bytes = 0;
-	text = render(&r);
+	text = render(r);
 	assert_null(strstr(text, "Cache.put"));
 	free(text);
 }
@@ -59,16 +57,14 @@ static void test_hostile_names(void **state)
 		{ "/x;y\n.py", "f;g\nh i\t\xff", -1, 0 },
 		{ "/m.py", "<module>", 1, 0 },
 	};
-	struct report r;
-	struct report_site sites[2];
-	struct report_growth g;
-	struct report_process p;
+	struct fixture fx;
+	struct report_site *sites = fx.sites;
+	const struct report *r = fixture_report(&fx);
 	char *text;
 
-	fixture_report(&r, sites, &g, &p);
 	sites[0].frames = nasty;
 	sites[0].native_caller = "a;b\n";
-	text = render(&r);
+	text = render(r);
 	/* ';' cannot split a frame, nor a newline a line: still two lines
 	 * with three and two frames */
 	assert_string_equal(text,

@@ -93,14 +93,11 @@ static void frame(const Profile *p, uint64_t id, const char *name, const char *f
 
 static void test_profile(void **state)
 {
-	struct report r;
-	struct report_site sites[2];
-	struct report_growth g;
-	struct report_process pr;
+	struct fixture fx;
+	struct report *r = fixture_report(&fx);
 	Profile *p;
 
-	fixture_report(&r, sites, &g, &pr);
-	p = decode(&r);
+	p = decode(r);
 	assert_string_equal(p->string_table[0], "");
 	assert_int_equal(p->n_sample_type, 3); /* growth mode: with the rate */
 	assert_string_equal(str(p, p->sample_type[0]->type), "live_objects");
@@ -144,8 +141,8 @@ static void test_profile(void **state)
 	perftools__profiles__profile__free_unpacked(p, NULL);
 
 	/* alloc mode: live objects and bytes only */
-	r.h.growth = NULL;
-	p = decode(&r);
+	r->h.growth = NULL;
+	p = decode(r);
 	assert_int_equal(p->n_sample_type, 2);
 	assert_int_equal(p->sample[0]->n_value, 2);
 	perftools__profiles__profile__free_unpacked(p, NULL);
@@ -168,17 +165,14 @@ static void test_hostile_names(void **state)
 	static const struct report_frame nasty[] = {
 		{ "/srv/q\"uo\\te;\n<script>\xff\xfe/x.py", "<lambda>\"\\\n;\xed\xa0\x80", 5, 4 },
 	};
-	struct report r;
-	struct report_site sites[2];
-	struct report_growth g;
-	struct report_process pr;
+	struct fixture fx;
+	struct report *r = fixture_report(&fx);
 	Profile *p;
 
-	fixture_report(&r, sites, &g, &pr);
-	r.h.comm = "p\xff\n";
-	sites[0].frames = nasty;
-	sites[0].nframes = 1;
-	p = decode(&r);
+	r->h.comm = "p\xff\n";
+	fx.sites[0].frames = nasty;
+	fx.sites[0].nframes = 1;
+	p = decode(r);
 	for (size_t i = 0; i < p->n_string_table; i++)
 		if (!valid_utf8(p->string_table[i]))
 			fail_msg("string %zu is not clean UTF-8: %s", i, p->string_table[i]);

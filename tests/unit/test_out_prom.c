@@ -188,15 +188,11 @@ static int check_structure(const char *text)
 
 static void test_exposition(void **state)
 {
-	struct report r;
-	struct report_site sites[2];
-	struct report_growth g;
-	struct report_process p;
-	const struct report *rs[1] = { &r };
+	struct fixture fx;
+	const struct report *rs[1] = { fixture_report(&fx) };
 	char *text;
 	int n;
 
-	fixture_report(&r, sites, &g, &p);
 	text = render(rs, 1, 10, &n);
 	assert_int_equal(check_structure(text), n);
 	/* every family has a sample here: the bound is reached, per site */
@@ -239,19 +235,15 @@ static void test_exposition(void **state)
 /* alloc mode: no window families, no windows_survived, no unknown rate */
 static void test_alloc_mode_leaves_out(void **state)
 {
-	struct report r;
-	struct report_site sites[2];
-	struct report_growth g;
-	struct report_process p;
-	const struct report *rs[1] = { &r };
+	struct fixture fx;
+	const struct report *rs[1] = { fixture_report(&fx) };
 	char *text;
 	int n;
 
-	fixture_report(&r, sites, &g, &p);
-	r.h.growth = NULL;
-	r.h.mode = "alloc";
-	p.anon_span_s = 0;
-	p.gc_known = false;
+	fx.r.h.growth = NULL;
+	fx.r.h.mode = "alloc";
+	fx.p.anon_span_s = 0;
+	fx.p.gc_known = false;
 	text = render(rs, 1, 10, &n);
 	assert_int_equal(check_structure(text), n);
 	assert_null(strstr(text, "pyleak_window"));
@@ -267,17 +259,12 @@ static void test_alloc_mode_leaves_out(void **state)
  * samples for both processes together, series told apart by pid. */
 static void test_two_processes(void **state)
 {
-	struct report r1, r2;
-	struct report_site s1[2], s2[2];
-	struct report_growth g1, g2;
-	struct report_process p1, p2;
-	const struct report *rs[2] = { &r1, &r2 };
+	struct fixture fx1, fx2;
+	const struct report *rs[2] = { fixture_report(&fx1), fixture_report(&fx2) };
 	char *text, *a, *b;
 	int n;
 
-	fixture_report(&r1, s1, &g1, &p1);
-	fixture_report(&r2, s2, &g2, &p2);
-	r2.h.pid = 99;
+	fx2.r.h.pid = 99;
 	text = render(rs, 2, 10, &n);
 	assert_int_equal(check_structure(text), n);
 	assert_int_equal(n, 2 * prom_series_max(2));
@@ -296,20 +283,16 @@ static void test_hostile_names_and_promtool(void **state)
 	static const struct report_frame nasty[] = {
 		{ "/srv/q\"uo\\te;\n<script>\xff\xfe/x.py", "leak\"\\\n;<script>\xed\xa0\x80", 5, 1 },
 	};
-	struct report r;
-	struct report_site sites[2];
-	struct report_growth g;
-	struct report_process p;
-	const struct report *rs[1] = { &r };
+	struct fixture fx;
+	const struct report *rs[1] = { fixture_report(&fx) };
 	char *text, path[] = "/tmp/test_out_prom.XXXXXX";
 	int n, fd, status;
 	char cmd[128];
 
-	fixture_report(&r, sites, &g, &p);
-	r.h.comm = "p\"\\\n;<s>\xff";
-	r.h.build = "a\nb";
-	sites[0].frames = nasty;
-	sites[0].nframes = 1;
+	fx.r.h.comm = "p\"\\\n;<s>\xff";
+	fx.r.h.build = "a\nb";
+	fx.sites[0].frames = nasty;
+	fx.sites[0].nframes = 1;
 	text = render(rs, 1, 10, &n);
 	assert_int_equal(check_structure(text), n);
 	assert_non_null(strstr(text, "comm=\"p\\\"\\\\\\n;<s>\xef\xbf\xbd\""));
