@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -265,8 +266,8 @@ static int add_sample(struct pp *pp, const struct report_site *s, int ntypes, in
 	*ids += sm->n_location_id;
 	v[0] = s->count;
 	v[1] = s->bytes;
-	if (ntypes > 2)
-		v[2] = (int64_t)(s->rate_bps * 60);
+	if (ntypes > 2) /* a rate that is not a number counts as unknown: 0 */
+		v[2] = isfinite(s->rate_bps) ? (int64_t)(s->rate_bps * 60) : 0;
 	sm->n_value = ntypes;
 	sm->value = v;
 	snprintf(hex, sizeof(hex), "%016" PRIx64, s->id);
