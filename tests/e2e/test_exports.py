@@ -188,6 +188,9 @@ def test_pprof_go_tool(leak_run):
     top = pprof("-top", "-hide", r"\[native\]", path)
     rows = [l.split() for l in top.splitlines() if re.match(r"\s+[\d.]+[kMG]?B\s", l)]
     assert rows and rows[0][5] == "leak", top
+    # pprof keeps Python's <module> (it strips "<...>" from names it takes
+    # for demangled C++ unless the system name differs)
+    assert [r for r in rows if r[5] == "<module>"], top
     traces = pprof("-traces", path)
     first = traces.split("-----------+")[1]
     # labels first, then the stack leaf first: native caller, leak, main
