@@ -181,12 +181,12 @@ def test_pprof_go_tool(leak_run):
     site = leak_site(run)
     top = pprof("-top", path)
     assert "Type: live_space" in top
-    rows = [l.split() for l in top.splitlines() if re.match(r"\s+[\d.]+[kMG]?B\s", l)]
+    rows = [l.split() for l in top.splitlines() if re.match(r"\s+[\d.]+([kMG]?B)?\s", l)]
     # the leak's native caller takes the flat bytes (it is the leaf)...
     assert rows and rows[0][5].startswith(site["native_caller"].split()[0]), top
     # ... and with native frames hidden the leaking function is first
     top = pprof("-top", "-hide", r"\[native\]", path)
-    rows = [l.split() for l in top.splitlines() if re.match(r"\s+[\d.]+[kMG]?B\s", l)]
+    rows = [l.split() for l in top.splitlines() if re.match(r"\s+[\d.]+([kMG]?B)?\s", l)]
     assert rows and rows[0][5] == "leak", top
     # pprof keeps Python's <module> (it strips "<...>" from names it takes
     # for demangled C++ unless the system name differs)
@@ -356,7 +356,7 @@ def test_hostile_names(start_target, tmp_path):
     assert 'comm="p\\"\\\\\\n;<s>\ufffd\ufffd"' in text
 
     top = pprof("-top", "-hide", r"\[native\]", pb)
-    rows = [l for l in top.splitlines() if re.match(r"\s+[\d.]+[kMG]?B\s", l)]
+    rows = [l for l in top.splitlines() if re.match(r"\s+[\d.]+([kMG]?B)?\s", l)]
     assert "leak_q\"uo\\te;semi\ufffdnew<script>" in rows[0], top
     pprof("-traces", pb)
 
