@@ -26,6 +26,7 @@
 #include "allocswitch.h"
 #include "capture.h"
 #include "collect.h"
+#include "exports.h"
 #include "gcstats.h"
 #include "growth.h"
 #include "fixhints.h"
@@ -83,6 +84,15 @@ static double now_s(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* wall_s() - Unix time, for reports that outlive the run (file exports). */
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -161,6 +171,8 @@ struct session {
 	/* object types */
 	struct objtypes *ot;
 	double next_census;
+	/* file exports (--prom-file, --pprof, --folded) */
+	struct exports exports;
 };
 
 static void add_warning(struct session *s, const char *w)
@@ -757,6 +769,7 @@ static void fill_growth(struct session *s, struct report_growth *g, uint64_t npe
 	if (s->windows_ok && windows_verdict_eta(&s->ws, t, &g->verdict_window, &g->verdict_eta_s) &&
 	    g->verdict_eta_s < 0)
 		g->verdict_eta_s = 0;
+	g->window_total_s = windows_spent_total(&s->ws, t);
 }
 
 static int emit_report(struct session *s, bool final)
@@ -847,6 +860,9 @@ static int emit_report(struct session *s, bool final)
 	/* a blind capture's ranking would be wrong, not just incomplete */
 	r.nsites = s->blind ? 0 : n;
 	r.sites = rows;
+	h->unix_time = wall_s();
+	h->version = pyleak_version;
+	exports_write(&s->exports, &r);
 	err = outfile_emit(s->out, s->o->format == FORMAT_JSON ? out_json_write : out_text_write, &r);
 	if (err) {
 		log_err("cannot write the report: %s", strerror(-err));
@@ -1432,6 +1448,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
 
+	exports_init(&s.exports, &o);
 	s.out = stdout;
 	if (o.output) {
 		int err = outfile_open(o.output, &s.out);

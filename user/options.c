@@ -13,6 +13,8 @@
 #define PYLEAK_VERSION "0.1.0"
 #endif
 
+const char pyleak_version[] = PYLEAK_VERSION;
+
 static const char usage_text[] =
 "Usage: pyleak-bpf --pid PID [OPTIONS]\n"
 "       pyleak-bpf [OPTIONS] -- COMMAND [ARGS...]\n"
@@ -126,6 +128,17 @@ static const char usage_text[] =
 "      --census-max N       most objects one census reads (default 1000000); it\n"
 "                           also stops after 0.5 s and says how much it saw\n"
 "\n"
+"File exports (each rewritten atomically after every report; a write error\n"
+"is logged once and profiling goes on):\n"
+"      --prom-file PATH     Prometheus text format for node_exporter's textfile\n"
+"                           collector (PATH should end in .prom): memory, GC,\n"
+"                           capture and alert metrics, and the top sites\n"
+"      --prom-top K         sites in --prom-file (default 10; 0 = none)\n"
+"      --pprof PATH         gzip'ed pprof profile of the top sites' live memory\n"
+"                           (go tool pprof, Pyroscope, speedscope...)\n"
+"      --folded PATH        folded stacks of the top sites, weighted by bytes\n"
+"                           (flamegraph.pl, inferno, speedscope)\n"
+"\n"
 "General:\n"
 "  -v, --verbose            more detail, including libbpf's messages (repeatable)\n"
 "  -q, --quiet              only errors on stderr\n"
@@ -177,6 +190,10 @@ enum {
 	OPT_TYPE_SAMPLES,
 	OPT_CENSUS_EVERY,
 	OPT_CENSUS_MAX,
+	OPT_PROM_FILE,
+	OPT_PROM_TOP,
+	OPT_PPROF,
+	OPT_FOLDED,
 };
 
 #define SHORT_OPTS "p:i:d:n:f:so:m:w:g:vqhV"
@@ -216,6 +233,10 @@ static const struct option long_opts[] = {
 	{ "type-samples", required_argument, NULL, OPT_TYPE_SAMPLES },
 	{ "census-every", required_argument, NULL, OPT_CENSUS_EVERY },
 	{ "census-max", required_argument, NULL, OPT_CENSUS_MAX },
+	{ "prom-file", required_argument, NULL, OPT_PROM_FILE },
+	{ "prom-top", required_argument, NULL, OPT_PROM_TOP },
+	{ "pprof", required_argument, NULL, OPT_PPROF },
+	{ "folded", required_argument, NULL, OPT_FOLDED },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -366,6 +387,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		.type_samples = 64,
 		.census_every_s = 60,
 		.census_max = 1000000,
+		.prom_top = 10,
 	};
 	err[0] = 0;
 	optind = 0; /* full reset: parse may run more than once (tests) */
@@ -507,6 +529,20 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 				return fail(err, errlen, "--census-max needs a number from 1000 to 100000000, got '%s'", optarg);
 			o->census_max = (uint32_t)v;
 			break;
+		case OPT_PROM_FILE:
+		case OPT_PPROF:
+		case OPT_FOLDED:
+			if (!*optarg)
+				return fail(err, errlen, "--%s needs a file path",
+					    c == OPT_PROM_FILE ? "prom-file" : c == OPT_PPROF ? "pprof" : "folded");
+			*(c == OPT_PROM_FILE ? &o->prom_file : c == OPT_PPROF ? &o->pprof_file
+									 : &o->folded_file) = optarg;
+			break;
+		case OPT_PROM_TOP:
+			if (parse_long(optarg, 0, 1000, &v))
+				return fail(err, errlen, "--prom-top needs a number from 0 to 1000, got '%s'", optarg);
+			o->prom_top = (int)v;
+			break;
 		case OPT_SWITCH:
 			o->switch_allocator = true;
 			break;
@@ -579,6 +615,8 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		return fail(err, errlen, "--restore-allocator needs --pid");
 	if (o->switch_allocator && o->restore_allocator)
 		return fail(err, errlen, "--switch-allocator and --restore-allocator exclude each other");
+	if (o->prom_file && o->prom_top > o->top)
+		return fail(err, errlen, "--prom-top %d exceeds --top %d: the file holds sites of the report; raise --top too", o->prom_top, o->top);
 	if (o->keep_pymalloc && (!o->command || o->mode != MODE_ALLOC))
 		return fail(err, errlen, "--keep-pymalloc only applies to --mode alloc with -- COMMAND");
 	return 0;

@@ -53,6 +53,11 @@ struct options {
 	uint32_t type_samples;	/* --type-samples per top site (alloc mode), 0 = off */
 	double census_every_s;	/* --census-every, 0 = off */
 	uint32_t census_max;	/* --census-max objects per census */
+	/* file exports, rewritten atomically after every report (exports.h) */
+	const char *prom_file;	/* --prom-file PATH, NULL = off */
+	int prom_top;		/* --prom-top: sites in it */
+	const char *pprof_file;	/* --pprof PATH */
+	const char *folded_file; /* --folded PATH */
 	int verbose;		/* -v count */
 	bool quiet;		/* -q */
 };
@@ -73,6 +78,9 @@ enum exit_code {
 	EXIT_RESTORE_FAILED = 11, /* the allocator switch could not be undone: the
 				   * message says how (--restore-allocator) */
 };
+
+/* pyleak-bpf's version ("0.1.0"), as --version prints it. */
+extern const char pyleak_version[];
 
 /* options_parse() - parse argv into o (defaults first). Returns 0 to run,
  * 1 when --help or --version was printed to out (exit 0), or -EINVAL with a

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "textsafe.h"
 
 /* json_ascii() - one byte < 0x80 as it must appear inside a JSON string. */
 static void json_ascii(FILE *f, unsigned char c)
@@ -57,51 +58,21 @@ static void json_ascii(FILE *f, unsigned char c)
  */
 static void json_str(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
 	if (!s) {
 		fputs("null", f);
 		return;
 	}
 	putc('"', f);
-	while (*p) {
-		unsigned char c = *p;
-		/* Allowed range of the second byte; later bytes are always 80..bf. */
-		unsigned char lo = 0x80, hi = 0xbf;
-		int len, i;
+	while (*s) {
+		int n = utf8_seq(s);
 
-		if (c < 0x80) {
-			json_ascii(f, c);
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4;
-		else
-			len = 1; /* continuation byte, c0/c1 (always overlong) or f5..ff */
-		if (c == 0xe0)
-			lo = 0xa0; /* overlong 3-byte form */
-		else if (c == 0xed)
-			hi = 0x9f; /* UTF-16 surrogates d800..dfff */
-		else if (c == 0xf0)
-			lo = 0x90; /* overlong 4-byte form */
-		else if (c == 0xf4)
-			hi = 0x8f; /* above U+10FFFF */
-		/* The terminating NUL is outside every range, so this never reads past it. */
-		for (i = 1; i < len; i++) {
-			if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xbf))
-				break;
-		}
-		if (len > 1 && i == len)
-			fwrite(p, 1, len, f);
+		if (n == 1)
+			json_ascii(f, (unsigned char)*s);
+		else if (n > 1)
+			fwrite(s, 1, n, f);
 		else
 			fputs("\\ufffd", f);
-		/* Resume at the first byte that did not fit: it may start a valid sequence. */
-		p += i;
+		s += n > 0 ? n : -n;
 	}
 	putc('"', f);
 }
@@ -115,25 +86,14 @@ static void json_str(FILE *f, const char *s)
  */
 static void json_double(FILE *f, double v)
 {
-	int64_t ms;
+	char buf[40];
 
 	if (!isfinite(v)) {
 		fputs("null", f);
 		return;
 	}
-	/* Beyond this the value does not fit the int64 below; it also has no
-	 * fractional part left at double precision, so "%.0f" (no decimal point,
-	 * locale-proof) is exact. */
-	if (v >= 1e15 || v <= -1e15) {
-		fprintf(f, "%.0f", v);
-		return;
-	}
-	ms = (int64_t)(v * 1000.0 + (v < 0 ? -0.5 : 0.5));
-	if (ms < 0) {
-		putc('-', f);
-		ms = -ms;
-	}
-	fprintf(f, "%" PRId64 ".%03" PRId64, ms / 1000, ms % 1000);
+	fmt_milli(buf, sizeof(buf), v);
+	fputs(buf, f);
 }
 
 static void json_bool(FILE *f, bool b)

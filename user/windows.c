@@ -32,6 +32,11 @@ double windows_spent(const struct window_sched *w, double now)
 	return sum;
 }
 
+double windows_spent_total(const struct window_sched *w, double now)
+{
+	return w->spent_total + (w->phase != WIN_IDLE ? now - w->open_at : 0);
+}
+
 double windows_capture_s(const struct window_sched *w, uint32_t id)
 {
 	unsigned slot = id % WINDOWS_SPEND_HISTORY;
@@ -123,6 +128,7 @@ enum window_action windows_tick(struct window_sched *w, double now, uint64_t ano
 
 			w->spend[slot].end = now;
 			w->spend[slot].dur = now - w->open_at;
+			w->spent_total += now - w->open_at;
 			w->phase = WIN_IDLE;
 			w->settled = w->id;
 			w->anon_base = anon;

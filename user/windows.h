@@ -69,6 +69,7 @@ struct window_sched {
 		double end, dur;
 	} spend[WINDOWS_SPEND_HISTORY]; /* finished windows, ring */
 	unsigned nspend;
+	double spent_total;    /* seconds of all finished windows */
 	struct {
 		uint32_t id;
 		double s;
@@ -101,6 +102,10 @@ void windows_abort(struct window_sched *w);
 /* windows_spent() - window seconds within the hour before now, including
  * the running window. */
 double windows_spent(const struct window_sched *w, double now);
+
+/* windows_spent_total() - window seconds since attach, including the
+ * running window: never decreases (a Prometheus counter). */
+double windows_spent_total(const struct window_sched *w, double now);
 
 /* windows_capture_s() - how long window id captured allocations, 0 if it
  * has not finished capturing or is too old to be remembered. */

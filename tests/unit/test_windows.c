@@ -125,6 +125,32 @@ static void test_budget_bounds_an_hour(void **state)
 	assert_true(spent_max <= opts.budget_s + 0.5);
 }
 
+/* The since-attach total (pyleak_window_seconds_total) never decreases and,
+ * over two hours of endless growth, adds up every window's length. */
+static void test_spent_total_is_a_counter(void **state)
+{
+	struct window_sched w;
+	double t, last = 0, open_at = 0, sum = 0;
+	uint64_t anon = 0;
+
+	windows_init(&w, &opts, 0, 0);
+	for (t = 0; t < 7200; t += 0.5) {
+		enum window_action a;
+
+		anon += 16 * MiB;
+		a = windows_tick(&w, t, anon, false, false, false);
+		if (a == WA_OPEN)
+			open_at = t;
+		if (a == WA_SETTLE)
+			sum += t - open_at;
+		assert_true(windows_spent_total(&w, t) >= last);
+		last = windows_spent_total(&w, t);
+	}
+	assert_true(sum > 0);
+	assert_true(windows_spent_total(&w, t) >= sum - 1e-9);
+	assert_true(windows_spent_total(&w, t) <= sum + opts.max_s + opts.follow_s);
+}
+
 static void test_demand_overrides_budget(void **state)
 {
 	struct window_sched w;
@@ -215,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_budget_bounds_an_hour),
 		cmocka_unit_test(test_demand_overrides_budget),
 		cmocka_unit_test(test_warmup),
+		cmocka_unit_test(test_spent_total_is_a_counter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
