@@ -8,8 +8,10 @@ set -eu
 # libelf and zlib (libbpf's own needs), make and gcc (userspace)
 # tests: cmocka (unit), pytest (end to end), debootstrap (Debian chroots with
 # other CPython versions), util-linux (unshare, setpriv), procps (pgrep)
+# compare: libjansson-dev parses the JSON lines of two runs
 pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc
-      libcmocka-dev python3 python3-pytest debootstrap util-linux procps"
+      libcmocka-dev python3 python3-pytest debootstrap util-linux procps
+      libjansson-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
