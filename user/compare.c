@@ -189,10 +189,11 @@ static int take_line(struct cmp_run *run, char *p, size_t n, bool last, char *er
 	}
 	seq = json_object_get(j, "seq");
 	if (!json_is_integer(seq) || !json_is_array(json_object_get(j, "sites"))) {
+		const char *what = json_is_integer(seq) ? "a sites array" : "its seq number";
+
 		json_decref(j);
 		return fail(err, errlen, run->name, n,
-			    "a report without %s (is this pyleak-bpf --format json output?)",
-			    json_is_integer(seq) ? "a sites array" : "its seq number");
+			    "a report without %s (is this pyleak-bpf --format json output?)", what);
 	}
 	/* --output appends: a seq that does not go up starts another run. */
 	if (!run->report || json_integer_value(seq) <= run->seq)
