@@ -29,6 +29,12 @@ static const char *const verdict_names[] = {
 	[CMP_AGAIN] = "growing-again",
 };
 
+static const char *const match_names[] = {
+	[CMP_MATCH_STACK] = "stack",
+	[CMP_MATCH_APP] = "application frames",
+	[CMP_MATCH_MOVED] = "moved",
+};
+
 const char *cmp_verdict_name(enum cmp_verdict v)
 {
 	return v <= CMP_AGAIN ? verdict_names[v] : "?";
@@ -333,7 +339,8 @@ static bool same_str(const char *a, const char *b)
 	return a && b ? !strcmp(a, b) : a == b;
 }
 
-int cmp_frame_match(const struct cmp_frame *a, const struct cmp_frame *b)
+/* frame_match() - cmp_frame_match(), application lines compared or not. */
+static int frame_match(const struct cmp_frame *a, const struct cmp_frame *b, bool lines)
 {
 	const char *ra = stdlib_rel(a->file), *rb = stdlib_rel(b->file);
 
@@ -341,11 +348,16 @@ int cmp_frame_match(const struct cmp_frame *a, const struct cmp_frame *b)
 		return 0;
 	if (ra || rb)
 		return ra && rb && !strcmp(ra, rb) ? 1 + common_tail(ra, rb) : 0;
-	if (a->line != b->line)
+	if (lines && a->line != b->line)
 		return 0;
 	if (!a->file || !b->file)
 		return !a->file && !b->file;
 	return common_tail(a->file, b->file);
+}
+
+int cmp_frame_match(const struct cmp_frame *a, const struct cmp_frame *b)
+{
+	return frame_match(a, b, true);
 }
 
 /* native_same() - the same native caller: symbol without "+0x.." and
@@ -372,11 +384,29 @@ static int next_app(const struct cmp_site *s, int i)
 	return i;
 }
 
-int cmp_stack_match(const struct cmp_site *a, const struct cmp_site *b, bool *by_app)
+/* app_match() - score of a and b's application frames matched in order
+ * (lines compared or not); 0 unless all match and there is at least one. */
+static int app_match(const struct cmp_site *a, const struct cmp_site *b, bool lines)
 {
-	int i, j, sc, sum = 0, n = 0;
+	int i, j, sc, sum = 0;
 
-	*by_app = false;
+	for (i = next_app(a, 0), j = next_app(b, 0); i < a->nframes || j < b->nframes;
+	     i = next_app(a, i + 1), j = next_app(b, j + 1)) {
+		if (i == a->nframes || j == b->nframes)
+			return 0;
+		sc = frame_match(&a->frames[i], &b->frames[j], lines);
+		if (!sc)
+			return 0;
+		sum += sc;
+	}
+	return sum;
+}
+
+int cmp_stack_match(const struct cmp_site *a, const struct cmp_site *b, enum cmp_match *how)
+{
+	int i, sc, sum = 0;
+
+	*how = CMP_MATCH_STACK;
 	if (!a->nframes || !b->nframes)
 		return !a->nframes && !b->nframes && native_same(a->native_caller, b->native_caller);
 	if (a->nframes == b->nframes) {
@@ -387,21 +417,14 @@ int cmp_stack_match(const struct cmp_site *a, const struct cmp_site *b, bool *by
 			sum += sc;
 		}
 		if (i == a->nframes)
-			return CMP_SCORE_STACK + sum;
+			return 2 * CMP_SCORE_TIER + sum;
 	}
-	sum = 0;
-	for (i = next_app(a, 0), j = next_app(b, 0); i < a->nframes || j < b->nframes;
-	     i = next_app(a, i + 1), j = next_app(b, j + 1)) {
-		if (i == a->nframes || j == b->nframes)
-			return 0;
-		sc = cmp_frame_match(&a->frames[i], &b->frames[j]);
-		if (!sc)
-			return 0;
-		sum += sc;
-		n++;
-	}
-	*by_app = n > 0;
-	return n ? sum : 0;
+	*how = CMP_MATCH_APP;
+	sc = app_match(a, b, true);
+	if (sc)
+		return CMP_SCORE_TIER + sc;
+	*how = CMP_MATCH_MOVED;
+	return app_match(a, b, false);
 }
 
 /* ---- verdicts ---- */
@@ -443,7 +466,7 @@ static enum cmp_verdict verdict_of(const struct cmp_row *r, bool rates_known)
 struct best {
 	int i;		/* BEFORE site, -1 none */
 	int score;
-	bool by_app;
+	enum cmp_match how;
 };
 
 int cmp_compare(const struct cmp_run *before, const struct cmp_run *after,
@@ -463,12 +486,26 @@ int cmp_compare(const struct cmp_run *before, const struct cmp_run *after,
 	for (j = 0; j < after->nsites; j++) {
 		best[j].i = -1;
 		for (i = 0; i < before->nsites; i++) {
-			bool by_app;
-			int sc = cmp_stack_match(&before->sites[i], &after->sites[j], &by_app);
+			enum cmp_match how;
+			int sc = cmp_stack_match(&before->sites[i], &after->sites[j], &how);
 
 			if (sc > best[j].score)
-				best[j] = (struct best){ i, sc, by_app };
+				best[j] = (struct best){ i, sc, how };
 		}
+	}
+	/* A site matched only with its lines ignored is that BEFORE site moved
+	 * by an edit, unless the BEFORE site is still there at its lines: then
+	 * it is another line of the same function. */
+	for (j = 0; j < after->nsites; j++) {
+		int k;
+
+		if (best[j].i < 0 || best[j].how != CMP_MATCH_MOVED)
+			continue;
+		for (k = 0; k < after->nsites; k++)
+			if (best[k].i == best[j].i && best[k].how != CMP_MATCH_MOVED)
+				break;
+		if (k < after->nsites)
+			best[j] = (struct best){ -1, 0, CMP_MATCH_STACK };
 	}
 	for (i = 0; i < before->nsites; i++) {
 		struct cmp_row *r = &res->rows[n];
@@ -483,7 +520,8 @@ int cmp_compare(const struct cmp_run *before, const struct cmp_run *after,
 
 			if (best[j].i != i)
 				continue;
-			r->by_app = r->by_app || best[j].by_app;
+			if (best[j].how > r->how)
+				r->how = best[j].how;
 			if (a->grew) {
 				r->nafter++;
 				r->after_rate += rate_of(a);
@@ -508,7 +546,7 @@ int cmp_compare(const struct cmp_run *before, const struct cmp_run *after,
 		r->after_rate = rate_of(r->after);
 		r->nafter = 1;
 		r->before = best[j].i >= 0 ? &before->sites[best[j].i] : NULL;
-		r->by_app = best[j].by_app;
+		r->how = best[j].how;
 		r->verdict = r->before ? CMP_AGAIN : CMP_NEW;
 		res->counts[r->verdict]++;
 		n++;
@@ -659,8 +697,10 @@ int cmp_write_text(FILE *f, const struct cmp_run *before, const struct cmp_run *
 			put_site(f, r->before ? r->before : r->after);
 			if (r->nafter > 1)
 				fprintf(f, " [%d sites in AFTER]", r->nafter);
-			if (r->by_app)
+			if (r->how == CMP_MATCH_APP)
 				fputs(" [matched on application frames]", f);
+			else if (r->how == CMP_MATCH_MOVED)
+				fputs(" [matched ignoring application line numbers: moved?]", f);
 			putc('\n', f);
 		}
 	}
@@ -736,7 +776,7 @@ int cmp_write_json(FILE *f, const struct cmp_run *before, const struct cmp_run *
 					"after_rate_bytes_per_min",
 					jrate(r->after, r->after_rate, r->nafter > 0),
 					"after_growing_sites", r->nafter,
-					"matched_on_app_frames", r->by_app, "before", jsite(r->before),
+					"match", match_names[r->how], "before", jsite(r->before),
 					"after", jsite(r->after)));
 	}
 	o = json_pack("{s:s,s:o,s:o,s:o,s:o,s:i}", "type", "compare", "before", jrun(before), "after",
@@ -765,7 +805,9 @@ static const char compare_usage[] =
 "where files match by their common path tail (/srv/a/app.py = /home/ci/app.py);\n"
 "standard-library frames by their path below lib/pythonX.Y/ and function only\n"
 "(line numbers differ between versions). If the whole stacks do not match,\n"
-"their application frames alone may.\n"
+"their application frames alone may; and if the BEFORE site's lines are gone\n"
+"from AFTER, those frames by file and function only (the fix's edit moved\n"
+"them; the row says so).\n"
 "\n"
 "A site grew if it had an alert, was persistent (growth mode) or its trend\n"
 "was growing (alloc mode). For each site that grew in BEFORE:\n"

@@ -83,6 +83,13 @@ enum cmp_verdict {
 	CMP_AGAIN,	/* grows after, was in BEFORE without growing (fixed, growing again) */
 };
 
+/* How two sites matched, from the surest. */
+enum cmp_match {
+	CMP_MATCH_STACK,	/* the whole stacks, frame by frame */
+	CMP_MATCH_APP,		/* the application frames (the stdlib's call chain differs) */
+	CMP_MATCH_MOVED,	/* the application frames ignoring their lines (an edit moved them) */
+};
+
 /* One row of the comparison. before is NULL for CMP_NEW; after is NULL
  * when nothing in AFTER matched. after_rate sums the matching AFTER sites
  * that grow (a stack can split in two across versions); nafter counts them. */
@@ -92,7 +99,7 @@ struct cmp_row {
 	const struct cmp_site *after;
 	double after_rate;
 	int nafter;
-	bool by_app;		/* matched on application frames only (see cmp_stack_match) */
+	enum cmp_match how;	/* the least sure match of the row's AFTER sites */
 };
 
 struct cmp_result {
@@ -143,14 +150,17 @@ int cmp_frame_match(const struct cmp_frame *a, const struct cmp_frame *b);
 
 /*
  * cmp_stack_match() - whether sites a and b are the same allocation site: 0
- * if not, else a score. The whole stacks match frame by frame (score above
- * CMP_SCORE_STACK), or else their non-standard-library frames do, in order
- * and at least one (*by_app set: the standard library's call chain can
- * differ between versions). Sites without Python frames match by their
- * native caller's symbol without offset or module.
+ * if not, else a score, the surest tier scoring highest (*how says which):
+ * the whole stacks frame by frame (cmp_frame_match); else their frames
+ * outside the standard library, in order, at least one (the standard
+ * library's own call chain can differ between versions); else those frames
+ * by file and function only (an edit above moved the lines; cmp_compare()
+ * takes this only when the BEFORE site's own lines are gone from AFTER).
+ * Sites without Python frames match by their native caller's symbol
+ * without offset or module.
  */
-#define CMP_SCORE_STACK 100000
-int cmp_stack_match(const struct cmp_site *a, const struct cmp_site *b, bool *by_app);
+#define CMP_SCORE_TIER 100000
+int cmp_stack_match(const struct cmp_site *a, const struct cmp_site *b, enum cmp_match *how);
 
 /*
  * cmp_compare() - the verdicts of AFTER against BEFORE into res (free with

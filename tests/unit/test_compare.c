@@ -166,19 +166,31 @@ static void test_stacks(void **state)
 	struct cmp_site n1 = { .native_caller = "list_repeat+0x1b0 (libpython3.11.so.1.0)" };
 	struct cmp_site n2 = { .native_caller = "list_repeat+0x215 (libpython3.12.so.1.0)" };
 	struct cmp_site n3 = { .native_caller = "0x5c2365 (python3.11)" };
-	bool by_app;
-	int full, app;
+	struct cmp_frame s5[] = {
+		{ STD312 "logging/__init__.py", "emit", 1622 },
+		{ "/home/ci/app.py", "handle", 13 },
+	};
+	struct cmp_site e = { .frames = s5, .nframes = 2 };
+	enum cmp_match how;
+	int full, app, moved;
 
-	full = cmp_stack_match(&a, &b, &by_app);
-	assert_true(full > CMP_SCORE_STACK);
-	assert_false(by_app);
-	app = cmp_stack_match(&a, &c, &by_app);
-	assert_true(app > 0 && app < full);
-	assert_true(by_app);
-	assert_int_equal(cmp_stack_match(&a, &d, &by_app), 0);
-	assert_int_equal(cmp_stack_match(&a, &n1, &by_app), 0);
-	assert_true(cmp_stack_match(&n1, &n2, &by_app) > 0);
-	assert_int_equal(cmp_stack_match(&n1, &n3, &by_app), 0);
+	full = cmp_stack_match(&a, &b, &how);
+	assert_true(full > 2 * CMP_SCORE_TIER);
+	assert_int_equal(how, CMP_MATCH_STACK);
+	app = cmp_stack_match(&a, &c, &how);
+	assert_true(app > CMP_SCORE_TIER && app < full);
+	assert_int_equal(how, CMP_MATCH_APP);
+	/* handle moved from line 12 to 13: the lowest tier */
+	moved = cmp_stack_match(&a, &d, &how);
+	assert_true(moved > 0 && moved < CMP_SCORE_TIER);
+	assert_int_equal(how, CMP_MATCH_MOVED);
+	/* another standard-library chain below the same application line:
+	 * the application tier, scored by the common path tail (home/ci/app.py) */
+	assert_int_equal(cmp_stack_match(&d, &e, &how), CMP_SCORE_TIER + 3);
+	assert_int_equal(how, CMP_MATCH_APP);
+	assert_int_equal(cmp_stack_match(&a, &n1, &how), 0);
+	assert_true(cmp_stack_match(&n1, &n2, &how) > 0);
+	assert_int_equal(cmp_stack_match(&n1, &n3, &how), 0);
 }
 
 /* ---- reading ---- */
@@ -403,7 +415,7 @@ static void test_verdicts(void **state)
 	assert_int_equal(row_of(&r, "same")->verdict, CMP_UNCHANGED);
 	assert_int_equal(row_of(&r, "worse")->verdict, CMP_WORSE);
 	assert_int_equal(row_of(&r, "log_it")->verdict, CMP_UNCHANGED);
-	assert_false(row_of(&r, "log_it")->by_app);
+	assert_int_equal(row_of(&r, "log_it")->how, CMP_MATCH_STACK);
 	assert_int_equal(row_of(&r, "regress")->verdict, CMP_AGAIN);
 	assert_string_equal(row_of(&r, "regress")->before->id, "b6");
 	assert_int_equal(row_of(&r, "fresh")->verdict, CMP_NEW);
@@ -445,6 +457,52 @@ static void test_swapped(void **state)
 	cmp_result_free(&r);
 	cmp_run_free(&p.before);
 	cmp_run_free(&p.after);
+}
+
+/* A fix edits the file: lines below the edit move. A site still growing at
+ * its moved lines is the same site (flagged); a growing line beside the
+ * BEFORE site, which is still there at its own lines, is new. */
+static void test_moved_by_edit(void **state)
+{
+	char b[1024], a1[1024], a2[1024], as[2100], line[4200], err[256];
+	struct cmp_run before, after;
+	struct cmp_result r;
+
+	site(b, sizeof(b), "b", 1, 600000, frame("/srv/a/app.py", "leak", 21),
+	     frame("/srv/a/app.py", "main", 30), NULL);
+	report(line, sizeof(line), 1, 1, 1, "3.11.2", b);
+	assert_int_equal(read_str(line, &before, err, sizeof(err)), 0);
+
+	/* partly fixed, two lines added above: better, matched as moved */
+	site(a1, sizeof(a1), "a1", 1, 200000, frame("/ci/app.py", "leak", 23),
+	     frame("/ci/app.py", "main", 32), NULL);
+	report(line, sizeof(line), 1, 1, 2, "3.12.1", a1);
+	assert_int_equal(read_str(line, &after, err, sizeof(err)), 0);
+	assert_int_equal(cmp_compare(&before, &after, &r), 0);
+	assert_int_equal(r.nrows, 1);
+	assert_int_equal(r.rows[0].verdict, CMP_BETTER);
+	assert_int_equal(r.rows[0].how, CMP_MATCH_MOVED);
+	assert_int_equal(cmp_exit_status(&r), 0);
+	cmp_result_free(&r);
+	cmp_run_free(&after);
+
+	/* line 21 still there and not growing, line 25 of leak() grows: new */
+	site(a1, sizeof(a1), "a1", 0, 100, frame("/ci/app.py", "leak", 21),
+	     frame("/ci/app.py", "main", 30), NULL);
+	site(a2, sizeof(a2), "a2", 1, 200000, frame("/ci/app.py", "leak", 25),
+	     frame("/ci/app.py", "main", 30), NULL);
+	snprintf(as, sizeof(as), "%s,%s", a1, a2);
+	report(line, sizeof(line), 1, 1, 2, "3.12.1", as);
+	assert_int_equal(read_str(line, &after, err, sizeof(err)), 0);
+	assert_int_equal(cmp_compare(&before, &after, &r), 0);
+	assert_int_equal(r.nrows, 2);
+	assert_int_equal(r.rows[0].verdict, CMP_FIXED);
+	assert_int_equal(r.rows[1].verdict, CMP_NEW);
+	assert_int_equal(r.rows[1].after->frames[0].line, 25);
+	assert_int_equal(cmp_exit_status(&r), 3);
+	cmp_result_free(&r);
+	cmp_run_free(&after);
+	cmp_run_free(&before);
 }
 
 static void test_outputs(void **state)
@@ -522,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_site_grew),
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_swapped),
+		cmocka_unit_test(test_moved_by_edit),
 		cmocka_unit_test(test_outputs),
 		cmocka_unit_test(test_main_usage),
 	};
