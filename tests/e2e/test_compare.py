@@ -46,25 +46,30 @@ def runs(tmp_path_factory):
     need(py312.exists(), "pyenv 3.12.1 is not installed")
     need(os.geteuid() == 0 and BINARY.exists(), "needs root and a built pyleak-bpf")
     tmp = tmp_path_factory.mktemp("compare")
-    # the fixed program, as deployed elsewhere: same file name, another root
+    # the fixed program, as deployed elsewhere: another root
     app = tmp / "srv" / "app"
     app.mkdir(parents=True)
-    shutil.copy(TARGETS / "leaky_fixed.py", app / "leaky.py")
+    for name in ("leaky.py", "leaky_fixed.py"):
+        shutil.copy(TARGETS / name, app / name)
     before, after = tmp / "before.jsonl", tmp / "after.jsonl"
     leaky = record(DEBIAN_311, TARGETS / "leaky.py", before)
-    fixed = record(py312, app / "leaky.py", after)
+    fixed = record(py312, app / "leaky_fixed.py", after)
     # the premise: the leak was seen before, and not after
     assert any(s["persistent"] for s in leaky["sites"]), leaky["sites"]
     assert not any(s["persistent"] for s in fixed["sites"]), fixed["sites"]
     return before, after
 
 
+def leak_rows(out):
+    """The table rows of leaky.py's leaking line."""
+    return [l for l in out.splitlines() if f"leak (leaky.py:{leak_line('leaky.py')})" in l]
+
+
 def test_fix_verified(runs):
     before, after = runs
     rc, out, err = compare(before, after)
     assert rc == 0, out + err
-    line = leak_line("leaky.py")
-    rows = [l for l in out.splitlines() if f"leak (leaky.py:{line})" in l]
+    rows = leak_rows(out)
     assert len(rows) == 1 and rows[0].startswith("fixed "), out
     assert "Python 3.11" in out and "Python 3.12" in out, out
     assert "1 fixed, 0 better, 0 unchanged, 0 worse; 0 new, 0 growing-again: exit 0" in out, out
@@ -78,15 +83,14 @@ def test_fix_verified(runs):
     assert j["before"]["process"]["anon_bytes"] > 0
     fixed = [s for s in j["sites"] if s["verdict"] == "fixed"]
     assert [(f["before"]["frames"][0]["func"], f["before"]["frames"][0]["line"])
-            for f in fixed] == [("leak", line)], j["sites"]
+            for f in fixed] == [("leak", leak_line("leaky.py"))], j["sites"]
 
 
 def test_leak_in_after_fails(runs):
     before, after = runs
     rc, out, err = compare(after, before)
     assert rc == 3, out + err
-    line = leak_line("leaky.py")
-    rows = [l for l in out.splitlines() if f"leak (leaky.py:{line})" in l]
+    rows = leak_rows(out)
     assert len(rows) == 1 and rows[0].split()[0] in ("new", "growing-again"), out
     assert "exit 3" in out
 

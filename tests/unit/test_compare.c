@@ -76,6 +76,16 @@ static char *report(char *buf, size_t len, int seq, int final, int pid, const ch
 	return buf;
 }
 
+/* simple_report() - a report with one persistent site, leak at app.py:5. */
+static char *simple_report(char *buf, size_t len, int seq, int final, int pid, const char *ver)
+{
+	char s[1024];
+
+	site(s, sizeof(s), "0000000000000001", 1, 60000, frame("/srv/a/app.py", "leak", 5), NULL,
+	     NULL);
+	return report(buf, len, seq, final, pid, ver, s);
+}
+
 /* read_str() - cmp_run_read() over a string. */
 static int read_str(const char *text, struct cmp_run *run, char *err, size_t errlen)
 {
@@ -197,13 +207,11 @@ static void test_stacks(void **state)
 
 static void test_read_final_report(void **state)
 {
-	char s[1024], l1[2048], l2[2048], text[4200], err[256];
+	char l1[2048], l2[2048], text[4200], err[256];
 	struct cmp_run run;
 
-	site(s, sizeof(s), "0000000000000001", 1, 60000, frame("/srv/a/app.py", "leak", 5), NULL,
-	     NULL);
-	report(l1, sizeof(l1), 1, 0, 4242, "3.11.2", s);
-	report(l2, sizeof(l2), 2, 1, 4242, "3.11.2", s);
+	simple_report(l1, sizeof(l1), 1, 0, 4242, "3.11.2");
+	simple_report(l2, sizeof(l2), 2, 1, 4242, "3.11.2");
 	snprintf(text, sizeof(text), "READY\n%s\n%sDONE\n", l1, l2);
 	assert_int_equal(read_str(text, &run, err, sizeof(err)), 0);
 	assert_true(run.final);
@@ -226,14 +234,12 @@ static void test_read_final_report(void **state)
 
 static void test_read_killed_and_truncated(void **state)
 {
-	char s[1024], l1[2048], l2[2048], l3[2048], text[6400], err[256];
+	char l1[2048], l2[2048], l3[2048], text[6400], err[256];
 	struct cmp_run run;
 
-	site(s, sizeof(s), "0000000000000001", 1, 60000, frame("/srv/a/app.py", "leak", 5), NULL,
-	     NULL);
-	report(l1, sizeof(l1), 1, 0, 1, "3.11.2", s);
-	report(l2, sizeof(l2), 2, 0, 1, "3.11.2", s);
-	report(l3, sizeof(l3), 3, 1, 1, "3.11.2", s);
+	simple_report(l1, sizeof(l1), 1, 0, 1, "3.11.2");
+	simple_report(l2, sizeof(l2), 2, 0, 1, "3.11.2");
+	simple_report(l3, sizeof(l3), 3, 1, 1, "3.11.2");
 	/* killed: no final report, the last line cut short (no newline) */
 	l3[strlen(l3) / 2] = '\0';
 	snprintf(text, sizeof(text), "%s%s%s", l1, l2, l3);
@@ -259,12 +265,10 @@ static void test_read_killed_and_truncated(void **state)
 
 static void test_read_garbage(void **state)
 {
-	char s[1024], l1[2048], text[4200], err[256];
+	char l1[2048], text[4200], err[256];
 	struct cmp_run run;
 
-	site(s, sizeof(s), "0000000000000001", 1, 60000, frame("/srv/a/app.py", "leak", 5), NULL,
-	     NULL);
-	report(l1, sizeof(l1), 1, 1, 1, "3.11.2", s);
+	simple_report(l1, sizeof(l1), 1, 1, 1, "3.11.2");
 
 	/* a broken JSON line before the end: an error naming the line */
 	snprintf(text, sizeof(text), "%s{\"type\":\"report\",\"seq\":2,,}\n%s", l1, l1);
@@ -305,14 +309,12 @@ static void test_read_garbage(void **state)
 
 static void test_read_appended_runs(void **state)
 {
-	char s[1024], l1[2048], l2[2048], l3[2048], text[6400], err[256];
+	char l1[2048], l2[2048], l3[2048], text[6400], err[256];
 	struct cmp_run run;
 
-	site(s, sizeof(s), "0000000000000001", 1, 60000, frame("/srv/a/app.py", "leak", 5), NULL,
-	     NULL);
-	report(l1, sizeof(l1), 1, 0, 10, "3.11.2", s);
-	report(l2, sizeof(l2), 2, 1, 10, "3.11.2", s);
-	report(l3, sizeof(l3), 1, 1, 20, "3.12.1", s);
+	simple_report(l1, sizeof(l1), 1, 0, 10, "3.11.2");
+	simple_report(l2, sizeof(l2), 2, 1, 10, "3.11.2");
+	simple_report(l3, sizeof(l3), 1, 1, 20, "3.12.1");
 	snprintf(text, sizeof(text), "%s%s%s", l1, l2, l3);
 	assert_int_equal(read_str(text, &run, err, sizeof(err)), 0);
 	assert_int_equal(run.runs, 2);
@@ -383,6 +385,13 @@ static void load_pair(struct pair *p, bool with_regressions)
 	assert_int_equal(read_str(line, &p->after, err, sizeof(err)), 0);
 }
 
+static void free_pair(struct pair *p, struct cmp_result *r)
+{
+	cmp_result_free(r);
+	cmp_run_free(&p->before);
+	cmp_run_free(&p->after);
+}
+
 static const struct cmp_row *row_of(const struct cmp_result *r, const char *func)
 {
 	int i;
@@ -428,18 +437,14 @@ static void test_verdicts(void **state)
 	assert_true(r.rows[0].verdict <= CMP_WORSE && r.rows[5].verdict <= CMP_WORSE);
 	assert_true(r.rows[6].verdict >= CMP_NEW && r.rows[7].verdict >= CMP_NEW);
 	assert_true(r.rows[0].before->rate >= r.rows[5].before->rate);
-	cmp_result_free(&r);
-	cmp_run_free(&p.before);
-	cmp_run_free(&p.after);
+	free_pair(&p, &r);
 
 	/* no regressions: a worse site alone does not fail CI */
 	load_pair(&p, false);
 	assert_int_equal(cmp_compare(&p.before, &p.after, &r), 0);
 	assert_int_equal(r.nrows, 6);
 	assert_int_equal(cmp_exit_status(&r), 0);
-	cmp_result_free(&r);
-	cmp_run_free(&p.before);
-	cmp_run_free(&p.after);
+	free_pair(&p, &r);
 }
 
 /* A leak fixed and back: swapping the runs makes the fixed site new. */
@@ -454,9 +459,7 @@ static void test_swapped(void **state)
 	assert_int_equal(row_of(&r, "fixed2")->verdict, CMP_AGAIN);
 	assert_int_equal(row_of(&r, "better")->verdict, CMP_WORSE);
 	assert_int_equal(cmp_exit_status(&r), 3);
-	cmp_result_free(&r);
-	cmp_run_free(&p.before);
-	cmp_run_free(&p.after);
+	free_pair(&p, &r);
 }
 
 /* A fix edits the file: lines below the edit move. A site still growing at
@@ -548,9 +551,7 @@ static void test_outputs(void **state)
 			 2222);
 	json_decref(j);
 	free(text);
-	cmp_result_free(&r);
-	cmp_run_free(&p.before);
-	cmp_run_free(&p.after);
+	free_pair(&p, &r);
 }
 
 /* The command: usage errors, unreadable files. */
