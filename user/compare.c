@@ -109,6 +109,78 @@ static int read_frames(struct cmp_run *run, int i, const json_t *fr, struct cmp_
 	return 0;
 }
 
+/* frames_ok() - fr is an array of {file, func, line} objects. */
+static bool frames_ok(const json_t *fr)
+{
+	const json_t *f;
+	size_t k;
+
+	if (!json_is_array(fr))
+		return false;
+	json_array_foreach(fr, k, f) {
+		const json_t *line = json_object_get(f, "line");
+
+		if (!json_is_object(f) || (line && !json_is_null(line) && !json_is_integer(line)))
+			return false;
+	}
+	return true;
+}
+
+/* read_site() - one site (or a site alert, which has the same keys but
+ * alert) from js into s; s->grew is left to the caller. */
+static int read_site(struct cmp_run *run, int i, const json_t *js, struct cmp_site *s,
+		     char *err, size_t errlen)
+{
+	const json_t *fr = json_object_get(js, "frames");
+
+	if (!json_is_object(js) || !json_is_array(fr))
+		return fail(err, errlen, run->name, run->line,
+			    "sites[%d] is not an object with a frames array", i);
+	s->id = jstr(js, "id");
+	s->native_caller = jstr(js, "native_caller");
+	s->bytes = jll(js, "bytes", 0);
+	s->has_rate = jnum(js, "rate_bytes_per_min", &s->rate);
+	s->alert = json_is_true(json_object_get(js, "alert"));
+	s->persistent = json_is_true(json_object_get(js, "persistent"));
+	s->trend = jstr(js, "trend");
+	return read_frames(run, i, fr, s, err, errlen);
+}
+
+/* add_alerted() - the sites that alerted earlier in the run (see
+ * cmp_run_read): mark those of the report used, append the others. */
+static int add_alerted(struct cmp_run *run, char *err, size_t errlen)
+{
+	const char *id;
+	json_t *v;
+	int i, rc;
+
+	json_object_foreach((json_t *)run->alerted, id, v) {
+		struct cmp_site *s = NULL;
+		double rate;
+
+		for (i = 0; i < run->nsites && !s; i++)
+			if (run->sites[i].id && !strcmp(run->sites[i].id, id))
+				s = &run->sites[i];
+		if (s && s->grew)
+			continue;
+		if (s) {
+			if (jnum(v, "rate_bytes_per_min", &rate)) {
+				s->rate = rate;
+				s->has_rate = true;
+			}
+		} else {
+			s = &run->sites[run->nsites];
+			rc = read_site(run, run->nsites, v, s, err, errlen);
+			if (rc)
+				return rc;
+			run->nsites++;
+			s->alert = true;
+		}
+		s->grew = s->earlier = true;
+	}
+	return 0;
+}
+
 /* read_report() - fill run's fields from its chosen report (run->report). */
 static int read_report(struct cmp_run *run, char *err, size_t errlen)
 {
@@ -136,32 +208,45 @@ static int read_report(struct cmp_run *run, char *err, size_t errlen)
 	run->proc.anon_since_attach = jll(growth, "anon_growth_bytes", 0);
 	run->proc.rss_bytes = jll(proc, "rss_bytes", -1);
 
+	n += json_object_size(run->alerted);
 	if (!n)
 		return 0;
 	run->sites = calloc(n, sizeof(*run->sites));
 	if (!run->sites)
 		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		const json_t *js = json_array_get(sites, i), *fr = json_object_get(js, "frames");
+	for (i = 0; i < json_array_size(sites); i++) {
 		struct cmp_site *s = &run->sites[i];
 
-		if (!json_is_object(js) || !json_is_array(fr))
-			return fail(err, errlen, run->name, run->line,
-				    "sites[%zu] is not an object with a frames array", i);
+		rc = read_site(run, (int)i, json_array_get(sites, i), s, err, errlen);
 		run->nsites++;
-		s->id = jstr(js, "id");
-		s->native_caller = jstr(js, "native_caller");
-		s->bytes = jll(js, "bytes", 0);
-		s->has_rate = jnum(js, "rate_bytes_per_min", &s->rate);
-		s->alert = json_is_true(json_object_get(js, "alert"));
-		s->persistent = json_is_true(json_object_get(js, "persistent"));
-		s->trend = jstr(js, "trend");
-		rc = read_frames(run, (int)i, fr, s, err, errlen);
 		if (rc)
 			return rc;
 		s->grew = cmp_site_grew(run->mode, s);
 	}
-	return 0;
+	return add_alerted(run, err, errlen);
+}
+
+/* remember_alerts() - note report j's alerting sites in run->alerted: the
+ * alerts it raised, then its sites with alert set (fuller, so they win). */
+static void remember_alerts(struct cmp_run *run, const json_t *j)
+{
+	const json_t *a;
+	size_t k;
+
+	json_array_foreach(json_object_get(j, "alerts"), k, a) {
+		const char *id = jstr(a, "id"), *state = jstr(a, "state"), *subj = jstr(a, "subject");
+
+		if (id && state && !strcmp(state, "leak_suspect") && subj && !strcmp(subj, "site") &&
+		    frames_ok(json_object_get(a, "frames")))
+			json_object_set(run->alerted, id, (json_t *)a);
+	}
+	json_array_foreach(json_object_get(j, "sites"), k, a) {
+		const char *id = jstr(a, "id");
+
+		if (id && json_is_true(json_object_get(a, "alert")) &&
+		    frames_ok(json_object_get(a, "frames")))
+			json_object_set(run->alerted, id, (json_t *)a);
+	}
 }
 
 /* take_line() - one line of a run's file: skip it, keep it as the latest
@@ -202,8 +287,11 @@ static int take_line(struct cmp_run *run, char *p, size_t n, bool last, char *er
 			    "a report without %s (is this pyleak-bpf --format json output?)", what);
 	}
 	/* --output appends: a seq that does not go up starts another run. */
-	if (!run->report || json_integer_value(seq) <= run->seq)
+	if (!run->report || json_integer_value(seq) <= run->seq) {
 		run->runs++;
+		json_object_clear(run->alerted);
+	}
+	remember_alerts(run, j);
 	json_decref(run->report);
 	run->report = j;
 	run->seq = (long)json_integer_value(seq);
@@ -220,6 +308,9 @@ int cmp_run_read(FILE *f, const char *name, struct cmp_run *run, char *err, size
 
 	memset(run, 0, sizeof(*run));
 	snprintf(run->name, sizeof(run->name), "%s", name);
+	run->alerted = json_object();
+	if (!run->alerted)
+		return -ENOMEM;
 	while ((len = getline(&buf, &cap, f)) >= 0) {
 		bool nl = len > 0 && buf[len - 1] == '\n';
 
@@ -257,7 +348,9 @@ void cmp_run_free(struct cmp_run *run)
 		free(run->sites[i].frames);
 	free(run->sites);
 	json_decref(run->report);
+	json_decref(run->alerted);
 	run->report = NULL;
+	run->alerted = NULL;
 	run->sites = NULL;
 	run->nsites = 0;
 }
@@ -695,6 +788,10 @@ int cmp_write_text(FILE *f, const struct cmp_run *before, const struct cmp_run *
 			put_rate(f, 16, r->after, r->after_rate, r->nafter > 0);
 			fputs("  ", f);
 			put_site(f, r->before ? r->before : r->after);
+			if (r->before && r->before->earlier && r->verdict != CMP_AGAIN)
+				fputs(" [BEFORE: alerted, resolved by its end]", f);
+			if (r->nafter && r->after->earlier)
+				fputs(" [AFTER: alerted, resolved by its end]", f);
 			if (r->nafter > 1)
 				fprintf(f, " [%d sites in AFTER]", r->nafter);
 			if (r->how == CMP_MATCH_APP)
@@ -730,11 +827,11 @@ static json_t *jsite(const struct cmp_site *s)
 						    f->func, "line",
 						    f->line ? json_integer(f->line) : json_null()));
 	}
-	o = json_pack("{s:s?,s:I,s:o,s:b,s:b,s:b,s:s?,s:s?,s:o}", "id", s->id, "bytes",
+	o = json_pack("{s:s?,s:I,s:o,s:b,s:b,s:b,s:b,s:s?,s:s?,s:o}", "id", s->id, "bytes",
 		      (json_int_t)s->bytes, "rate_bytes_per_min",
-		      s->has_rate ? json_real(s->rate) : json_null(), "grew", s->grew, "alert",
-		      s->alert, "persistent", s->persistent, "trend", s->trend, "native_caller",
-		      s->native_caller, "frames", fr);
+		      s->has_rate ? json_real(s->rate) : json_null(), "grew", s->grew,
+		      "grew_earlier", s->earlier, "alert", s->alert, "persistent", s->persistent,
+		      "trend", s->trend, "native_caller", s->native_caller, "frames", fr);
 	return o ? o : json_null();
 }
 

@@ -40,6 +40,8 @@ struct cmp_site {
 	bool persistent;		/* growth mode */
 	const char *trend;		/* alloc mode: growing/flat/shrinking; NULL if unknown */
 	bool grew;			/* cmp_site_grew(), filled by cmp_run_read() */
+	bool earlier;			/* grew only by an alert earlier in the run, resolved
+					 * (or out of the top sites) by the report used */
 };
 
 /* The process-level growth of a run (from the report's trend and growth
@@ -59,6 +61,8 @@ struct cmp_process {
 struct cmp_run {
 	char name[256];			/* the file, for messages */
 	void *report;			/* json_t *, owned; everything borrowed lives here */
+	void *alerted;			/* json_t *, owned: site id -> the site (or its alert)
+					 * in the run's last report where it alerted */
 	size_t line;			/* line number of the report used */
 	long seq;
 	bool final;			/* false: the run ended without its final report */
@@ -116,6 +120,11 @@ const char *cmp_verdict_name(enum cmp_verdict v);
  * '{' are skipped (the command's own output with -- COMMAND and no
  * --output), and so are JSON objects that are not reports; an incomplete
  * last line (a killed run) is ignored and noted in run->truncated_tail.
+ * A site that alerted in an earlier report of the run (alerts[] raised, or
+ * alert true) grew, even if the alert was resolved by the report used
+ * (alloc mode resolves it once the target stops allocating at its end):
+ * it is marked earlier, with its rate from its last alerting report, and
+ * added if the report used no longer lists it.
  * Returns 0, or -EINVAL with "NAME:LINE: what was wrong" in err (a line
  * that starts with '{' but is not JSON, a report without its fields, no
  * report at all), or -errno if f cannot be read. On error run holds

@@ -508,6 +508,67 @@ static void test_moved_by_edit(void **state)
 	cmp_run_free(&before);
 }
 
+/* alloc_report() - an alloc-mode report line: one site at app.py:7 with the
+ * given trend, rate and alert, and extra alerts[] JSON. */
+static char *alloc_report(char *buf, size_t len, int seq, int final, const char *trend,
+			  double rate, int alert, const char *alerts)
+{
+	snprintf(buf, len,
+		 "{\"type\":\"report\",\"seq\":%d,\"final\":%s,\"process\":{\"pid\":7},"
+		 "\"capture\":{\"mode\":\"alloc\"},\"sites\":[{\"id\":\"s7\",\"bytes\":9,"
+		 "\"rate_bytes_per_min\":%.1f,\"trend\":\"%s\",\"alert\":%s,\"frames\":["
+		 "{\"file\":\"/srv/a/app.py\",\"func\":\"leak\",\"line\":7}]}],\"alerts\":[%s]}\n",
+		 seq, final ? "true" : "false", rate, trend, alert ? "true" : "false", alerts);
+	return buf;
+}
+
+/* Alloc mode resolves an alert once the target stops allocating at its
+ * end: a site that alerted during the run grew, though the final report
+ * says flat; so does one that alerted and then left the top sites. */
+static void test_alerted_earlier(void **state)
+{
+	static const char gone[] =
+		"{\"state\":\"leak_suspect\",\"subject\":\"site\",\"id\":\"g1\","
+		"\"rate_bytes_per_min\":500000.0,\"bytes\":1,\"frames\":[{\"file\":"
+		"\"/srv/a/app.py\",\"func\":\"gone\",\"line\":9}]}";
+	char l1[1024], l2[1024], l3[1024], text[4000], err[256];
+	struct cmp_run run, quiet;
+	struct cmp_result r;
+
+	alloc_report(l1, sizeof(l1), 1, 0, "growing", 3e6, 1, gone);
+	alloc_report(l2, sizeof(l2), 2, 0, "growing", 2e6, 1, "");
+	alloc_report(l3, sizeof(l3), 3, 1, "flat", 0, 0, "");
+	snprintf(text, sizeof(text), "%s%s%s", l1, l2, l3);
+	assert_int_equal(read_str(text, &run, err, sizeof(err)), 0);
+	assert_int_equal(run.nsites, 2);
+	assert_true(run.sites[0].grew && run.sites[0].earlier);
+	assert_true(run.sites[0].rate == 2e6);	/* its last alerting report */
+	assert_string_equal(run.sites[1].frames[0].func, "gone");
+	assert_true(run.sites[1].grew && run.sites[1].earlier);
+
+	/* the same site never alerting: a run where nothing grew */
+	alloc_report(l1, sizeof(l1), 1, 1, "flat", 0, 0, "");
+	assert_int_equal(read_str(l1, &quiet, err, sizeof(err)), 0);
+	assert_false(quiet.sites[0].grew);
+	assert_int_equal(cmp_compare(&run, &quiet, &r), 0);
+	assert_int_equal(r.counts[CMP_FIXED], 2);
+	assert_int_equal(cmp_exit_status(&r), 0);
+	cmp_result_free(&r);
+	assert_int_equal(cmp_compare(&quiet, &run, &r), 0);
+	assert_int_equal(r.counts[CMP_AGAIN], 1);	/* s7: there, not growing */
+	assert_int_equal(r.counts[CMP_NEW], 1);		/* gone() */
+	cmp_result_free(&r);
+	cmp_run_free(&quiet);
+	cmp_run_free(&run);
+
+	/* alerts of an earlier run appended to the file do not count */
+	snprintf(text, sizeof(text), "%s%s", l2, l1);
+	assert_int_equal(read_str(text, &run, err, sizeof(err)), 0);
+	assert_int_equal(run.runs, 2);
+	assert_false(run.sites[0].grew);
+	cmp_run_free(&run);
+}
+
 static void test_outputs(void **state)
 {
 	struct pair p;
@@ -582,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_swapped),
 		cmocka_unit_test(test_moved_by_edit),
+		cmocka_unit_test(test_alerted_earlier),
 		cmocka_unit_test(test_outputs),
 		cmocka_unit_test(test_main_usage),
 	};
