@@ -117,3 +117,28 @@ def test_unreadable_input(runs, tmp_path):
     assert rc == 2 and "give two files" in err, err
     rc, out, err = compare("--help")
     assert rc == 0 and "Usage: pyleak-bpf compare" in out
+
+
+def test_alloc_mode_fix_verified(tmp_path):
+    """Alloc mode: the leak's alert is resolved once the target stops
+    allocating at its end, so the final report calls the site flat; compare
+    must still count it as grown (it alerted during the run) and call it fixed."""
+    py311, py312 = pyenv_python("3.11.7"), pyenv_python("3.12.1")
+    need(py311.exists() and py312.exists(), "pyenv 3.11.7 and 3.12.1 are needed")
+    app = tmp_path / "app"
+    app.mkdir()
+    for name in ("leaky.py", "leaky_fixed.py"):
+        shutil.copy(TARGETS / name, app / name)
+    opts = ("--mode", "alloc", "--interval", 1, "--window", 4, "--alert-rate", "128K",
+            "--alert-min-bytes", "128K")
+    before, after = tmp_path / "before.jsonl", tmp_path / "after.jsonl"
+    leak = pyleak(*opts, "--", py311, TARGETS / "leaky.py", 8, output=before)
+    assert leak.rc == 0, leak.stderr
+    assert any(a["state"] == "leak_suspect" and a["subject"] == "site"
+               for r in leak.reports for a in r["alerts"]), "premise: the leak alerted"
+    fixed = pyleak(*opts, "--", py312, app / "leaky_fixed.py", 8, output=after)
+    assert fixed.rc == 0, fixed.stderr
+    rc, out, err = compare(before, after)
+    assert rc == 0, out + err
+    rows = leak_rows(out)
+    assert len(rows) == 1 and rows[0].startswith("fixed "), out
