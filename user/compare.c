@@ -663,7 +663,7 @@ int cmp_exit_status(const struct cmp_result *res)
 
 /* ---- output ---- */
 
-/* frame_name() - "func (where:line)": the path below lib/pythonX.Y/ for the
+/* put_frame() - "func (where:line)": the path below lib/pythonX.Y/ for the
  * standard library, the file name otherwise (the runs' roots differ). */
 static void put_frame(FILE *f, const struct cmp_frame *fr)
 {
@@ -733,7 +733,8 @@ static void put_process_row(FILE *f, const char *what, const char *b, const char
 }
 
 /* process_cells() - a run's process growth as the table's cells. */
-static void process_cells(const struct cmp_process *p, char rate[64], char growth[64], char anon[64])
+static void process_cells(const struct cmp_process *p, char rate[64], char growth[64],
+			  char anon[64])
 {
 	char x[32], y[32];
 
@@ -864,17 +865,18 @@ int cmp_write_json(FILE *f, const struct cmp_run *before, const struct cmp_run *
 		json_object_set_new(counts, cmp_verdict_name(i), json_integer(res->counts[i]));
 	for (i = 0; i < res->nrows; i++) {
 		const struct cmp_row *r = &res->rows[i];
+		const char *match = r->before && r->after ? match_names[r->how] : NULL;
+		json_t *br = jrate(r->before, r->before ? rate_of(r->before) : 0,
+				   r->before && r->before->grew);
+		json_t *ar = jrate(r->after, r->after_rate, r->nafter > 0);
 
-		json_array_append_new(
-			rows, json_pack("{s:s,s:o,s:o,s:i,s:b,s:o,s:o}", "verdict",
-					cmp_verdict_name(r->verdict), "before_rate_bytes_per_min",
-					jrate(r->before, r->before ? rate_of(r->before) : 0,
-					      r->before && r->before->grew),
-					"after_rate_bytes_per_min",
-					jrate(r->after, r->after_rate, r->nafter > 0),
-					"after_growing_sites", r->nafter,
-					"match", match_names[r->how], "before", jsite(r->before),
-					"after", jsite(r->after)));
+		json_array_append_new(rows, json_pack("{s:s,s:o,s:o,s:i,s:s?,s:o,s:o}", "verdict",
+						      cmp_verdict_name(r->verdict),
+						      "before_rate_bytes_per_min", br,
+						      "after_rate_bytes_per_min", ar,
+						      "after_growing_sites", r->nafter, "match", match,
+						      "before", jsite(r->before), "after",
+						      jsite(r->after)));
 	}
 	o = json_pack("{s:s,s:o,s:o,s:o,s:o,s:i}", "type", "compare", "before", jrun(before), "after",
 		      jrun(after), "sites", rows, "counts", counts, "exit", cmp_exit_status(res));

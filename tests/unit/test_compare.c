@@ -610,6 +610,26 @@ static void test_outputs(void **state)
 							    "growing-again")), 1);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "after"), "pid")),
 			 2222);
+	{
+		json_t *row;
+		size_t k;
+		int matched = 0, unmatched = 0;
+
+		json_array_foreach(json_object_get(j, "sites"), k, row) {
+			const json_t *m = json_object_get(row, "match");
+
+			if (json_is_null(json_object_get(row, "after")) ||
+			    json_is_null(json_object_get(row, "before"))) {
+				assert_true(json_is_null(m));	/* fixed and gone, or new */
+				unmatched++;
+			} else {
+				assert_string_equal(json_string_value(m), "stack");
+				matched++;
+			}
+		}
+		assert_int_equal(matched, 6);
+		assert_int_equal(unmatched, 2);
+	}
 	json_decref(j);
 	free(text);
 	free_pair(&p, &r);
