@@ -28,6 +28,8 @@ WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 	-Wno-format-truncation -Werror
 DEPFLAGS = -MMD -MP
 LDLIBS := -lbpf -lelf -lz -lm -lprotobuf-c
+# compare reads the JSON lines of two runs (README "Dependencies and why")
+LDLIBS += -ljansson
 PROTOC_C ?= protoc-c
 
 BPF_APPS := alloc growth

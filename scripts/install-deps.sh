@@ -13,10 +13,12 @@ set -eu
 # tools: promtool (prometheus), prometheus-node-exporter, go tool pprof
 # (golang-go), and golang-github-google-pprof-dev holds the upstream
 # profile.proto our copy is compared with
+# compare: libjansson-dev parses the JSON lines of two runs
 pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc
       libcmocka-dev python3 python3-pytest debootstrap util-linux procps
       protobuf-c-compiler libprotobuf-c-dev prometheus prometheus-node-exporter
-      golang-go golang-github-google-pprof-dev"
+      golang-go golang-github-google-pprof-dev
+      libjansson-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -26,6 +26,7 @@
 #include "allocswitch.h"
 #include "capture.h"
 #include "collect.h"
+#include "compare.h"
 #include "exports.h"
 #include "gcstats.h"
 #include "growth.h"
@@ -1420,6 +1421,9 @@ int main(int argc, char **argv)
 	char err_msg[256];
 	int rc;
 
+	/* A subcommand that reads files, not a process: no options, no BPF. */
+	if (argc > 1 && !strcmp(argv[1], "compare"))
+		return compare_main(argc - 1, argv + 1);
 	rc = options_parse(argc, argv, &o, stdout, err_msg, sizeof(err_msg));
 	if (rc == 1)
 		return EXIT_OK;

@@ -18,6 +18,9 @@ const char pyleak_version[] = PYLEAK_VERSION;
 static const char usage_text[] =
 "Usage: pyleak-bpf --pid PID [OPTIONS]\n"
 "       pyleak-bpf [OPTIONS] -- COMMAND [ARGS...]\n"
+"       pyleak-bpf compare BEFORE.jsonl AFTER.jsonl   verify a fix: which sites that\n"
+"                           grew in BEFORE (--format json) still grow in AFTER, and\n"
+"                           what grows anew (exit 3); see pyleak-bpf compare --help\n"
 "\n"
 "Find which Python line keeps memory alive and growing in a running CPython\n"
 "process, without restarting or changing it. Every --interval seconds it\n"

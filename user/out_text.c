@@ -51,7 +51,7 @@ static void put_frame(FILE *f, const struct report_frame *fr)
  * never has more than three integer digits and the table columns stay put;
  * 1000..1023 of a unit print as "1.0" of the next, within the precision shown.
  */
-static const char *fmt_bytes(char *buf, size_t len, double v, bool plus)
+const char *fmt_bytes(char *buf, size_t len, double v, bool plus)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	const char *sign = v < 0 ? "-" : plus && v > 0 ? "+" : "";

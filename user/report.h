@@ -233,6 +233,11 @@ struct report {
  * each row when show_stacks. Returns 0 or -errno from the stream. */
 int out_text_write(FILE *f, const struct report *r);
 
+/* fmt_bytes() - v as "512 B", "1.5 KiB", "-3.2 MiB" in buf (at least 16
+ * bytes), '+' before positive values when plus; returns buf (out_text.c,
+ * shared with compare.c's table). */
+const char *fmt_bytes(char *buf, size_t len, double v, bool plus);
+
 /* out_json_write() - the same report as exactly one JSON object on one line
  * (schema in README "JSON output"). Returns 0 or -errno from the stream. */
 int out_json_write(FILE *f, const struct report *r);
