@@ -69,14 +69,19 @@ void prom_process_labels(const struct report_header *h, struct prom_labels *ls)
 
 void prom_site_label(const struct report_site *s, char *buf, size_t len)
 {
+	prom_frame_label(s->nframes > 0 ? &s->frames[0] : NULL, buf, len);
+}
+
+void prom_frame_label(const struct report_frame *fr, char *buf, size_t len)
+{
 	char raw[2048], fileb[PROM_SITE_FILE_CHARS * 4 + 1];
 	const char *file = "?", *func = "?", *slash;
 	int line = -1;
 
-	if (s->nframes > 0) {
-		file = s->frames[0].file ? s->frames[0].file : "?";
-		func = s->frames[0].func ? s->frames[0].func : "?";
-		line = s->frames[0].line;
+	if (fr) {
+		file = fr->file ? fr->file : "?";
+		func = fr->func ? fr->func : "?";
+		line = fr->line;
 	}
 	slash = strrchr(file, '/');
 	if (slash && slash[1])
@@ -364,6 +369,64 @@ static void sites_alert(struct emit *e, const struct report *r)
 	each_site(e, r, site_alert);
 }
 
+/* ---- per incident: the active ones, biggest first, at most K ---- */
+
+/* each_incident() - one series per active incident (one leak, one series),
+ * with incident_id and head ("file:line function" of the line to fix). */
+static void each_incident(struct emit *e, const struct report *r,
+			  double (*value)(const struct report_incident *))
+{
+	for (int i = 0, shown = 0; i < r->nincidents && shown < e->top; i++) {
+		const struct report_incident *x = &r->incidents[i];
+		char id[17], head[PROM_SITE_CHARS * 4 + 1];
+
+		if (strcmp(x->state, "leak_suspect"))
+			continue;
+		snprintf(id, sizeof(id), "%016" PRIx64, x->id);
+		prom_frame_label(&x->head, head, sizeof(head));
+		sample(e, "incident_id", id, "head", head, value(x));
+		shown++;
+	}
+}
+
+static double incident_one(const struct report_incident *x)
+{
+	return 1;
+}
+
+static double incident_rate(const struct report_incident *x)
+{
+	return x->rate_bps;
+}
+
+static void incidents_active(struct emit *e, const struct report *r)
+{
+	each_incident(e, r, incident_one);
+}
+
+static void incidents_rate(struct emit *e, const struct report *r)
+{
+	each_incident(e, r, incident_rate);
+}
+
+static void incidents_raised(struct emit *e, const struct report *r)
+{
+	if (r->h.process)
+		one(e, (double)r->h.process->incidents_raised);
+}
+
+static void fds(struct emit *e, const struct report *r)
+{
+	if (r->h.process && r->h.process->resources_known)
+		one(e, (double)r->h.process->fds);
+}
+
+static void threads(struct emit *e, const struct report *r)
+{
+	if (r->h.process && r->h.process->resources_known)
+		one(e, (double)r->h.process->threads);
+}
+
 static const struct family {
 	const char *name, *type, *help;
 	void (*emit)(struct emit *e, const struct report *r);
@@ -396,6 +459,14 @@ static const struct family {
 	{ "pyleak_window_budget_seconds", "gauge", "Window seconds allowed per hour (--window-budget)", window_budget },
 	{ "pyleak_alerts_active", "gauge", "leak_suspect alerts active now, on sites and the process", alerts_active },
 	{ "pyleak_alerts_raised_total", "counter", "leak_suspect alerts raised since attach", alerts_raised },
+	{ "pyleak_incidents_raised_total", "counter",
+	  "Incidents (site alerts grouped by the application line they share) raised since attach", incidents_raised },
+	{ "pyleak_open_fds", "gauge", "Open file descriptors of the process", fds },
+	{ "pyleak_threads", "gauge", "Threads of the process", threads },
+	{ "pyleak_incident_active", "gauge",
+	  "1 per active incident: one leak, one series; head is the line to fix", incidents_active },
+	{ "pyleak_incident_growth_bytes_per_second", "gauge",
+	  "Active incidents: growth rate summed over their member sites", incidents_rate },
 	{ "pyleak_site_live_bytes", "gauge",
 	  "Top sites: outstanding bytes (growth mode: surviving bytes of the settled windows)", sites_bytes },
 	{ "pyleak_site_growth_bytes_per_second", "gauge",
@@ -404,15 +475,18 @@ static const struct family {
 	{ "pyleak_site_alert", "gauge", "Top sites: 1 while a leak_suspect alert is active on the site", sites_alert },
 };
 
-/* Series per process beside the drop counters and the sites: one each for
- * 17 families, three generations for 3 GC families, two probe kinds. */
-#define FIXED_SERIES (17 + 3 * 3 + 2)
-/* per top site: live bytes, growth rate, windows survived, alert */
+/* Series per process beside the drop counters, the sites and the
+ * incidents: one each for 20 families, three generations for 3 GC families,
+ * two probe kinds. */
+#define FIXED_SERIES (20 + 3 * 3 + 2)
+/* per top site: live bytes, growth rate, windows survived, alert; per top
+ * incident: active, growth rate */
 #define SITE_SERIES 4
+#define INCIDENT_SERIES 2
 
 int prom_series_max(int top)
 {
-	return FIXED_SERIES + (int)NDROPS + SITE_SERIES * top;
+	return FIXED_SERIES + (int)NDROPS + (SITE_SERIES + INCIDENT_SERIES) * top;
 }
 
 int out_prom_write(FILE *f, const struct report *const *r, int nr, int top)

@@ -59,4 +59,7 @@ void prom_label_value(FILE *f, const char *v);
  * a character boundary ("…" marks a cut), invalid UTF-8 replaced. */
 void prom_site_label(const struct report_site *s, char *buf, size_t len);
 
+/* prom_frame_label() - the same label of one frame (NULL: "?:? ?"). */
+void prom_frame_label(const struct report_frame *fr, char *buf, size_t len);
+
 #endif /* PYLEAK_OUT_PROM_H */

@@ -24,6 +24,8 @@ static const struct report_frame fx_churn_frames[] = {
 struct fixture {
 	struct report r;
 	struct report_site sites[2];
+	struct report_incident incidents[3];
+	uint64_t members[2];
 	struct report_growth g;
 	struct report_process p;
 };
@@ -65,6 +67,27 @@ static inline struct report *fixture_report(struct fixture *fx)
 				       .version = "0.1.0" };
 	r->nsites = 2;
 	r->sites = sites;
+	p->resources_known = true;
+	p->fds = 12;
+	p->threads = 3;
+	p->incidents_raised = 3;
+	/* two active incidents and one resolved (never exported) */
+	fx->members[0] = sites[0].id;
+	fx->members[1] = sites[1].id;
+	fx->incidents[0] = (struct report_incident){ .id = 0x1111222233334444ULL,
+						     .state = "leak_suspect",
+						     .head = fx_leak_frames[1], .nmembers = 1,
+						     .members = &fx->members[0], .rate_bps = 2048.25,
+						     .bytes = 1048576 };
+	fx->incidents[1] = (struct report_incident){ .id = 0x5555666677778888ULL,
+						     .state = "leak_suspect",
+						     .head = fx_churn_frames[0], .nmembers = 1,
+						     .members = &fx->members[1], .rate_bps = 100 };
+	fx->incidents[2] = (struct report_incident){ .id = 0x9999aaaabbbbccccULL,
+						     .state = "resolved",
+						     .head = fx_churn_frames[1] };
+	r->nincidents = 3;
+	r->incidents = fx->incidents;
 	return r;
 }
 

@@ -218,6 +218,11 @@ static void test_exposition(void **state)
 	assert_non_null(strstr(text, "pyleak_last_report_timestamp_seconds{pid=\"1234\","
 				     "comm=\"python3\"} 1795999540.250\n"));
 	assert_non_null(strstr(text, "pyleak_window_seconds_total{pid=\"1234\",comm=\"python3\"} 12.500\n"));
+	/* one series per active incident, headed by the line to fix */
+	assert_non_null(strstr(text, "pyleak_incident_active{pid=\"1234\",comm=\"python3\","
+				     "incident_id=\"1111222233334444\",head=\"main.py:40 main\"} 1\n"));
+	assert_null(strstr(text, "9999aaaabbbbcccc"));
+	assert_non_null(strstr(text, "pyleak_open_fds{pid=\"1234\",comm=\"python3\"} 12\n"));
 	free(text);
 
 	/* top 1: one series per site family */
