@@ -813,7 +813,7 @@ static int emit_report(struct session *s, bool final)
 	if (n < 0)
 		return n;
 	fill_judgement(s, &r, &proc);
-	if (s->ot && !s->growth && s->o->type_samples && !s->blind && !s->image_gone) {
+	if (s->ot && s->o->type_samples && !s->blind && !s->image_gone) {
 		/* the store's rows, given their type mix: the store owns them
 		 * until the next ranking and does not read these fields */
 		err = objtypes_sample_sites(s->ot, &s->cap, s->store, (struct report_site *)rows, n,
