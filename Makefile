@@ -67,7 +67,7 @@ chroots:
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	./pyleak-bpf --interval 4 --stacks --top 5 -- $(PYTHON) tests/targets/leaky.py 10
+	scripts/demo.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory chroots
