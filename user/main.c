@@ -55,7 +55,7 @@
 /* census types per report */
 #define TOP_TYPES 10
 #define MAX_HINTS 16384
-/* share of a window's allocated bytes at a site that must survive to count */
+/* share of a window's survivors at a site (at settlement) that must stay alive */
 #define MIN_SURVIVAL 0.5
 
 static volatile sig_atomic_t exiting, window_demand;
@@ -736,6 +736,9 @@ static void window_act(struct session *s, enum window_action a)
 	case WA_SETTLE:
 		capture_probes_detach(&s->cap, false);
 		capture_window_set(&s->cap, 0, 0, 0, 0);
+		/* what outlived the follow phase: later windows judge it (sites.h) */
+		if (!refresh(s))
+			sites_settle(s->store, s->ws.settled);
 		if (s->ws.settled + 2 > SITES_WINDOW_HISTORY) {
 			pruned = collect_prune(&s->cap, s->ws.settled + 2 - SITES_WINDOW_HISTORY);
 			if (pruned < 0)
