@@ -8,6 +8,7 @@
 #include "blind.h"
 #include "elfsym.h"
 #include "gcstats.h"
+#include "log.h"
 #include "procmem.h"
 #include "target.h"
 
@@ -139,6 +140,8 @@ void blind_watch_init(struct blind_watch *w, const struct target *t, bool anon_o
 	w->blocks_addr = blocks_addr(t);
 	w->blocks_ok = w->blocks_addr && !pm_read(t->pid, w->blocks_addr, &w->blocks0,
 						  sizeof(w->blocks0));
+	if (w->blocks_ok)
+		log_debug("allocated blocks at attach: %" PRId64, w->blocks0);
 }
 
 void blind_watch_sample(const struct blind_watch *w, bool anon_ok, uint64_t anon, double now,
