@@ -49,7 +49,9 @@ bool blind_judge(const struct blind_evidence *e, struct blind_verdict *v)
 	grown = (uint64_t)e->anon_growth;
 	if (e->faults_known && e->fault_bytes < grown)
 		grown = e->fault_bytes;
-	if (grown >= BLIND_MIN_GROWTH && e->alloc_hits * BLIND_BYTES_PER_HIT < grown &&
+	if (grown >= BLIND_MIN_GROWTH &&
+	    e->alloc_hits * (e->small_unseen ? BLIND_BYTES_PER_HIT : BLIND_BYTES_PER_HIT_ANY) <
+		    grown &&
 	    (e->tracked_bytes <= 0 || (uint64_t)e->tracked_bytes * BLIND_RATIO < grown)) {
 		v->reason = BLIND_MEMORY;
 		v->evidence = grown;

@@ -34,15 +34,22 @@ struct target;
 #define BLIND_RATIO 20
 /* Memory evidence: at least this much anonymous memory gained, fewer probe
  * hits than one per BLIND_BYTES_PER_HIT of it, and the probes' outstanding
- * bytes under 1/BLIND_RATIO of it (a few huge blocks seen are not blindness). */
+ * bytes under 1/BLIND_RATIO of it (a few huge blocks seen are not blindness).
+ * Where small blocks are not known to bypass the probes, growth may be
+ * native memory they were never meant to see (an array library's buffers
+ * beside a few Python objects): then only next to no hits convict, fewer
+ * than one per BLIND_BYTES_PER_HIT_ANY. */
 #define BLIND_MIN_GROWTH (8ull << 20)
 #define BLIND_BYTES_PER_HIT (64ull << 10)
+#define BLIND_BYTES_PER_HIT_ANY (16ull << 20)
 
 /* What is known since attach; a figure that could not be read is unknown
  * (its *_known flag false) and convicts nothing. */
 struct blind_evidence {
 	double elapsed_s;
 	uint64_t alloc_hits;	/* allocator entry probe hits */
+	bool small_unseen;	/* small blocks bypass the probed functions (the
+				 * build inlines pymalloc, its table is probed) */
 	int64_t tracked_bytes;	/* bytes the probes hold outstanding now */
 	bool gc_known;
 	uint64_t gc_objects;	/* container allocations the GC certainly counted */

@@ -392,6 +392,8 @@ static void check_blind(struct session *s)
 	if (s->blind)
 		return;
 	blind_watch_sample(&s->bw, s->mem_ok, s->mem.anon, now_s(), &e);
+	e.small_unseen = s->ai.state == ALLOC_PYMALLOC && s->ai.inlined_fast_path &&
+			 s->cap.method == CAPTURE_TABLE;
 	for (size_t i = 0; i < s->snap.n; i++)
 		e.tracked_bytes += s->snap.sites[i].v.bytes;
 	e.gc_known = s->gc0_ok && !gc_read(&s->gcr, &g);

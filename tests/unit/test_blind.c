@@ -6,7 +6,8 @@
  * collection (bytes are never tracked by the collector), anonymous memory
  * up 23 MiB in a minute. Then what must not convict: too little evidence,
  * probes that do see the allocations, a few huge blocks that were seen,
- * resident growth no page fault mapped, unknown figures. Also the GC and
+ * native growth where the probes see small blocks, resident growth no page
+ * fault mapped, unknown figures. Also the GC and
  * allocated-block rules, the /proc/PID/stat parser and the message.
  */
 #include <errno.h>
@@ -29,6 +30,7 @@ static struct blind_evidence bytes_leak(void)
 	return (struct blind_evidence){
 		.elapsed_s = 60,
 		.alloc_hits = 0,
+		.small_unseen = true,
 		.gc_known = true,
 		.gc_objects = 0,
 		.anon_known = true,
@@ -78,6 +80,15 @@ static void test_memory_that_does_not_convict(void **state)
 	e = bytes_leak();
 	e.fault_bytes = 2 * MIB;
 	assert_false(blind_judge(&e, &v));
+	/* a build whose small blocks reach the probes: native buffers (an
+	 * array library's, 8 MiB each) beside the few Python objects seen */
+	e = bytes_leak();
+	e.small_unseen = false;
+	e.alloc_hits = 5 * 3;
+	assert_false(blind_judge(&e, &v));
+	e.alloc_hits = 1; /* but next to nothing seen convicts there too */
+	assert_true(blind_judge(&e, &v));
+	assert_int_equal(v.reason, BLIND_MEMORY);
 	/* shrinking, or not known */
 	e = bytes_leak();
 	e.anon_growth = -100 * MIB;
