@@ -294,11 +294,19 @@ int BPF_KPROBE(alloc_enter)
 	__u64 a0, a1, p1, p2, p3;
 	struct pyleak_inflight *f;
 	struct pyleak_proc *p;
+	bool follow;
 
 	stat_inc(PYLEAK_STAT_ALLOC_HITS);
 	/* one lookup serves the shutdown check, the window and the unwinder */
 	p = bpf_map_lookup_elem(&procs, &tgid);
-	if (p && (p->finalizing || !p->window))
+	/* Window closed but following its survivors: a realloc frees its old
+	 * block, maybe a survivor, as surely as free does; alloc_return takes
+	 * it off (the new block is not tracked). Spends the free budget. */
+	follow = p && !p->window && kind == PYLEAK_KIND_REALLOC &&
+		 (p->limits & PYLEAK_LIMIT_FREES);
+	if (p && (p->finalizing || (!p->window && !follow)))
+		return 0;
+	if (follow && !spend(p, &p->free_budget, PYLEAK_EV_FREE_BUDGET, tgid))
 		return 0;
 	if (p && (p->limits & PYLEAK_LIMIT_ALLOCS) &&
 	    !spend(p, &p->alloc_budget, PYLEAK_EV_ALLOC_BUDGET, tgid))
@@ -336,7 +344,7 @@ int BPF_KPROBE(alloc_enter)
 		f->size = a0;
 		break;
 	}
-	f->site = capture_site(ctx, p, tgid, (__u32)id);
+	f->site = follow ? 0 : capture_site(ctx, p, tgid, (__u32)id);
 	return 0;
 }
 

@@ -135,15 +135,16 @@ static int probe_function(struct capture *c, int pid, const char *path, uint64_t
 			  uint32_t kind, bool has_ctx, const char *what)
 {
 	uint64_t cookie = kind | (has_ctx ? PYLEAK_COOKIE_CTX : 0);
+	/* realloc frees too: it stays with the frees while survivors are followed */
+	struct link_set *ls = kind == PYLEAK_KIND_REALLOC ? &c->frees : &c->allocs;
 	int err;
 
 	if (kind == PYLEAK_KIND_FREE)
 		err = uprobe(&c->frees, c->skel->progs.free_enter, false, pid, path, off, cookie,
 			     what);
-	else if (!(err = uprobe(&c->allocs, c->skel->progs.alloc_enter, false, pid, path, off,
-				cookie, what)))
-		err = uprobe(&c->allocs, c->skel->progs.alloc_return, true, pid, path, off, cookie,
-			     what);
+	else if (!(err = uprobe(ls, c->skel->progs.alloc_enter, false, pid, path, off, cookie,
+				what)))
+		err = uprobe(ls, c->skel->progs.alloc_return, true, pid, path, off, cookie, what);
 	if (!err)
 		c->nprobes++;
 	return err;

@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 #include "allocators.h"
 #include "allocswitch.h"
+#include "blind.h"
 #include "capture.h"
 #include "collect.h"
 #include "compare.h"
@@ -52,10 +53,6 @@
 #define REFRESH_S 1.0
 /* run_loop()'s "the target called exec": not an exit code */
 #define RUN_EXECED 1000
-/* Blind-probe verdict: at least this many object allocations in evidence,
- * and probes saw fewer than 1/BLIND_RATIO of them. */
-#define BLIND_MIN_EVIDENCE 2000
-#define BLIND_RATIO 20
 #define MAX_WARNINGS 8
 /* growth mode: first-touch hints shown per report, and their map size */
 #define TOP_HINTS 5
@@ -65,7 +62,7 @@
 /* fix hints: their length, and how many incidents get one per report */
 #define FIXHINT_LEN 192
 #define MAX_INCIDENT_HINTS 32
-/* share of a window's allocated bytes at a site that must survive to count */
+/* share of a window's survivors at a site (at settlement) that must stay alive */
 #define MIN_SURVIVAL 0.5
 
 static volatile sig_atomic_t exiting, window_demand;
@@ -131,6 +128,8 @@ struct session {
 	int nwarnings;
 	char blind_msg[512];
 	bool blind;
+	struct blind_watch bw;	/* evidence of allocation since attach */
+	bool mem_ok;		/* mem was read */
 	uint64_t last_rss;
 	FILE *out; /* reports: stdout or --output */
 	bool stopped;	/* the target is stopped by us (run mode, after an exec) */
@@ -386,11 +385,17 @@ static int choose_capture(struct session *s, enum capture_method *m)
 			*m = CAPTURE_TABLE;
 			snprintf(s->capture_desc, sizeof(s->capture_desc), "%s (pymalloc)",
 				 capture_method_name(*m));
-			if (s->ai.inlined_fast_path)
-				log_warn("this Python build inlines pymalloc's fast path into its "
-					 "callers (LTO): probes on the allocator will see few "
-					 "allocations. Use --switch-allocator, or start the program "
-					 "under pyleak-bpf -- COMMAND");
+			if (s->ai.inlined_fast_path) {
+				/* in every report too, before the blindness is proven */
+				static const char lto[] =
+					"this Python build inlines pymalloc's fast path into its "
+					"callers (LTO): probes on the allocator will see few "
+					"allocations. Use --switch-allocator, or start the program "
+					"under pyleak-bpf -- COMMAND";
+
+				log_warn("%s", lto);
+				add_warning(s, lto);
+			}
 			return 0;
 		}
 		break;
@@ -419,38 +424,27 @@ static void describe_build(struct session *s)
 		 s->ai.inlined_fast_path ? ", LTO (pymalloc inlined)" : "");
 }
 
-/* gc_evidence() - object allocations the GC has certainly seen since attach:
- * every generation-0 collection follows threshold[0] container allocations. */
-static uint64_t gc_evidence(const struct gc_snapshot *a, const struct gc_snapshot *b)
-{
-	uint64_t d = b->collections[0] - a->collections[0];
-
-	return d * (uint64_t)(b->threshold[0] > 0 ? b->threshold[0] : 0) +
-	       (b->count[0] > a->count[0] && !d ? (uint64_t)(b->count[0] - a->count[0]) : 0);
-}
-
-/* check_blind() - compare probe hits with the GC's evidence of allocation. */
+/* check_blind() - judge the probes on every evidence of allocation (blind.h). */
 static void check_blind(struct session *s)
 {
+	struct blind_evidence e = { .alloc_hits = s->snap.stats[PYLEAK_STAT_ALLOC_HITS] };
+	struct blind_verdict v;
 	struct gc_snapshot g;
-	uint64_t evidence, hits;
 
-	if (s->blind || !s->gc0_ok || gc_read(&s->gcr, &g))
+	if (s->blind)
 		return;
-	evidence = gc_evidence(&s->gc0, &g);
-	hits = s->snap.stats[PYLEAK_STAT_ALLOC_HITS];
-	if (evidence < BLIND_MIN_EVIDENCE || hits * BLIND_RATIO >= evidence)
+	blind_watch_sample(&s->bw, s->mem_ok, s->mem.anon, now_s(), &e);
+	e.small_unseen = s->ai.state == ALLOC_PYMALLOC && s->ai.inlined_fast_path &&
+			 s->cap.method == CAPTURE_TABLE;
+	for (size_t i = 0; i < s->snap.n; i++)
+		e.tracked_bytes += s->snap.sites[i].v.bytes;
+	e.gc_known = s->gc0_ok && !gc_read(&s->gcr, &g);
+	e.gc_objects = e.gc_known ? blind_gc_objects(&s->gc0, &g) : 0;
+	if (!blind_judge(&e, &v))
 		return;
 	s->blind = true;
-	snprintf(s->blind_msg, sizeof(s->blind_msg),
-		 "probes are blind: %" PRIu64 " allocator hits for at least %" PRIu64
-		 " object allocations in %.1fs (%s). No ranking is shown. %s",
-		 hits, evidence, now_s() - s->t0, capture_method_name(s->cap.method),
-		 s->ai.inlined_fast_path
-			 ? "This build inlines pymalloc's fast path (LTO): use --switch-allocator, "
-			   "or start the program under pyleak-bpf -- COMMAND (PYTHONMALLOC=malloc)"
-			 : "The allocator in use is not the one probed; use --switch-allocator or "
-			   "run it under pyleak-bpf -- COMMAND");
+	blind_message(&v, &e, capture_method_name(s->cap.method), s->ai.inlined_fast_path,
+		      s->blind_msg, sizeof(s->blind_msg));
 	log_warn("%s", s->blind_msg);
 	add_warning(s, s->blind_msg);
 }
@@ -487,7 +481,8 @@ static int refresh(struct session *s)
 		s->image_gone = true;
 		return 0;
 	}
-	if (mem_ok) {
+	s->mem_ok = mem_ok;
+	if (s->mem_ok) {
 		s->mem = m;
 		s->last_rss = m.rss;
 		if (s->health_ok)
@@ -959,6 +954,9 @@ static void window_act(struct session *s, enum window_action a)
 	case WA_SETTLE:
 		capture_probes_detach(&s->cap, false);
 		capture_window_set(&s->cap, 0, 0, 0, 0);
+		/* what outlived the follow phase: later windows judge it (sites.h) */
+		if (!refresh(s))
+			sites_settle(s->store, s->ws.settled);
 		if (s->ws.settled + 2 > SITES_WINDOW_HISTORY) {
 			pruned = collect_prune(&s->cap, s->ws.settled + 2 - SITES_WINDOW_HISTORY);
 			if (pruned < 0)
@@ -1276,13 +1274,15 @@ static int attach_session(struct session *s, bool *done)
 	if (!s->ot)
 		log_debug("no object types: %s", strerror(errno));
 	s->next_census = s->t0 + 1;
-	if (!target_memory(s->t.pid, &s->mem)) {
+	s->mem_ok = !target_memory(s->t.pid, &s->mem);
+	if (s->mem_ok) {
 		s->anon0 = s->mem.anon;
 		s->last_rss = s->mem.rss;
 		health_sample(&s->health, s->t0, &s->mem);
 	}
 	resources_init(&s->res, o->trend_window_s, o->alert_fds, o->alert_threads, s->t0);
 	sample_resources(s, s->t0);
+	blind_watch_init(&s->bw, &s->t, s->mem_ok, s->mem.anon, s->t0);
 	if (s->growth) {
 		struct window_opts wo = {
 			.allocs = o->window_allocs,

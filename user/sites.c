@@ -26,9 +26,16 @@ struct group {
 		uint64_t allocs, alloc_bytes;
 		int64_t live_count, live_bytes;
 	} win[SITES_WINDOW_HISTORY];
+	/* what each window's captures here still held when it settled (slot as
+	 * win[]); kept across updates: the survivors later windows are judged
+	 * against */
+	struct {
+		uint32_t window;
+		int64_t live_count, live_bytes;
+	} settle[SITES_WINDOW_HISTORY];
 	/* ranking by survivors, computed in sites_rank_survivors() */
 	int64_t surv_bytes, surv_count;
-	uint32_t seen, survived;
+	uint32_t seen, survived, lost;
 	bool persistent;
 	/* at the previous ranking */
 	int64_t prev_bytes, prev_count;
@@ -557,43 +564,78 @@ int sites_rank(struct site_store *ss, int top, const char *evidence,
 	return (int)n;
 }
 
+/* settle_window() - remember what g holds now of window w's captures as
+ * the survivors of w's follow phase. */
+static void settle_window(struct group *g, uint32_t w)
+{
+	unsigned slot = w % SITES_WINDOW_HISTORY;
+
+	if (g->win[slot].window != w)
+		return;
+	g->settle[slot].window = w;
+	g->settle[slot].live_count = g->win[slot].live_count;
+	g->settle[slot].live_bytes = g->win[slot].live_bytes;
+}
+
+void sites_settle(struct site_store *ss, uint32_t window)
+{
+	for (size_t i = 0; i < ss->nall && window; i++)
+		settle_window(ss->all[i], window);
+}
+
 /* judge() - the survivor figures, rate and verdict of g over the settled
- * windows. A window counts as survived when at least min_survival of the
- * bytes OR of the allocations it captured live on: by bytes, a leaking
- * line's short-lived temporaries (argument conversions, iterators) cannot
- * hide the block it keeps; by count, a container that keeps its items but
- * reallocates its own table (a dict resizing at the leaking line, freeing
- * the previous table) is not judged by that one big freed block. */
+ * windows. What leaks is what outlives a window's follow phase and then
+ * stays alive while later windows come and go; the share of a site's
+ * allocations that survive says nothing (a leaking line may make many
+ * temporaries beside the block it keeps). So each settled window is judged
+ * on its own survivors, as sites_settle() recorded them (or, for a window
+ * settled without that call, as first seen here): it is kept when at least
+ * min_survival of those survivors' bytes OR count live on now, and lost
+ * when they had survivors and most have died since. By bytes OR count: a
+ * list growing at the leaking line reallocates (frees) its big item array
+ * while every item it appended lives on. A window whose captures here all
+ * died within its follow phase is neither. The site is persistent when at
+ * least two windows are kept, one of them among the latest two settled
+ * (it still accumulates), and kept windows outnumber lost ones: a cache
+ * or pool's survivors die as later windows come, a leak's never do. */
 static void judge(struct group *g, const struct window_view *wv)
 {
 	bool recent = false;
 	double live = 0, secs = 0;
 
 	g->surv_bytes = g->surv_count = 0;
-	g->seen = g->survived = 0;
+	g->seen = g->survived = g->lost = 0;
 	for (int i = 0; i < SITES_WINDOW_HISTORY; i++) {
 		uint32_t w = g->win[i].window;
 		unsigned slot = w % SITES_WINDOW_HISTORY;
-		bool by_bytes, by_count;
+		int64_t lb = g->win[i].live_bytes, lc = g->win[i].live_count;
+		int64_t sb, sc;
 
 		if (!w || w > wv->settled || !g->win[i].allocs)
 			continue;
 		g->seen++;
-		g->surv_bytes += g->win[i].live_bytes > 0 ? g->win[i].live_bytes : 0;
-		g->surv_count += g->win[i].live_count > 0 ? g->win[i].live_count : 0;
+		g->surv_bytes += lb > 0 ? lb : 0;
+		g->surv_count += lc > 0 ? lc : 0;
 		if (wv->capture_id[slot] == w && wv->capture_s[slot] > 0) {
-			live += g->win[i].live_bytes > 0 ? g->win[i].live_bytes : 0;
+			live += lb > 0 ? lb : 0;
 			secs += wv->capture_s[slot];
 		}
-		by_bytes = (double)g->win[i].live_bytes >= wv->min_survival * g->win[i].alloc_bytes;
-		by_count = (double)g->win[i].live_count >= wv->min_survival * g->win[i].allocs;
-		if (g->win[i].live_bytes > 0 && (by_bytes || by_count)) {
+		if (g->settle[slot].window != w)
+			settle_window(g, w);
+		sb = g->settle[slot].live_bytes;
+		sc = g->settle[slot].live_count;
+		if (sb <= 0 && sc <= 0)
+			continue; /* all died while followed: no evidence either way */
+		if (lb > 0 && ((double)lb >= wv->min_survival * sb ||
+			       (double)lc >= wv->min_survival * sc)) {
 			g->survived++;
 			if (w + 1 >= wv->settled)
 				recent = true;
+		} else {
+			g->lost++;
 		}
 	}
-	g->persistent = g->survived >= 2 && recent;
+	g->persistent = g->survived >= 2 && recent && g->survived > g->lost;
 	g->rate_bps = secs > 0 ? live / secs : 0;
 }
 

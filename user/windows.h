@@ -3,7 +3,7 @@
  * windows.h: when growth mode buys exact attribution. A window has two
  * phases: CAPTURE (allocator probes on; ends after --window-allocs probe
  * hits or --window-time seconds, whichever first) and FOLLOW (only the free
- * probes stay, so the window's survivors can be told apart; ends after
+ * and realloc probes stay, so the window's survivors can be told apart; ends after
  * --follow seconds or --follow-frees free hits). Then it is SETTLED: what is
  * still live of its captures survived.
  *
