@@ -789,6 +789,10 @@ static int emit_report(struct session *s, bool final)
 	if (s->growth) {
 		struct window_view wv = { .settled = s->ws.settled, .min_survival = MIN_SURVIVAL };
 
+		if (s->health_ok)
+			wv.process_rate_bps = health_anon_rate(&s->health, now_s(), s->mem.anon,
+							       s->anon0);
+
 		for (uint32_t w = s->ws.settled, i = 0; w && i < SITES_WINDOW_HISTORY; w--, i++) {
 			wv.capture_id[w % SITES_WINDOW_HISTORY] = w;
 			wv.capture_s[w % SITES_WINDOW_HISTORY] = windows_capture_s(&s->ws, w);

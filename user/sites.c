@@ -653,17 +653,26 @@ static int by_survivors_desc(const void *a, const void *b)
 int sites_rank_survivors(struct site_store *ss, int top, const struct window_view *wv,
 			 const struct report_site **rows, struct site_totals *tot)
 {
-	double now = ss->now_ns / 1e9;
+	double now = ss->now_ns / 1e9, all_surv = 0;
 	size_t n = 0;
 
 	memset(tot, 0, sizeof(*tot));
 	if (ensure_rows(ss))
 		return -ENOMEM;
+
+	for (size_t i = 0; i < ss->nall; i++) {
+		judge(ss->all[i], wv);
+		all_surv += (double)ss->all[i]->surv_bytes;
+	}
 	begin_alerts(ss);
 	for (size_t i = 0; i < ss->nall; i++) {
 		struct group *g = ss->all[i];
+		double attributed = all_surv > 0 && wv->process_rate_bps > 0
+					    ? wv->process_rate_bps * (double)g->surv_bytes / all_surv
+					    : 0;
 
-		judge(g, wv);
+		if (attributed > g->rate_bps)
+			g->rate_bps = attributed;
 		/* raised on a persistent site whose rate, and rate over the
 		 * window, pass the thresholds; held while it stays persistent */
 		alert_step(ss, g,

@@ -90,6 +90,12 @@ struct window_view {
 	 * growth-mode rate */
 	uint32_t capture_id[SITES_WINDOW_HISTORY];
 	double capture_s[SITES_WINDOW_HISTORY];
+	/* the process's anonymous memory growth, bytes per second (0 unknown).
+	 * Probes slow the target while a window captures (a trap costs 15-20
+	 * us in a VM), so survivors per wall second of capture understate a
+	 * leak; a site's rate is also this growth times the site's share of
+	 * all survivors, and the larger of the two is used */
+	double process_rate_bps;
 };
 
 enum site_group_by { GROUP_STACK = 0, GROUP_LINE, GROUP_FUNCTION, GROUP_FILE };

@@ -541,6 +541,43 @@ static void test_survivor_slots(void **state)
 	sites_free(ss);
 }
 
+/* Probes slow the target while capturing, so survivors per wall second of
+ * capture understate a leak: the process's measured growth is shared out
+ * by survivors, and a site gets the larger rate. */
+static void test_rate_from_process_growth(void **state)
+{
+	struct site_store *ss = sites_new(fake_resolve, NULL);
+	struct window_view wv = { .settled = 2, .min_survival = 0.5,
+				  .capture_id = { 0, 1, 2 }, .capture_s = { 0, 2, 2 } };
+	const struct report_site *rows;
+	struct site_totals tot;
+	/* line 1 keeps 3x what line 2 keeps: 64 B x 30 and x 10 per window */
+	struct raw_sw v[] = { sw(1, 1, 30, 30), sw(1, 2, 30, 30), sw(2, 1, 10, 10),
+			      sw(2, 2, 10, 10) };
+	const struct report_site *a, *b;
+	int n;
+
+	assert_int_equal(sites_update(ss, NULL, 0, v, 4, 0), 0);
+	/* no process figure: survivors per second of capture, 1920 B / 2 s */
+	n = sites_rank_survivors(ss, 5, &wv, &rows, &tot);
+	a = find_line(rows, n, 101);
+	assert_non_null(a);
+	assert_true(a->rate_bps > 959 && a->rate_bps < 961);
+	/* the process grows 40 KiB/s: 3/4 of it is line 1's */
+	wv.process_rate_bps = 40960;
+	n = sites_rank_survivors(ss, 5, &wv, &rows, &tot);
+	a = find_line(rows, n, 101);
+	b = find_line(rows, n, 102);
+	assert_true(a->rate_bps > 30719 && a->rate_bps < 30721);
+	assert_true(b->rate_bps > 10239 && b->rate_bps < 10241);
+	/* a process growing slower than the capture shows: the capture's */
+	wv.process_rate_bps = 100;
+	n = sites_rank_survivors(ss, 5, &wv, &rows, &tot);
+	a = find_line(rows, n, 101);
+	assert_true(a->rate_bps > 959 && a->rate_bps < 961);
+	sites_free(ss);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +587,7 @@ int main(void)
 		cmocka_unit_test(test_cache_plateau),
 		cmocka_unit_test(test_survivor_verdicts),
 		cmocka_unit_test(test_survivor_slots),
+		cmocka_unit_test(test_rate_from_process_growth),
 		cmocka_unit_test(test_zero_frames),
 		cmocka_unit_test(test_stable),
 		cmocka_unit_test(test_line_matters),
