@@ -219,15 +219,22 @@ static void test_read_self(void **state)
  * logs/containers/... */
 static char root[] = "/tmp/test_identity.XXXXXX";
 
+/* tree_path() - root + "/" + the formatted name. */
+static void tree_path(char *path, size_t cap, const char *fmt, va_list ap)
+{
+	int n = snprintf(path, cap, "%s/", root);
+
+	vsnprintf(path + n, cap - n, fmt, ap);
+}
+
+/* mk() - a directory (name ending in '/') or an empty file in the tree. */
 static void mk(const char *fmt, ...)
 {
 	char path[PATH_MAX];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = snprintf(path, sizeof(path), "%s/", root);
-	vsnprintf(path + n, sizeof(path) - n, fmt, ap);
+	tree_path(path, sizeof(path), fmt, ap);
 	va_end(ap);
 	if (path[strlen(path) - 1] == '/') {
 		path[strlen(path) - 1] = 0;
@@ -240,15 +247,14 @@ static void mk(const char *fmt, ...)
 	}
 }
 
+/* ln() - a symbolic link to target in the tree. */
 static void ln(const char *target, const char *fmt, ...)
 {
 	char path[PATH_MAX];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = snprintf(path, sizeof(path), "%s/", root);
-	vsnprintf(path + n, sizeof(path) - n, fmt, ap);
+	tree_path(path, sizeof(path), fmt, ap);
 	va_end(ap);
 	assert_int_equal(symlink(target, path), 0);
 }
