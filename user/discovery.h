@@ -17,7 +17,8 @@
  * program may load libpython later). Files are cached too (device, inode,
  * size, mtime): fifty processes of one executable read its ELF once. The
  * cache lives in this module (one scanner per process, not thread-safe);
- * entries of processes gone at a scan are dropped by that scan.
+ * entries of processes gone at a scan (or filtered out by it) are dropped
+ * by that scan.
  */
 #ifndef PYLEAK_DISCOVERY_H
 #define PYLEAK_DISCOVERY_H

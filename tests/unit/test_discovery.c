@@ -375,6 +375,29 @@ static void test_scan_host(void **state)
 	assert_int_equal(st.elf_opened, 0);
 	assert_int_equal(st.cache_hits, 3);
 
+	/* --cgroup: the children are in this test's cgroup, not elsewhere */
+	{
+		struct discovery_filter f;
+		struct proc_identity self;
+		char err[64];
+		int n;
+
+		assert_int_equal(identity_read(getpid(), &self), 0);
+		assert_int_equal(discovery_filter_init(&f, marker, NULL, self.cgroup, err,
+						       sizeof(err)),
+				 0);
+		assert_int_equal(discovery_scan(&f, found, 64, &n), 0);
+		assert_int_equal(n, 2);
+		assert_string_equal(found[0].id.cgroup, self.cgroup);
+		discovery_filter_free(&f);
+		assert_int_equal(discovery_filter_init(&f, marker, NULL, "/pyleak-none.slice", err,
+						       sizeof(err)),
+				 0);
+		assert_int_equal(discovery_scan(&f, found, 64, &n), 0);
+		assert_int_equal(n, 0);
+		discovery_filter_free(&f);
+	}
+
 	/* a limit: one reported, two found */
 	{
 		struct discovery_filter f;
