@@ -144,7 +144,9 @@ int discovery_parse_stat(const char *text, char *state, unsigned long *flags,
 }
 
 /* read_small() - up to cap - 1 bytes of a /proc file, NUL-terminated.
- * Returns the byte count or -errno. */
+ * procfs hands over all it has in one read when the buffer is large
+ * enough, so a short read ends it (saving the read that would return 0 on
+ * every one of hundreds of files a scan). Returns the byte count or -errno. */
 static ssize_t read_small(const char *path, char *buf, size_t cap)
 {
 	size_t got = 0;
@@ -153,8 +155,11 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
 
 	if (fd < 0)
 		return -errno;
-	while (got < cap - 1 && (r = read(fd, buf + got, cap - 1 - got)) > 0)
+	while (got < cap - 1 && (r = read(fd, buf + got, cap - 1 - got)) > 0) {
 		got += r;
+		if ((size_t)r < cap - 1 - (got - r))
+			break;
+	}
 	close(fd);
 	buf[got] = 0;
 	return r < 0 ? -EIO : (ssize_t)got;
