@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 #include "allocators.h"
 #include "allocswitch.h"
+#include "switchlock.h"
 #include "blind.h"
 #include "capture.h"
 #include "collect.h"
@@ -112,6 +113,8 @@ struct session {
 	struct alloc_info ai;
 	bool ai_ok;
 	struct allocswitch sw;
+	int switch_lock;	/* switchlock_take()'s descriptor, or -1 */
+	pid_t switch_lock_pid;	/* the target it locks */
 	struct capture cap;
 	bool cap_open;
 	struct symbolizer *sym;
@@ -320,6 +323,57 @@ static void choose_windows(struct session *s)
 	snprintf(s->capture_desc, sizeof(s->capture_desc), "kernel growth events + windows");
 }
 
+/*
+ * take_switch_lock() - own the target's allocator switch for the session
+ * when this session may switch or restore it (switchlock.h): a second
+ * session must neither switch it again nor adopt and restore the first's.
+ * Kept across an exec (same pid). Returns 0 or an exit code.
+ */
+static int take_switch_lock(struct session *s)
+{
+	const struct options *o = s->o;
+	pid_t holder;
+	int fd;
+
+	if (!o->switch_allocator && !o->restore_allocator && !s->child)
+		return 0;
+	if (s->switch_lock >= 0 && s->switch_lock_pid == s->t.pid)
+		return 0;
+	fd = switchlock_take(s->t.pid, &holder);
+	if (fd == -EBUSY) {
+		log_err("another pyleak-bpf (PID %d) owns the allocator switch of PID %d: it "
+			"restores it when it ends. Not switching or restoring it twice; profile "
+			"without --switch-allocator or %s", (int)holder, s->t.pid,
+			o->restore_allocator ? "wait for it to end" : "stop the other session");
+		return EXIT_ERROR;
+	}
+	if (fd < 0) {
+		log_err("cannot take the allocator switch lock of PID %d: %s", s->t.pid,
+			strerror(-fd));
+		return fd == -ESRCH ? EXIT_NO_PROCESS : EXIT_ERROR;
+	}
+	if (s->switch_lock >= 0)
+		close(s->switch_lock);
+	s->switch_lock = fd;
+	s->switch_lock_pid = s->t.pid;
+	return 0;
+}
+
+/* warn_left_switched() - the target's allocator is switched and this
+ * session will not own it: by a running session, or a killed one. */
+static void warn_left_switched(struct session *s, const char *what)
+{
+	pid_t holder = switchlock_holder(s->t.pid);
+
+	if (holder)
+		log_warn("the allocator of PID %d is switched by another pyleak-bpf (PID %d), "
+			 "still running: %s", s->t.pid, (int)holder, what);
+	else
+		log_warn("the allocator of PID %d is still switched by an earlier pyleak-bpf "
+			 "run that was killed: %s. Use --restore-allocator to undo it",
+			 s->t.pid, what);
+}
+
 /* choose_capture() - how allocations will be seen, and the switch if asked. */
 static int choose_capture(struct session *s, enum capture_method *m)
 {
@@ -335,11 +389,16 @@ static int choose_capture(struct session *s, enum capture_method *m)
 	s->ai_ok = true;
 	log_debug("allocator: %s%s", alloc_state_name(s->ai.state),
 		  s->ai.inlined_fast_path ? ", pymalloc fast path inlined (LTO)" : "");
+	/* a --restore-allocator of a table not switched only reads it */
+	if (!o->restore_allocator || s->ai.state == ALLOC_SWITCHED) {
+		int rc = take_switch_lock(s);
+
+		if (rc)
+			return rc;
+	}
 	if (s->growth && !o->restore_allocator) {
 		if (s->ai.state == ALLOC_SWITCHED && !o->switch_allocator)
-			log_warn("the allocator of PID %d is still switched by an earlier "
-				 "pyleak-bpf run that was killed. Use --restore-allocator to undo "
-				 "it", s->t.pid);
+			warn_left_switched(s, "windows see every allocation while it lasts");
 		choose_windows(s);
 		return 0;
 	}
@@ -375,10 +434,8 @@ static int choose_capture(struct session *s, enum capture_method *m)
 		return 0;
 	case ALLOC_SWITCHED:
 		if (!o->switch_allocator)
-			log_warn("the allocator of PID %d is still switched by an earlier "
-				 "pyleak-bpf run that was killed; profiling through libc. Use "
-				 "--restore-allocator to undo it, or --switch-allocator to adopt it",
-				 s->t.pid);
+			warn_left_switched(s, "profiling through libc while it lasts "
+					      "(--switch-allocator adopts a killed run's switch)");
 		break;
 	case ALLOC_PYMALLOC:
 		if (!o->switch_allocator) {
@@ -1335,6 +1392,10 @@ static void detach_session(struct session *s, bool gone_image)
 		s->restore_failed = true;
 		s->sw.active = false; /* said once; a later detach must not retry it */
 	}
+	if (!gone_image && s->switch_lock >= 0) { /* after an exec: the same target */
+		close(s->switch_lock);
+		s->switch_lock = -1;
+	}
 	if (s->cap_open)
 		capture_close(&s->cap);
 	s->cap_open = false;
@@ -1417,7 +1478,7 @@ static void session_end(struct session *s)
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct session s = { .o = &o, .pidfd = -1 };
+	struct session s = { .o = &o, .pidfd = -1, .switch_lock = -1 };
 	/* SA_RESTART: a signal must not fail a write or a wait (SIGUSR1 comes
 	 * at any time); poll() and the sleeps still return early on a signal
 	 * (they are never restarted), so a stop request is seen at once */

@@ -249,9 +249,16 @@ def test_two_profilers_on_one_target(start_target, profilers, tmp_path):
     first = profilers(tmp_path, "--pid", t.pid, "--interval", 1, "--duration", 9,
                       *FAST_WINDOWS, *extra, name="first.json")
     last_report(first.out, until=capturing)
+    # nor may --restore-allocator take it from under the running session
+    r = last_report(first.out, until=capturing)
+    grab = subprocess.run([BINARY, "--restore-allocator", "--pid", str(t.pid)],
+                          capture_output=True, text=True)
+    if "is not switched" not in grab.stderr:  # unless the window just closed
+        assert grab.returncode == 1 and "another pyleak-bpf" in grab.stderr, grab.stderr
     second = profilers(tmp_path, "--pid", t.pid, "--interval", 1, "--duration", 4,
                        *FAST_WINDOWS, *extra, name="second.json")
     rc2, err2, final2 = second.wait()
+    assert rc2 == 1 and final2 is None, (rc2, err2)
     rc1, err1, final1 = first.wait()
     assert rc1 == 0, err1
     assert final1["windows"]["settled"] >= 3, (final1["windows"], err1)
