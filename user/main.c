@@ -152,6 +152,7 @@ struct session {
 	struct window_sched ws;
 	bool windows_ok;	  /* windows can be opened */
 	bool window_switch;	  /* switch the allocator for each window */
+	bool owner_stopped;	  /* the target is stopped by someone else: no window opens */
 	enum capture_method window_method;
 	char window_desc[200];
 	uint64_t anon0;
@@ -1041,6 +1042,24 @@ static void window_tick(struct session *s, uint32_t ev)
 		return;
 	if (demand && s->ws.phase != WIN_IDLE)
 		log_info("a window is already open");
+	/* A target stopped by someone else (its owner's SIGSTOP, a debugger)
+	 * allocates nothing: a window would spend budget to see nothing, and
+	 * its switch would write into a process its owner froze (e.g. for a
+	 * checkpoint). No window opens until it runs again; one already open
+	 * closes as usual, and the switch's ptrace stop-and-detach leaves a
+	 * stopped process stopped. The demand waits too. */
+	if (s->ws.phase == WIN_IDLE && target_stopped(s->t.pid)) {
+		if (!s->owner_stopped)
+			log_info("PID %d is stopped (by a signal or a debugger): no window opens "
+				 "until it runs again", s->t.pid);
+		s->owner_stopped = true;
+		if (demand)
+			window_demand = 1; /* kept for when it runs again */
+		return;
+	}
+	if (s->owner_stopped)
+		log_info("PID %d runs again: windows resume", s->t.pid);
+	s->owner_stopped = false;
 	window_act(s, windows_tick(&s->ws, now_s(), s->mem.anon, demand,
 				   ev & (1u << PYLEAK_EV_ALLOC_BUDGET),
 				   ev & (1u << PYLEAK_EV_FREE_BUDGET)));

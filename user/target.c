@@ -109,21 +109,36 @@ void target_read_comm(pid_t pid, char *buf, size_t len)
 	fclose(f);
 }
 
-bool target_alive(pid_t pid)
+/* target_state() - the state letter of pid's /proc/PID/stat ('R', 'S',
+ * 'T'...), 0 if it cannot be read. */
+static char target_state(pid_t pid)
 {
-	char path[64], buf[512], *p;
+	char path[64], buf[512], *p, state = 0;
 	FILE *f;
-	bool alive = false;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
-		return false;
+		return 0;
 	/* state is the field after the parenthesised comm, which may hold spaces */
 	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
-		alive = p[2] != 'Z' && p[2] != 'X';
+		state = p[2];
 	fclose(f);
-	return alive;
+	return state;
+}
+
+bool target_alive(pid_t pid)
+{
+	char state = target_state(pid);
+
+	return state && state != 'Z' && state != 'X';
+}
+
+bool target_stopped(pid_t pid)
+{
+	char state = target_state(pid);
+
+	return state == 'T' || state == 't';
 }
 
 int target_parse_status(FILE *f, struct proc_mem *m)

@@ -122,6 +122,10 @@ int target_scan_version(const char *buf, size_t len, unsigned minor, uint32_t *h
 /* target_alive() - true while the process exists and is not a zombie. */
 bool target_alive(pid_t pid);
 
+/* target_stopped() - true while pid is stopped by a signal (SIGSTOP,
+ * SIGTSTP...: state 'T') or by a debugger ('t'). */
+bool target_stopped(pid_t pid);
+
 /* target_exec_id() - what tells one program image of pid from the next:
  * the address of the 16 random bytes the kernel puts on every new stack at
  * exec (AT_RANDOM) and those bytes. Two different values mean pid has

@@ -279,30 +279,36 @@ def proc_state(pid):
 
 
 def test_target_stopped_by_someone_else(start_target, profilers, tmp_path):
-    """The target is SIGSTOPped by its owner when a window opens: the
-    profiler does not hang, does not switch a stopped target, and leaves it
-    stopped; once continued it is profiled as usual."""
+    """The target is SIGSTOPped by its owner when windows would open: the
+    profiler does not hang, opens no window (nor switches) while it is
+    stopped, and never resumes it; once continued, windows resume. Stopped
+    again in the middle of a switched window, then the profiler stopped: the
+    switch is undone and the target stays stopped, as its owner wants."""
     python, extra = interpreter("debian")
     t = start_target(python, "lifecycle.py", "plain", 30)
     os.kill(t.pid, signal.SIGSTOP)
     time.sleep(0.2)
-    p = profilers(tmp_path, "--pid", t.pid, "--interval", 1, "--first-window", 0.5,
+    p = profilers(tmp_path, "--pid", t.pid, "--interval", 0.5, "--first-window", 0.5,
                   "--window-every", 1, "--window-time", 1, "--follow", 1, "--window-allocs",
                   5000, *extra)
     try:
         r = last_report(p.out, until=lambda r: r["elapsed_s"] >= 3)
         assert proc_state(t.pid) == "T", "the profiler resumed a target stopped by its owner"
+        assert r["windows"]["opened"] == 0, r["windows"]
         ok, why = not_switched(t.pid)
         assert ok, why
         os.kill(t.pid, signal.SIGCONT)
-        n = r["windows"]["settled"]
-        r = last_report(p.out, until=lambda r: r["windows"]["settled"] >= n + 2)
+        r = last_report(p.out, until=lambda r: r["windows"]["settled"] >= 2)
+        r = last_report(p.out, until=capturing)
+        os.kill(t.pid, signal.SIGSTOP)
+        time.sleep(0.2)
         p.proc.send_signal(signal.SIGTERM)
         rc, err, final = p.wait()
         assert rc == 0, err
-        assert "stopped" in err, err  # it said why windows waited
+        assert "is stopped" in err and "runs again" in err, err
         assert top_frame(final["sites"][0]) == LEAK, final["sites"][:3]
+        assert proc_state(t.pid) == "T", "the switch's undo resumed a stopped target"
+        ok, why = not_switched(t.pid)
+        assert ok, why
     finally:
         os.kill(t.pid, signal.SIGCONT)
-    ok, why = not_switched(t.pid)
-    assert ok, why
