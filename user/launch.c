@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +37,10 @@ int launch_start(char *const *argv, bool python_malloc, pid_t *pid)
 		signal(SIGPIPE, SIG_DFL);
 		if (python_malloc)
 			setenv("PYTHONMALLOC", "malloc", 1);
+		/* A non-root profiler holds its capabilities as ambient ones
+		 * (README "Privileges"), which exec would pass on: the command
+		 * must run with its user's rights, not with CAP_SYS_ADMIN. */
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 		execvp(argv[0], argv);
 		child_err = errno;
 		if (write(fds[1], &child_err, sizeof(child_err)) < 0)

@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 #include "allocators.h"
 #include "allocswitch.h"
+#include "privileges.h"
 #include "switchlock.h"
 #include "blind.h"
 #include "capture.h"
@@ -188,23 +189,6 @@ static void add_warning(struct session *s, const char *w)
 		s->warnings[s->nwarnings++] = w;
 }
 
-/* check_privileges() - root, or the capabilities BPF, perf and ptrace need. */
-static int check_privileges(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = {};
-	static const int need[] = { 39 /* CAP_BPF */, 38 /* CAP_PERFMON */, CAP_SYS_PTRACE };
-
-	if (geteuid() == 0)
-		return 0;
-	if (syscall(SYS_capget, &hdr, data))
-		return -EPERM;
-	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		if (!(data[need[i] / 32].effective & (1u << (need[i] % 32))))
-			return -EPERM;
-	return 0;
-}
-
 /* check_kernel() - what the BPF side needs from the kernel, named. */
 static int check_kernel(void)
 {
@@ -237,7 +221,19 @@ static int exit_code_for_target_error(int err, const struct session *s, int pid)
 		return EXIT_NO_PROCESS;
 	case -EACCES:
 	case -EPERM:
-		log_err("not allowed to inspect PID %d: run as root (or with CAP_SYS_PTRACE)", pid);
+		/* privileges_missing() made sure of CAP_SYS_PTRACE: what was
+		 * refused is a file of the target's (its interpreter, its
+		 * /proc/PID/map_files), unless we have that capability too */
+		if (!privileges_have(CAP_SYS_PTRACE))
+			log_err("not allowed to inspect PID %d: CAP_SYS_PTRACE missing (to read its "
+				"memory and /proc files)", pid);
+		else if (!privileges_have(CAP_DAC_READ_SEARCH))
+			log_err("not allowed to read the files PID %d runs from (its interpreter, or "
+				"/proc/%d/map_files): CAP_DAC_READ_SEARCH missing (needed when they "
+				"are not readable by uid %d)", pid, pid, (int)geteuid());
+		else
+			log_err("not allowed to inspect PID %d (a security module, or another "
+				"tracer?)", pid);
 		return EXIT_PERMISSION;
 	case -ENOEXEC:
 		log_err("PID %d (%s) is not a CPython process: no libpython and no _PyRuntime "
@@ -1518,10 +1514,15 @@ int main(int argc, char **argv)
 	log_verbosity = o.quiet ? LOG_ERROR : (o.verbose ? LOG_DEBUG : LOG_INFO);
 	libbpf_set_print(log_libbpf_print);
 
-	if (check_privileges()) {
-		log_err("needs root, or the capabilities CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE "
-			"(try: sudo pyleak-bpf ...)");
-		return EXIT_PERMISSION;
+	{
+		char why[512];
+
+		/* root too: uid 0 with capabilities dropped has none of them */
+		if (privileges_missing(why, sizeof(why))) {
+			log_err("not enough privileges: %s. Run as root, or see README "
+				"\"Privileges\" for the capabilities", why);
+			return EXIT_PERMISSION;
+		}
 	}
 	if (check_kernel())
 		return EXIT_NO_KERNEL_SUPPORT;
