@@ -1044,7 +1044,7 @@ static void window_tick(struct session *s, uint32_t ev)
 	 * checkpoint). No window opens until it runs again; one already open
 	 * closes as usual, and the switch's ptrace stop-and-detach leaves a
 	 * stopped process stopped. The demand waits too. */
-	if (s->ws.phase == WIN_IDLE && target_stopped(s->t.pid)) {
+	if (s->ws.phase == WIN_IDLE && !s->stopped && target_stopped(s->t.pid)) {
 		if (!s->owner_stopped)
 			log_info("PID %d is stopped (by a signal or a debugger): no window opens "
 				 "until it runs again", s->t.pid);

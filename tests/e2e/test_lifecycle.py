@@ -17,26 +17,15 @@ import time
 
 import pytest
 
-from conftest import BINARY, leak_line, need, pyenv_python, pyleak, top_frame
+from conftest import BINARY, leak_line, need, pyleak, top_frame
+# pyenv's 3.11 probed directly, or Debian's LTO 3.11 whose windows switch
+# the object allocator; and test_growth.py's short, frequent windows
+from test_growth import FAST_WINDOWS, interpreter
 
-DEBIAN_311 = "/usr/bin/python3.11"
 LEAK = ("lifecycle.py", leak_line("lifecycle.py"), "leak")
-FAST_WINDOWS = ("--first-window", 1, "--window-every", 1, "--window-time", 1, "--follow", 1.5,
-                "--window-allocs", 5000, "--window-budget", 3600)
 # one window that opens at once and captures until the profiler is stopped
 LONG_WINDOW = ("--first-window", 0.3, "--window-every", 0, "--growth-trigger", 0,
                "--window-time", 60, "--window-allocs", 10000000)
-
-
-def interpreter(build):
-    """(python, extra options): pyenv's 3.11 probed directly, or Debian's
-    LTO 3.11 whose windows switch the object allocator."""
-    if build == "pyenv":
-        py = pyenv_python("3.11.7")
-        need(py.exists(), "pyenv 3.11.7 is not installed")
-        return str(py), ()
-    need(os.path.exists(DEBIAN_311), "Debian's python3.11 is not installed")
-    return DEBIAN_311, ("--switch-allocator",)
 
 
 def bpf_ids(pid):
@@ -137,10 +126,10 @@ def test_target_sigkilled(when, start_target, profilers, tmp_path):
     """SIGKILL of the target: a final report, exit status 9, and none of
     the run's BPF programs or links left loaded."""
     if when == "mid-interval":
-        python, extra = interpreter("pyenv")
+        python, extra = interpreter("pyenv-3.11")
         extra += ("--first-window", -1, "--window-every", 0, "--growth-trigger", 0)
     else:
-        python, extra = interpreter("debian")
+        python, extra = interpreter("debian-3.11")
         extra += LONG_WINDOW
     t = start_target(python, "lifecycle.py", "plain", 60)
     p = profilers(tmp_path, "--pid", t.pid, "--interval", 5, *extra)
@@ -159,7 +148,7 @@ def test_target_sigkilled(when, start_target, profilers, tmp_path):
     assert_nothing_left(held)
 
 
-@pytest.mark.parametrize("build", ["pyenv", "debian"])
+@pytest.mark.parametrize("build", ["pyenv-3.11", "debian-3.11"])
 def test_children_fork_and_exec(build, start_target, tmp_path):
     """The target forks children that exec /bin/true or stay Python a
     moment: the profiler keeps watching the parent, whose leak is ranked
@@ -179,7 +168,7 @@ def test_children_fork_and_exec(build, start_target, tmp_path):
     assert int(words[-1]) > 20, out  # children were made all along
 
 
-@pytest.mark.parametrize("build", ["pyenv", "debian"])
+@pytest.mark.parametrize("build", ["pyenv-3.11", "debian-3.11"])
 def test_thread_churn_during_windows(build, start_target, tmp_path):
     """Thousands of short threads started while windows capture (and, on
     Debian, while the switch stops every thread): no crash, every window
@@ -198,16 +187,18 @@ def test_thread_churn_during_windows(build, start_target, tmp_path):
     assert int(words[-1]) >= 1000, out  # thousands of threads came and went
 
 
-def test_sigint_during_switched_window(start_target, profilers, tmp_path):
-    """SIGINT while a window has the allocator switched: the final report,
-    the table restored, nothing loaded left, and the target ends intact."""
-    python, extra = interpreter("debian")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_stopped_during_switched_window(sig, start_target, profilers, tmp_path):
+    """SIGINT or SIGTERM while a window has the allocator switched: the
+    final report, the table restored, nothing loaded left, and the target
+    ends intact."""
+    python, extra = interpreter("debian-3.11")
     t = start_target(python, "lifecycle.py", "plain", 8)
     p = profilers(tmp_path, "--pid", t.pid, "--interval", 1, *LONG_WINDOW, *extra)
     r = last_report(p.out, until=capturing)
     assert "allocator switched" in r["windows"]["capture"], r["windows"]
     held = bpf_ids(p.proc.pid)
-    p.proc.send_signal(signal.SIGINT)
+    p.proc.send_signal(sig)
     rc, err, final = p.wait()
     assert rc == 0, err
     assert final["final"], final
@@ -222,7 +213,7 @@ def test_live_map_full(start_target):
     """--max-allocs far below what the target keeps: the allocations that
     did not fit are counted as dropped (JSON and text), and what was
     tracked still ranks the leak first."""
-    python, _ = interpreter("pyenv")
+    python, _ = interpreter("pyenv-3.11")
     t = start_target(python, "lifecycle.py", "plain", 30)
     run = pyleak("--mode", "alloc", "--pid", t.pid, "--interval", 2, "--duration", 4,
                  "--max-allocs", 2000)
@@ -244,7 +235,7 @@ def test_two_profilers_on_one_target(start_target, profilers, tmp_path):
     """Two --switch-allocator sessions on one target at once: the second
     never switches (nor restores) what the first switched; after both the
     table is restored and the target ran on correctly."""
-    python, extra = interpreter("debian")
+    python, extra = interpreter("debian-3.11")
     t = start_target(python, "lifecycle.py", "plain", 14)
     first = profilers(tmp_path, "--pid", t.pid, "--interval", 1, "--duration", 9,
                       *FAST_WINDOWS, *extra, name="first.json")
@@ -284,7 +275,7 @@ def test_target_stopped_by_someone_else(start_target, profilers, tmp_path):
     stopped, and never resumes it; once continued, windows resume. Stopped
     again in the middle of a switched window, then the profiler stopped: the
     switch is undone and the target stays stopped, as its owner wants."""
-    python, extra = interpreter("debian")
+    python, extra = interpreter("debian-3.11")
     t = start_target(python, "lifecycle.py", "plain", 30)
     os.kill(t.pid, signal.SIGSTOP)
     time.sleep(0.2)
