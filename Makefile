@@ -30,6 +30,8 @@ DEPFLAGS = -MMD -MP
 LDLIBS := -lbpf -lelf -lz -lm -lprotobuf-c
 # compare reads the JSON lines of two runs (README "Dependencies and why")
 LDLIBS += -ljansson
+# --listen serves /metrics and /healthz with libmicrohttpd (README "Dependencies and why")
+LDLIBS += -lmicrohttpd
 PROTOC_C ?= protoc-c
 
 BPF_APPS := alloc growth

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* exports.c: see exports.h. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "exports.h"
+#include "http_metrics.h"
+#include "log.h"
 #include "out_prom.h"
 
 struct fill_ctx {
@@ -40,10 +45,59 @@ void exports_init(struct exports *x, const struct options *o)
 	atomic_file_init(&x->folded, o->folded_file, "--folded");
 }
 
+/* serve_prom() - render r's exposition into memory and publish it on
+ * --listen's /metrics. Returns 0 or -errno (logged at debug: the previous
+ * text stays served). */
+static int serve_prom(struct exports *x, struct fill_ctx *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int err;
+
+	if (!f)
+		return -errno;
+	err = fill_prom(f, c);
+	if (fclose(f) && !err)
+		err = -ENOMEM;
+	if (!err)
+		err = http_metrics_publish(x->http, buf, len);
+	free(buf);
+	if (err)
+		log_debug("--listen: cannot render /metrics: %s", strerror(-err));
+	return err;
+}
+
+int exports_listen(struct exports *x, const struct options *o)
+{
+	/* three reports missed (and at least 30 s, for a slow attach or a
+	 * census) mean the loop is stuck */
+	double stale = 3 * o->interval_s > 30 ? 3 * o->interval_s : 30;
+
+	if (!o->listen)
+		return 0;
+	return http_metrics_start(&x->http, o->listen, stale);
+}
+
+void exports_beat(struct exports *x)
+{
+	if (x->http)
+		http_metrics_beat(x->http);
+}
+
+void exports_close(struct exports *x)
+{
+	http_metrics_stop(x->http);
+	x->http = NULL;
+}
+
 int exports_write(struct exports *x, const struct report *r)
 {
 	struct fill_ctx c = { .r = r, .top = x->prom_top };
 	int failed = 0;
+
+	if (x->http)
+		failed += serve_prom(x, &c) < 0;
 
 	if (x->prom_on)
 		failed += atomic_file_write(&x->prom, fill_prom, &c) < 0;

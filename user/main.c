@@ -1029,6 +1029,8 @@ static int run_loop(struct session *s)
 			break;
 		double t = now_s();
 
+		exports_beat(&s->exports);
+
 		if (!s->gc0_ok && !gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
 			s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
 		uint32_t ev = capture_events(&s->cap);
@@ -1453,6 +1455,8 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 
 	exports_init(&s.exports, &o);
+	if (exports_listen(&s.exports, &o))
+		return EXIT_ERROR;
 	s.out = stdout;
 	if (o.output) {
 		int err = outfile_open(o.output, &s.out);
@@ -1507,6 +1511,7 @@ out:
 		rc = EXIT_LEAK;
 	}
 	session_end(&s);
+	exports_close(&s.exports);
 	if (s.restore_failed) /* over any other status: the target was left changed */
 		rc = EXIT_RESTORE_FAILED;
 	return rc;

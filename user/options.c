@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include "http_metrics.h"
 #include "options.h"
 #include "pyleak.h"
 
@@ -141,6 +142,9 @@ static const char usage_text[] =
 "                           (go tool pprof, Pyroscope, speedscope...)\n"
 "      --folded PATH        folded stacks of the top sites, weighted by bytes\n"
 "                           (flamegraph.pl, inferno, speedscope)\n"
+"      --listen ADDR:PORT   serve the --prom-file metrics over HTTP on /metrics\n"
+"                           (Prometheus scrapes it) and /healthz (503 when the\n"
+"                           profiler's loop is stuck); 127.0.0.1:9435, [::1]:9435\n"
 "\n"
 "General:\n"
 "  -v, --verbose            more detail, including libbpf's messages (repeatable)\n"
@@ -197,6 +201,7 @@ enum {
 	OPT_PROM_TOP,
 	OPT_PPROF,
 	OPT_FOLDED,
+	OPT_LISTEN,
 };
 
 #define SHORT_OPTS "p:i:d:n:f:so:m:w:g:vqhV"
@@ -240,6 +245,7 @@ static const struct option long_opts[] = {
 	{ "prom-top", required_argument, NULL, OPT_PROM_TOP },
 	{ "pprof", required_argument, NULL, OPT_PPROF },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -541,6 +547,16 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			*(c == OPT_PROM_FILE ? &o->prom_file : c == OPT_PPROF ? &o->pprof_file
 									 : &o->folded_file) = optarg;
 			break;
+		case OPT_LISTEN: {
+			struct sockaddr_storage ss;
+			socklen_t sl;
+			char why[256];
+
+			if (http_parse_listen(optarg, &ss, &sl, why, sizeof(why)))
+				return fail(err, errlen, "--listen %s", why);
+			o->listen = optarg;
+			break;
+		}
 		case OPT_PROM_TOP:
 			if (parse_long(optarg, 0, 1000, &v))
 				return fail(err, errlen, "--prom-top needs a number from 0 to 1000, got '%s'", optarg);
@@ -618,7 +634,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		return fail(err, errlen, "--restore-allocator needs --pid");
 	if (o->switch_allocator && o->restore_allocator)
 		return fail(err, errlen, "--switch-allocator and --restore-allocator exclude each other");
-	if (o->prom_file && o->prom_top > o->top)
+	if ((o->prom_file || o->listen) && o->prom_top > o->top)
 		return fail(err, errlen, "--prom-top %d exceeds --top %d: the file holds sites of the report; raise --top too", o->prom_top, o->top);
 	if (o->keep_pymalloc && (!o->command || o->mode != MODE_ALLOC))
 		return fail(err, errlen, "--keep-pymalloc only applies to --mode alloc with -- COMMAND");

@@ -58,6 +58,7 @@ struct options {
 	int prom_top;		/* --prom-top: sites in it */
 	const char *pprof_file;	/* --pprof PATH */
 	const char *folded_file; /* --folded PATH */
+	const char *listen;	/* --listen ADDR:PORT (http_metrics.h), NULL = off */
 	int verbose;		/* -v count */
 	bool quiet;		/* -q */
 };
