@@ -27,7 +27,13 @@ CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wno-format-truncation -Werror
 DEPFLAGS = -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lm -lprotobuf-c
+# STATIC_LIBBPF=1 links libbpf.a (libbpf-dev ships it): the container
+# image's runtime stage then needs no libbpf (deploy/Containerfile)
+LIBBPF_LDLIBS := -lbpf
+ifeq ($(STATIC_LIBBPF),1)
+LIBBPF_LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic
+endif
+LDLIBS := $(LIBBPF_LDLIBS) -lelf -lz -lm -lprotobuf-c
 # compare reads the JSON lines of two runs (README "Dependencies and why")
 LDLIBS += -ljansson
 # --listen serves /metrics and /healthz with libmicrohttpd (README "Dependencies and why")

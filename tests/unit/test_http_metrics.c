@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -102,12 +103,70 @@ static void test_bind_in_use(void **state)
 	http_metrics_stop(a);
 }
 
+/* status() - the status code of "METHOD PATH" on 127.0.0.1:port (a test
+ * client: one HTTP/1.0 request, the status line read back). */
+static int status(int port, const char *method, const char *path)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char req[128], buf[64] = "";
+	int fd = socket(AF_INET, SOCK_STREAM, 0), code = -1;
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\n\r\n", method, path);
+	assert_int_equal(write(fd, req, (size_t)n), n);
+	n = read(fd, buf, sizeof(buf) - 1);
+	assert_true(n > 12);
+	sscanf(buf, "HTTP/1.%*d %d", &code);
+	close(fd);
+	return code;
+}
+
+/* /healthz follows the heartbeat: 503 once it is older than the stale
+ * time, 200 again after a beat; the routes answer 404/405 */
+static void test_healthz_and_routes(void **state)
+{
+	struct http_metrics *h = NULL;
+	char addr[64];
+	int port = 0;
+
+	/* a free port: bind 0, read it back, release it */
+	{
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t len = sizeof(sa);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+		port = ntohs(sa.sin_port);
+		close(fd);
+	}
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	assert_int_equal(http_metrics_start(&h, addr, 0.3), 0);
+	assert_int_equal(status(port, "GET", "/healthz"), 200);
+	assert_int_equal(status(port, "GET", "/metrics"), 200);
+	assert_int_equal(status(port, "HEAD", "/metrics"), 200);
+	assert_int_equal(status(port, "GET", "/"), 404);
+	assert_int_equal(status(port, "POST", "/metrics"), 405);
+	assert_int_equal(status(port, "DELETE", "/healthz"), 405);
+	usleep(500 * 1000);
+	assert_int_equal(status(port, "GET", "/healthz"), 503);
+	assert_int_equal(status(port, "GET", "/metrics"), 200); /* still served */
+	http_metrics_beat(h);
+	assert_int_equal(status(port, "GET", "/healthz"), 200);
+	http_metrics_stop(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_forms),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_bind_in_use),
+		cmocka_unit_test(test_healthz_and_routes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
