@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""deploy/: each file proven by the tool that consumes it.
+
+- prometheus/pyleak-rules.yml: promtool check rules, promtool test rules
+  (pyleak-rules.test.yml), and a real Prometheus server scraping pyleak-bpf's
+  --listen endpoint: the leak-suspect alert fires for a leaking Python and
+  stays inactive for one that only churns.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, leak_line, need
+from test_exports import py311
+from test_growth import ALERTS, FAST_WINDOWS
+from test_http_metrics import Served, free_port
+
+DEPLOY = ROOT / "deploy"
+RULES = DEPLOY / "prometheus" / "pyleak-rules.yml"
+PROMTOOL = "/usr/bin/promtool"
+PROMETHEUS = "/usr/bin/prometheus"
+
+
+def promtool(*args):
+    need(os.access(PROMTOOL, os.X_OK), "promtool is not installed (Debian: prometheus)")
+    return subprocess.run([PROMTOOL, *args], capture_output=True, text=True, timeout=60,
+                          cwd=RULES.parent)
+
+
+def test_rules_check():
+    p = promtool("check", "rules", RULES.name)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "SUCCESS: 8 rules found" in p.stdout
+
+
+def test_rules_unit_tests():
+    p = promtool("test", "rules", "pyleak-rules.test.yml")
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+class Prometheus:
+    """A real Prometheus on loopback scraping one target every second and
+    evaluating the shipped rules (their `for:` cut to 2 s) every second."""
+
+    def __init__(self, tmp, target):
+        need(os.access(PROMETHEUS, os.X_OK), "prometheus is not installed (Debian: prometheus)")
+        rules = re.sub(r"(?m)^(\s+for:) \S+$", r"\1 2s", RULES.read_text())
+        (tmp / "rules.yml").write_text(rules)
+        (tmp / "prometheus.yml").write_text(json.dumps({
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(tmp / "rules.yml")],
+            "scrape_configs": [{"job_name": "pyleak",
+                                "static_configs": [{"targets": [target]}]}],
+        }))
+        self.base = f"http://127.0.0.1:{free_port()}"
+        self.log = open(tmp / "prometheus.log", "w")
+        self.proc = subprocess.Popen(
+            [PROMETHEUS, f"--config.file={tmp / 'prometheus.yml'}",
+             f"--storage.tsdb.path={tmp / 'tsdb'}",
+             f"--web.listen-address={self.base[len('http://'):]}"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        self.tmp = tmp
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            assert self.proc.poll() is None, self.logs()
+            try:
+                with urllib.request.urlopen(self.base + "/-/ready", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError("prometheus did not become ready: " + self.logs())
+
+    def api(self, path, **query):
+        url = self.base + "/api/v1/" + path
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        with urllib.request.urlopen(url, timeout=5) as r:
+            body = json.load(r)
+        assert body["status"] == "success", body
+        return body["data"]
+
+    def alerts(self, name):
+        return [a for a in self.api("alerts")["alerts"] if a["labels"]["alertname"] == name]
+
+    def logs(self):
+        self.log.flush()
+        return (self.tmp / "prometheus.log").read_text()[-3000:]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=30)
+        self.log.close()
+
+
+def scrape_and_alert(start_target, tmp_path, script, *args, seconds):
+    """Profile script (growth mode, fast windows) with --listen while a real
+    Prometheus scrapes it; return PyleakLeakSuspect's alerts every second
+    for `seconds`, stopping early once one fires, and the last scrape's up."""
+    t = start_target(py311(), script, *args)
+    s = Served("--pid", t.pid, "--interval", 1, "--duration", seconds + 10,
+               *FAST_WINDOWS, *ALERTS)
+    prom = Prometheus(tmp_path, f"127.0.0.1:{s.port}")
+    seen = []
+    try:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            seen = prom.alerts("PyleakLeakSuspect")
+            if any(a["state"] == "firing" for a in seen):
+                break
+            time.sleep(1)
+        up = prom.api("query", query='up{job="pyleak"}')["result"]
+        built = prom.api("query", query="pyleak_build_info")["result"]
+    finally:
+        prom.stop()
+        s.stop()
+    assert up and up[0]["value"][1] == "1", prom.logs()
+    assert built and built[0]["metric"]["pid"] == str(t.pid), "Prometheus never scraped pyleak"
+    return t, seen
+
+
+def test_prometheus_fires_leak_suspect(start_target, tmp_path):
+    # the scenario test_growth.py proves alerted within 11 s at these options
+    t, seen = scrape_and_alert(start_target, tmp_path, "accuracy.py", "dict", 60, seconds=30)
+    firing = [a for a in seen if a["state"] == "firing"]
+    assert firing, f"no PyleakLeakSuspect firing within 30 s: {seen}"
+    a = firing[0]
+    line = leak_line("accuracy.py", "# LEAK_LINE:dict")
+    assert a["labels"]["pid"] == str(t.pid), a
+    assert a["labels"]["head"] == f"accuracy.py:{line} leak_dict", a
+    assert f"pid {t.pid}" in a["annotations"]["summary"]
+    assert a["labels"]["head"] in a["annotations"]["summary"]
+
+
+def test_prometheus_quiet_for_churn(start_target, tmp_path):
+    t, seen = scrape_and_alert(start_target, tmp_path, "accuracy.py", "churn", 60, seconds=20)
+    assert not seen, f"PyleakLeakSuspect for a churning program: {seen}"
