@@ -9,6 +9,7 @@
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -145,3 +146,52 @@ def test_prometheus_fires_leak_suspect(start_target, tmp_path):
 def test_prometheus_quiet_for_churn(start_target, tmp_path):
     t, seen = scrape_and_alert(start_target, tmp_path, "accuracy.py", "churn", 60, seconds=20)
     assert not seen, f"PyleakLeakSuspect for a churning program: {seen}"
+
+
+# --- systemd ----------------------------------------------------------------
+
+UNIT = DEPLOY / "systemd" / "pyleak-bpf.service"
+CAPS = ["BPF", "PERFMON", "SYS_PTRACE", "SYS_RESOURCE", "DAC_READ_SEARCH", "CHECKPOINT_RESTORE"]
+
+
+def unit_settings():
+    """{key: [values]} of the unit file (keys may repeat)."""
+    out = {}
+    for line in UNIT.read_text().splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            k, v = line.split("=", 1)
+            out.setdefault(k.strip(), []).append(v.strip())
+    return out
+
+
+def test_systemd_unit_verifies(tmp_path):
+    """systemd-analyze verify on a temporary root holding the installed
+    binary (make install DESTDIR=), systemd's own units and ours: the
+    ExecStart path must exist there, and any warning fails the test."""
+    need(shutil.which("systemd-analyze"), "systemd-analyze is not installed (Debian: systemd)")
+    p = subprocess.run(["make", "-s", "install", f"DESTDIR={tmp_path}"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    shutil.copytree("/usr/lib/systemd/system", tmp_path / "usr/lib/systemd/system",
+                    symlinks=True)
+    (tmp_path / "etc/systemd/system").mkdir(parents=True)
+    shutil.copy(UNIT, tmp_path / "etc/systemd/system")
+    p = subprocess.run(["systemd-analyze", "verify", f"--root={tmp_path}",
+                        "/etc/systemd/system/pyleak-bpf.service"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and not p.stderr.strip(), p.stdout + p.stderr
+
+
+def test_systemd_unit_privileges():
+    s = unit_settings()
+    argv = s["ExecStart"][0].split()
+    assert argv[0] == "/usr/local/sbin/pyleak-bpf" and "--all" in argv
+    prom = argv[argv.index("--prom-file") + 1]
+    assert argv[argv.index("--listen") + 1].startswith("127.0.0.1:")
+    caps = [f"CAP_{c}" for c in CAPS]
+    assert s["CapabilityBoundingSet"][0].split() == caps
+    assert s["AmbientCapabilities"][0].split() == caps
+    assert s["ProtectSystem"] == ["strict"] and s["ProtectHome"] == ["read-only"]
+    assert s["ReadWritePaths"] == [os.path.dirname(prom)]
+    assert s["Restart"] == ["on-failure"]
+    assert "SystemCallFilter" not in s and "ProtectProc" not in s and "PrivateUsers" not in s
