@@ -5,6 +5,12 @@
   (pyleak-rules.test.yml), and a real Prometheus server scraping pyleak-bpf's
   --listen endpoint: the leak-suspect alert fires for a leaking Python and
   stays inactive for one that only churns.
+- systemd/pyleak-bpf.service: systemd-analyze verify, and its privileges.
+- kubernetes/: kubectl kustomize renders the base and the PodMonitor
+  overlay, every object validates against the API schema (kubernetes-models,
+  no cluster), and the DaemonSet's security fields are the intended ones.
+- Containerfile: deploy/build-image.sh builds it offline, and the image
+  profiles a leaking host process under podman with only the capabilities.
 """
 import json
 import os
@@ -195,3 +201,108 @@ def test_systemd_unit_privileges():
     assert s["ReadWritePaths"] == [os.path.dirname(prom)]
     assert s["Restart"] == ["on-failure"]
     assert "SystemCallFilter" not in s and "ProtectProc" not in s and "PrivateUsers" not in s
+
+
+# --- Kubernetes ---------------------------------------------------------------
+
+KUBE = DEPLOY / "kubernetes"
+SCHEMA_TEST = KUBE / "test"
+RO_HOST_PATHS = {"/sys/kernel/btf", "/sys/fs/cgroup", "/var/log/pods"}
+
+
+def kustomize(path):
+    """The objects `kubectl kustomize path` renders."""
+    try:
+        import yaml
+    except ImportError:
+        need(False, "python3-yaml is not installed")
+    need(shutil.which("kubectl"), "kubectl is not installed (Debian: kubernetes-client)")
+    p = subprocess.run(["kubectl", "kustomize", str(path)], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0 and not p.stderr.strip(), p.stderr
+    return [d for d in yaml.safe_load_all(p.stdout) if d]
+
+
+def schema_validate(objects):
+    """Every object through kubernetes-models' validate() (validate.mjs),
+    its npm packages installed from package-lock.json on first use."""
+    need(shutil.which("node") and shutil.which("npm"), "node/npm are not installed (Debian: npm)")
+    if not (SCHEMA_TEST / "node_modules" / ".package-lock.json").exists():
+        p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                           cwd=SCHEMA_TEST, capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, p.stdout + p.stderr
+    p = subprocess.run(["node", "validate.mjs"], cwd=SCHEMA_TEST, input=json.dumps(objects),
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.count("valid   ") == len(objects), p.stdout
+
+
+def by_kind(objects):
+    out = {}
+    for o in objects:
+        assert o["kind"] not in out, f"two {o['kind']} objects"
+        out[o["kind"]] = o
+    return out
+
+
+def test_kubernetes_base_renders_and_validates():
+    objects = kustomize(KUBE)
+    kinds = by_kind(objects)
+    assert set(kinds) == {"Namespace", "ServiceAccount", "DaemonSet", "Service"}
+    schema_validate(objects)
+    ns = kinds["Namespace"]["metadata"]
+    assert ns["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert all(o["metadata"].get("namespace", ns["name"]) == ns["name"] for o in objects)
+    svc = kinds["Service"]["spec"]
+    assert svc["clusterIP"] == "None" and svc["ports"][0]["targetPort"] == "metrics"
+
+
+def test_kubernetes_daemonset_security():
+    ds = by_kind(kustomize(KUBE))["DaemonSet"]
+    pod = ds["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    sc = c["securityContext"]
+    assert pod["hostPID"] is True
+    assert not pod.get("hostNetwork") and not pod.get("hostIPC")
+    assert sc["privileged"] is False and sc["allowPrivilegeEscalation"] is False
+    assert sc["readOnlyRootFilesystem"] is True
+    assert sc["capabilities"] == {"drop": ["ALL"], "add": CAPS}
+    assert pod["tolerations"] == [{"operator": "Exists"}]
+    assert pod["priorityClassName"] == "system-node-critical"
+    assert ds["spec"]["updateStrategy"] == {"type": "RollingUpdate",
+                                            "rollingUpdate": {"maxUnavailable": "10%"}}
+    assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    assert c["resources"]["requests"] and c["resources"]["limits"]
+    env = {e["name"]: e for e in c["env"]}
+    assert env["NODE_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
+    args = c["args"]
+    assert args[:3] == ["--all", "--pods-dir", "/var/log/pods"]
+    assert args[args.index("--listen") + 1] == "0.0.0.0:9435"
+    # every host path is read-only but the textfile directory, which is
+    # where --prom-file writes
+    host = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v}
+    mounts = {m["name"]: m for m in c["volumeMounts"]}
+    writable = [n for n in host if not mounts[n].get("readOnly")]
+    assert {host[n] for n in host if mounts[n].get("readOnly")} == RO_HOST_PATHS
+    assert len(writable) == 1
+    prom = args[args.index("--prom-file") + 1]
+    assert os.path.dirname(prom) == mounts[writable[0]]["mountPath"]
+
+
+def test_kubernetes_podmonitor_overlay():
+    objects = kustomize(KUBE / "overlays" / "podmonitor")
+    kinds = by_kind(objects)
+    assert set(kinds) == {"Namespace", "ServiceAccount", "DaemonSet", "Service", "PodMonitor"}
+    schema_validate(objects)
+    pod = kinds["DaemonSet"]["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    # metrics over HTTP only: no file, and no writable host path left
+    assert "--prom-file" not in c["args"] and "--listen" in c["args"]
+    assert all(m.get("readOnly") for m in c["volumeMounts"])
+    assert {v["hostPath"]["path"] for v in pod["volumes"]} == RO_HOST_PATHS
+    assert c["securityContext"]["capabilities"]["add"] == CAPS
+    pm = kinds["PodMonitor"]["spec"]
+    assert pm["selector"]["matchLabels"] == \
+        kinds["DaemonSet"]["spec"]["selector"]["matchLabels"]
+    assert pm["podMetricsEndpoints"][0]["port"] == c["ports"][0]["name"]
+    assert pm["podMetricsEndpoints"][0]["path"] == "/metrics"
