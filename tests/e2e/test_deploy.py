@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, leak_line, need
-from test_exports import py311
+from test_exports import promtool_ok, py311
 from test_growth import ALERTS, FAST_WINDOWS
 from test_http_metrics import Served, free_port
 
@@ -157,7 +157,9 @@ def test_prometheus_quiet_for_churn(start_target, tmp_path):
 # --- systemd ----------------------------------------------------------------
 
 UNIT = DEPLOY / "systemd" / "pyleak-bpf.service"
-CAPS = ["BPF", "PERFMON", "SYS_PTRACE", "SYS_RESOURCE", "DAC_READ_SEARCH", "CHECKPOINT_RESTORE"]
+# the starting set (README "Deploy"); SYS_ADMIN because uprobes need it
+# again since Linux 6.16 / stable July 2025
+CAPS = ["BPF", "PERFMON", "SYS_ADMIN", "SYS_PTRACE", "SYS_RESOURCE", "DAC_READ_SEARCH", "CHECKPOINT_RESTORE"]
 
 
 def unit_settings():
@@ -306,3 +308,63 @@ def test_kubernetes_podmonitor_overlay():
         kinds["DaemonSet"]["spec"]["selector"]["matchLabels"]
     assert pm["podMetricsEndpoints"][0]["port"] == c["ports"][0]["name"]
     assert pm["podMetricsEndpoints"][0]["path"] == "/metrics"
+
+
+# --- container image ------------------------------------------------------------
+
+IMAGE = "pyleak-bpf:0.1.0"
+# This machine's root lacks CAP_SYS_RESOURCE in its bounding set (a nested
+# VM's sandbox), so runc cannot raise RLIMIT_NOFILE/NPROC to podman's
+# defaults ("error setting rlimit type 7: operation not permitted"): give
+# limits below the host's instead. Harmless anywhere else.
+ULIMITS = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"]
+
+
+@pytest.fixture(scope="module")
+def image():
+    """The image, built (or brought up to date: buildah's layer cache) by
+    deploy/build-image.sh, offline from any registry."""
+    for tool in ("buildah", "podman", "runc", "debootstrap"):
+        need(shutil.which(tool), f"{tool} is not installed (make deps)")
+    p = subprocess.run([str(DEPLOY / "build-image.sh"), IMAGE], capture_output=True,
+                       text=True, timeout=1800)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    p = subprocess.run(["podman", "image", "inspect", IMAGE], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)[0]
+
+
+def test_image_labels(image):
+    labels = image["Config"]["Labels"] if "Config" in image else image["Labels"]
+    assert labels["org.opencontainers.image.version"] == "0.1.0"
+    assert labels["org.opencontainers.image.licenses"] == "LGPL-2.1-only OR BSD-2-Clause"
+    assert "org.opencontainers.image.source" in labels
+    assert image["Config"]["Entrypoint"] == ["pyleak-bpf"]
+
+
+@pytest.mark.parametrize("privileges", ["capabilities", "privileged"])
+def test_image_profiles_host_process(image, privileges, start_target, tmp_path):
+    """podman run --pid host: the containerised profiler finds a leaking
+    Python of the host and writes a valid Prometheus file into a mounted
+    directory; with only the capabilities of the DaemonSet and the unit
+    (default seccomp profile), and with --privileged for comparison."""
+    t = start_target(py311(), "leaky.py", 30)
+    if privileges == "privileged":
+        priv = ["--privileged"]
+    else:
+        priv = ["--cap-drop", "all", "--cap-add", ",".join(f"CAP_{c}" for c in CAPS)]
+    p = subprocess.run(
+        ["podman", "--runtime", "runc", "run", "--rm", "--pid", "host", *ULIMITS, *priv,
+         "-v", "/sys/kernel/btf:/sys/kernel/btf:ro", "-v", f"{tmp_path}:/out", IMAGE,
+         "--pid", str(t.pid), "--mode", "alloc", "--interval", "3", "--duration", "6",
+         "--prom-file", "/out/p.prom"],
+        capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    text = (tmp_path / "p.prom").read_text()
+    ok, why = promtool_ok(tmp_path / "p.prom")
+    assert ok, why
+    assert f'pyleak_build_info{{pid="{t.pid}"' in text
+    line = leak_line("leaky.py")
+    assert re.search(rf'pyleak_site_live_bytes\{{pid="{t.pid}".*site="leaky.py:{line} leak"\}} [1-9]',
+                     text), text
