@@ -725,6 +725,7 @@ static const struct known_opt {
 	{ "prom-top", 0, "3" },
 	{ "pprof", 0, "x.pb.gz" },
 	{ "folded", 0, "x.folded" },
+	{ "listen", 0, "127.0.0.1:9435" },
 	{ "verbose", 'v', NULL },
 	{ "quiet", 'q', NULL },
 	{ "help", 'h', NULL },
@@ -917,6 +918,19 @@ static void test_export_options(void **state)
 	EXPECT_EINVAL("--prom-top 20", "--top 10");
 	PARSE("-p", "5", "--prom-file", "a.prom", "--prom-top", "20", "--top", "20");
 	assert_ok();
+	/* --listen: off by default, a numeric address checked at parse time
+	 * (http_metrics.h), and the same --prom-top bound as the file */
+	PARSE("-p", "5");
+	assert_null(P.o.listen);
+	PARSE("-p", "5", "--listen", "[::1]:9435");
+	assert_ok();
+	assert_string_equal(P.o.listen, "[::1]:9435");
+	PARSE("-p", "5", "--listen", "localhost:9435");
+	EXPECT_EINVAL("--listen", "not a numeric IPv4 address");
+	PARSE("-p", "5", "--listen", "127.0.0.1:99999");
+	EXPECT_EINVAL("--listen", "0 to 65535");
+	PARSE("-p", "5", "--listen", "127.0.0.1:9435", "--prom-top", "20");
+	EXPECT_EINVAL("--prom-top 20", "--top 10");
 }
 
 static void test_judgement_options(void **state)
