@@ -6,6 +6,13 @@
  * the main loop publishes a new copy under a mutex, MHD's thread copies it
  * into each response under the same mutex. The heartbeat is one atomic
  * timestamp.
+ *
+ * fork() with this thread running: the children of launch.c (setenv,
+ * execvp) and allocswitch.c (calloc, opendir, ptrace, a log line) are not
+ * async-signal-safe, but glibc's fork() takes and resets the malloc and
+ * stdio-list locks for the child, and this thread takes no lock a child
+ * uses (only h->lock and MHD's own; it never writes to stderr), so neither
+ * child can inherit a lock held here. The socket is close-on-exec.
  */
 #include <arpa/inet.h>
 #include <errno.h>

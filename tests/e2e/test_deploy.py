@@ -339,12 +339,18 @@ def image():
     return json.loads(p.stdout)[0]
 
 
-def test_image_labels(image):
+def test_image_labels_and_libraries(image):
     labels = image["Config"]["Labels"] if "Config" in image else image["Labels"]
     assert labels["org.opencontainers.image.version"] == "0.1.0"
     assert labels["org.opencontainers.image.licenses"] == "LGPL-2.1-only OR BSD-2-Clause"
     assert "org.opencontainers.image.source" in labels
     assert image["Config"]["Entrypoint"] == ["pyleak-bpf"]
+    # libbpf is linked in (STATIC_LIBBPF=1); every shared library resolves
+    p = subprocess.run(["podman", "--runtime", "runc", "run", "--rm", *ULIMITS,
+                        "--entrypoint", "ldd", IMAGE, "/usr/local/sbin/pyleak-bpf"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and "libmicrohttpd.so.12 => /" in p.stdout, p.stdout + p.stderr
+    assert "libbpf" not in p.stdout and "not found" not in p.stdout, p.stdout
 
 
 @pytest.mark.parametrize("privileges", ["capabilities", "privileged"])
