@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "utf8.h"
 
 /* json_ascii() - one byte < 0x80 as it must appear inside a JSON string. */
 static void json_ascii(FILE *f, unsigned char c)
@@ -65,43 +66,17 @@ static void json_str(FILE *f, const char *s)
 	}
 	putc('"', f);
 	while (*p) {
-		unsigned char c = *p;
-		/* Allowed range of the second byte; later bytes are always 80..bf. */
-		unsigned char lo = 0x80, hi = 0xbf;
-		int len, i;
+		int len = utf8_seq(p);
 
-		if (c < 0x80) {
-			json_ascii(f, c);
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4;
-		else
-			len = 1; /* continuation byte, c0/c1 (always overlong) or f5..ff */
-		if (c == 0xe0)
-			lo = 0xa0; /* overlong 3-byte form */
-		else if (c == 0xed)
-			hi = 0x9f; /* UTF-16 surrogates d800..dfff */
-		else if (c == 0xf0)
-			lo = 0x90; /* overlong 4-byte form */
-		else if (c == 0xf4)
-			hi = 0x8f; /* above U+10FFFF */
-		/* The terminating NUL is outside every range, so this never reads past it. */
-		for (i = 1; i < len; i++) {
-			if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xbf))
-				break;
-		}
-		if (len > 1 && i == len)
+		if (len == 1)
+			json_ascii(f, *p);
+		else if (len > 1)
 			fwrite(p, 1, len, f);
 		else
 			fputs("\\ufffd", f);
-		/* Resume at the first byte that did not fit: it may start a valid sequence. */
-		p += i;
+		/* An ill-formed subpart ends at the first byte that did not fit:
+		 * it may start a valid sequence. */
+		p += len > 0 ? len : -len;
 	}
 	putc('"', f);
 }

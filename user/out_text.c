@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fmt.h"
 #include "report.h"
 
 /* Column layout of the site table: "%10s %8s %10s  " puts SITE at column 32.
@@ -63,33 +64,6 @@ static void put_frame(FILE *f, const struct report_frame *fr)
 	put_str(f, fr->func);
 }
 
-/*
- * fmt_bytes() - v as "512 B", "1.5 KiB", "-3.2 MiB", ... in buf (at least 16
- * bytes) and return buf. plus puts a '+' before positive values, for deltas.
- *
- * The unit steps up once the number would reach 1000 rather than 1024, so it
- * never has more than three integer digits and the table columns stay put;
- * 1000..1023 of a unit print as "1.0" of the next, within the precision shown.
- */
-static const char *fmt_bytes(char *buf, size_t len, double v, bool plus)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	const char *sign = v < 0 ? "-" : plus && v > 0 ? "+" : "";
-	double a = v < 0 ? -v : v;
-	size_t u = 0;
-
-	/* 999.95 and above would round to "1000.0" at one decimal. */
-	while (a >= 999.95 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		a /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%s%.0f B", sign, a);
-	else
-		snprintf(buf, len, "%s%.1f %s", sign, a, units[u]);
-	return buf;
-}
-
 static const char *plural(uint64_t n)
 {
 	return n == 1 ? "" : "s";
@@ -134,27 +108,6 @@ static void put_growth(FILE *f, const struct report_header *h)
 		fmt_bytes(a, sizeof(a), (double)h->outstanding_bytes, false), h->outstanding_count,
 		plural((uint64_t)h->outstanding_count), h->nsites, plural(h->nsites),
 		g->npersistent);
-}
-
-/* fmt_rate() - bytes per second as "+1.2 MiB/min". */
-static const char *fmt_rate(char *buf, size_t len, double bps)
-{
-	char b[32];
-
-	snprintf(buf, len, "%s/min", fmt_bytes(b, sizeof(b), bps * 60, true));
-	return buf;
-}
-
-/* fmt_p() - a p-value, or "-" when there is none. */
-static const char *fmt_p(char *buf, size_t len, double p)
-{
-	if (p < 0 || !isfinite(p))
-		snprintf(buf, len, "-");
-	else if (p < 1e-4)
-		snprintf(buf, len, "%.0e", p);
-	else
-		snprintf(buf, len, "%.4f", p);
-	return buf;
 }
 
 /* put_process() - the process's memory trend over the window and GC health. */

@@ -174,6 +174,20 @@ struct report_header {
 	const char *group_by;	    /* "stack", "line", "function", "file" */
 };
 
+/* One sample of a time series: t seconds since attach, value v. */
+struct report_point {
+	double t, v;
+};
+
+/* A history kept by the trend statistics (trend.h rings): the process's
+ * anonymous memory, or one site's outstanding (alloc mode) or surviving
+ * (growth mode) bytes, oldest first, spaced by the ring's spacing (about
+ * --window / 96). */
+struct report_series {
+	int n;
+	const struct report_point *pts;
+};
+
 struct report {
 	struct report_header h;
 	bool show_stacks; /* --stacks: print every frame, not just the innermost */
@@ -186,6 +200,10 @@ struct report {
 	int ntypes;	  /* object types: census or sampled (see report_type) */
 	const struct report_type *types;
 	const struct report_census *census;
+	/* histories for charts and sparklines (out_html.c, out_live.c) */
+	const struct report_series *anon_history; /* RssAnon; NULL: none */
+	const struct report_series *site_history; /* [nsites], one per row; NULL: none */
+	bool sparklines;  /* text: a RECENT column with each site's history */
 };
 
 /* out_text_write() - human-readable report: a header block, then one row per
@@ -196,5 +214,17 @@ int out_text_write(FILE *f, const struct report *r);
 /* out_json_write() - the same report as exactly one JSON object on one line
  * (schema in README "JSON output"). Returns 0 or -errno from the stream. */
 int out_json_write(FILE *f, const struct report *r);
+
+/* out_html_write() - the report as one self-contained HTML page (no
+ * network, no external script or font): header, alerts, sites, a flame graph
+ * of the sites' bytes by stack and a chart of the histories, both SVG drawn
+ * here, GC and census. Every string from the target is escaped. Returns 0 or
+ * -errno from the stream. */
+int out_html_write(FILE *f, const struct report *r);
+
+/* out_live_write() - the text report redrawn in place on a terminal of rows
+ * x cols (cursor home, each line cut to cols and cleared to its end, the
+ * rest of the screen cleared), with sparklines. Returns 0 or -errno. */
+int out_live_write(FILE *f, const struct report *r, int rows, int cols);
 
 #endif /* PYLEAK_REPORT_H */
