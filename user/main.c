@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 #include "allocators.h"
 #include "allocswitch.h"
+#include "atomic_file.h"
 #include "capture.h"
 #include "collect.h"
 #include "gcstats.h"
@@ -141,6 +142,9 @@ struct session {
 	/* object types */
 	struct objtypes *ot;
 	double next_census;
+	/* exports (issue 11): live terminal view, HTML report */
+	bool live;		  /* stdout is a terminal, no --format/--output: redraw in place */
+	struct atomic_file_errs html_errs;
 };
 
 static void add_warning(struct session *s, const char *w)
@@ -561,6 +565,66 @@ static void fill_growth(struct session *s, struct report_growth *g, uint64_t npe
 	g->npersistent = npersistent;
 }
 
+/* fill_histories() - the process's anonymous memory and each row's bytes
+ * over time (copies of the trend rings of health.c and sites.c) for the
+ * live view and the HTML report, in r. The copies live in *buf, which the
+ * caller frees after writing; without memory, r has no histories. */
+static void fill_histories(struct session *s, struct report *r, struct report_series *anon,
+			   struct report_series **sites, struct report_point **buf)
+{
+	struct report_point *p;
+	uint32_t k = 0;
+
+	*sites = calloc(r->nsites + 1, sizeof(**sites));
+	*buf = calloc((size_t)(r->nsites + 1) * TREND_RING_CAP, sizeof(**buf));
+	if (!*sites || !*buf) {
+		free(*sites);
+		free(*buf);
+		*sites = NULL;
+		*buf = NULL;
+		return;
+	}
+	p = *buf;
+	for (; s->health_ok && k < trend_ring_count(&s->health.anon); k++) {
+		trend_ring_get(&s->health.anon, k, &p[k].t, &p[k].v);
+		p[k].t -= s->t0;
+	}
+	*anon = (struct report_series){ .n = (int)k, .pts = p };
+	r->anon_history = anon;
+	for (int i = 0; i < r->nsites; i++) {
+		p = *buf + (size_t)(i + 1) * TREND_RING_CAP;
+		(*sites)[i].n = sites_history(s->store, r->sites[i].id, s->t0, p, TREND_RING_CAP);
+		(*sites)[i].pts = p;
+	}
+	r->site_history = *sites;
+}
+
+static int html_fill(FILE *f, void *r)
+{
+	return out_html_write(f, r);
+}
+
+/* write_report() - r to its sinks: stdout or --output (JSON, text, or the
+ * live view on a terminal), then --html. Returns the report stream's error;
+ * an HTML file that cannot be written is logged once per kind of error and
+ * the previous one stays (atomic_file.h): profiling goes on. */
+static int write_report(struct session *s, const struct report *r)
+{
+	int rows, cols, err;
+
+	if (s->o->format == FORMAT_JSON) {
+		err = out_json_write(s->out, r);
+	} else if (s->live) {
+		out_live_size(fileno(s->out), &rows, &cols);
+		err = out_live_write(s->out, r, rows, cols);
+	} else {
+		err = out_text_write(s->out, r);
+	}
+	if (s->o->html)
+		atomic_file_write(s->o->html, html_fill, (void *)r, &s->html_errs);
+	return err;
+}
+
 static int emit_report(struct session *s, bool final)
 {
 	static const char drop_msg[] = "some allocations were not tracked because a map was "
@@ -647,7 +711,14 @@ static int emit_report(struct session *s, bool final)
 	/* a blind capture's ranking would be wrong, not just incomplete */
 	r.nsites = s->blind ? 0 : n;
 	r.sites = rows;
-	err = s->o->format == FORMAT_JSON ? out_json_write(s->out, &r) : out_text_write(s->out, &r);
+	struct report_series anon_hist, *site_hist = NULL;
+	struct report_point *hist_buf = NULL;
+
+	if (s->live || s->o->html)
+		fill_histories(s, &r, &anon_hist, &site_hist, &hist_buf);
+	err = write_report(s, &r);
+	free(site_hist);
+	free(hist_buf);
 	if (err) {
 		log_err("cannot write the report: %s", strerror(-err));
 		return err;
@@ -1208,6 +1279,7 @@ int main(int argc, char **argv)
 		}
 		setvbuf(s.out, NULL, _IOLBF, 0);
 	}
+	s.live = !o.output && !o.format_given && isatty(STDOUT_FILENO);
 	s.growth = o.mode == MODE_GROWTH;
 	rc = start_target(&s);
 	if (rc)

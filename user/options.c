@@ -37,6 +37,13 @@ static const char usage_text[] =
 "  -s, --stacks             print every Python frame of each site, not just the top one\n"
 "  -o, --output FILE        append reports to FILE instead of stdout (with -- COMMAND,\n"
 "                           keeps them apart from the command's own output)\n"
+"      --html PATH          also write each report as one self-contained HTML page\n"
+"                           (flame graph, memory chart, tables; no network needed to\n"
+"                           view it), replaced atomically: a reload never sees half\n"
+"                           a page\n"
+"  On a terminal, with neither --format nor --output, each report is redrawn in\n"
+"  place (like top) with a sparkline of each site's recent bytes; otherwise\n"
+"  reports are appended.\n"
 "\n"
 "Modes:\n"
 "  -m, --mode growth|alloc  growth (default): cheap enough to leave running. Always\n"
@@ -163,6 +170,8 @@ enum {
 	OPT_TYPE_SAMPLES,
 	OPT_CENSUS_EVERY,
 	OPT_CENSUS_MAX,
+	/* exports (issue 11): HTML report */
+	OPT_HTML,
 };
 
 #define SHORT_OPTS "p:i:d:n:f:so:m:w:g:vqhV"
@@ -199,6 +208,7 @@ static const struct option long_opts[] = {
 	{ "type-samples", required_argument, NULL, OPT_TYPE_SAMPLES },
 	{ "census-every", required_argument, NULL, OPT_CENSUS_EVERY },
 	{ "census-max", required_argument, NULL, OPT_CENSUS_MAX },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -378,6 +388,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 				o->format = FORMAT_JSON;
 			else
 				return fail(err, errlen, "--format must be text or json, got '%s'", optarg);
+			o->format_given = true;
 			break;
 		case 's':
 			o->stacks = true;
@@ -471,6 +482,11 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			if (parse_long(optarg, 1000, 100000000, &v))
 				return fail(err, errlen, "--census-max needs a number from 1000 to 100000000, got '%s'", optarg);
 			o->census_max = (uint32_t)v;
+			break;
+		case OPT_HTML:
+			if (!*optarg)
+				return fail(err, errlen, "--html needs a file name");
+			o->html = optarg;
 			break;
 		case OPT_SWITCH:
 			o->switch_allocator = true;

@@ -50,6 +50,9 @@ struct options {
 	uint32_t type_samples;	/* --type-samples per top site (alloc mode), 0 = off */
 	double census_every_s;	/* --census-every, 0 = off */
 	uint32_t census_max;	/* --census-max objects per census */
+	/* exports */
+	const char *html;	/* --html PATH, NULL = none */
+	bool format_given;	/* --format was given: no live terminal view */
 	int verbose;		/* -v count */
 	bool quiet;		/* -q */
 };

@@ -16,12 +16,15 @@
 
 #include "fmt.h"
 #include "report.h"
+#include "sparkline.h"
 
 /* Column layout of the site table: "%10s %8s %10s  " puts SITE at column 32.
  * Ten columns hold any fmt_bytes() result below 1000 TiB, with its sign. */
 #define SITE_COL 32
 /* Stack frames (--stacks) sit under the SITE column, a little further in. */
 #define FRAME_INDENT (SITE_COL + 2)
+/* Cells of the RECENT column (live view): its newest samples. */
+#define SPARK_CELLS 12
 
 /*
  * put_str() - write s for a terminal: "?" when NULL, otherwise the bytes of s
@@ -234,10 +237,20 @@ static void put_types(FILE *f, const struct report_site *s)
 	putc('\n', f);
 }
 
+/* put_spark() - the RECENT column: the sparkline of h, padded to its width. */
+static void put_spark(FILE *f, const struct report_series *h)
+{
+	char buf[SPARK_CELLS * SPARKLINE_CELL_BYTES + 1];
+	int cells = h ? sparkline(buf, sizeof(buf), h->pts, h->n, SPARK_CELLS) : 0;
+
+	fprintf(f, "%s%*s  ", cells ? buf : "-", SPARK_CELLS - (cells ? cells : 1), "");
+}
+
 /* put_site() - one row. judged adds RATE/MIN (and TREND without windows);
- * windows adds the WINDOWS column (survivors). */
+ * windows adds the WINDOWS column (survivors); spark, the RECENT column
+ * (live view) from that history. */
 static void put_site(FILE *f, const struct report_site *s, bool show_stacks, bool windows,
-		     bool judged)
+		     bool judged, const struct report_series *spark)
 {
 	char bytes[32], delta[32], win[32], rate[32];
 	int i;
@@ -259,6 +272,8 @@ static void put_site(FILE *f, const struct report_site *s, bool show_stacks, boo
 	} else if (judged) {
 		fprintf(f, "%-9s  ", s->alert ? "ALERT" : s->trend ? s->trend : "-");
 	}
+	if (spark)
+		put_spark(f, spark);
 	/* No frames: the site was stored without its stack (e.g. stack map full). */
 	if (s->nframes > 0)
 		put_frame(f, &s->frames[0]);
@@ -332,16 +347,22 @@ int out_text_write(FILE *f, const struct report *r)
 		fputs(windows ? "  no survivors of settled windows yet\n"
 			      : "  no outstanding allocations recorded\n", f);
 	} else {
+		bool spark = r->sparklines && r->site_history;
+
 		if (windows)
-			fprintf(f, "%10s %8s %10s  %10s  %-9s  %s\n", "SURVIVING", "COUNT", "DELTA",
-				"RATE/MIN", "WINDOWS", "SITE (exact windows: what outlived them)");
+			fprintf(f, "%10s %8s %10s  %10s  %-9s  ", "SURVIVING", "COUNT", "DELTA",
+				"RATE/MIN", "WINDOWS");
 		else if (judged)
-			fprintf(f, "%10s %8s %10s  %10s  %-9s  %s\n", "BYTES", "COUNT", "DELTA",
-				"RATE/MIN", "TREND", "SITE");
+			fprintf(f, "%10s %8s %10s  %10s  %-9s  ", "BYTES", "COUNT", "DELTA",
+				"RATE/MIN", "TREND");
 		else
-			fprintf(f, "%10s %8s %10s  %s\n", "BYTES", "COUNT", "DELTA", "SITE");
+			fprintf(f, "%10s %8s %10s  ", "BYTES", "COUNT", "DELTA");
+		if (spark)
+			fprintf(f, "%-*s  ", SPARK_CELLS, "RECENT");
+		fputs(windows ? "SITE (exact windows: what outlived them)\n" : "SITE\n", f);
 		for (i = 0; i < r->nsites; i++)
-			put_site(f, &r->sites[i], r->show_stacks, windows, judged);
+			put_site(f, &r->sites[i], r->show_stacks, windows, judged,
+				 spark ? &r->site_history[i] : NULL);
 		if (r->h.nsites > (uint64_t)r->nsites)
 			fprintf(f, "  ... %" PRIu64 " more site%s not shown\n",
 				r->h.nsites - r->nsites, plural(r->h.nsites - r->nsites));
@@ -353,7 +374,7 @@ int out_text_write(FILE *f, const struct report *r)
 		      "  allocates in bursts, so not a leak ranking; right for native growth):\n", f);
 		fprintf(f, "%10s %8s %10s  %s\n", "FAULTED", "FAULTS", "DELTA", "SITE");
 		for (i = 0; i < r->nhints; i++)
-			put_site(f, &r->hints[i], r->show_stacks, false, false);
+			put_site(f, &r->hints[i], r->show_stacks, false, false, NULL);
 	}
 	putc('\n', f);
 

@@ -227,4 +227,8 @@ int out_html_write(FILE *f, const struct report *r);
  * rest of the screen cleared), with sparklines. Returns 0 or -errno. */
 int out_live_write(FILE *f, const struct report *r, int rows, int cols);
 
+/* out_live_size() - the terminal on fd as *rows x *cols (24 x 80 when the
+ * size is unknown). Returns 0 or -errno (not a terminal). */
+int out_live_size(int fd, int *rows, int *cols);
+
 #endif /* PYLEAK_REPORT_H */
