@@ -10,6 +10,9 @@ set -eu
 # other CPython versions), util-linux (unshare, setpriv), procps (pgrep)
 pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc
       libcmocka-dev python3 python3-pytest debootstrap util-linux procps"
+# exports: chromium renders the HTML report (--html) in its end-to-end test;
+# tmux gives the live terminal view a real terminal to draw on in its test
+pkgs="$pkgs chromium tmux"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

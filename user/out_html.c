@@ -32,8 +32,9 @@
 /* Flame graph geometry, in SVG user units (the SVG scales to the page). */
 #define FLAME_W 1200
 #define FLAME_ROW 18
-/* A 12px monospace character is about 7.2 units wide at FLAME_W. */
-#define FLAME_CHAR_W 7.2
+/* A 12px monospace character is about 7.2 units wide at FLAME_W; 7.4
+ * leaves a margin for fonts a little wider. */
+#define FLAME_CHAR_W 7.4
 /* Thinner boxes are not drawn: they cannot be seen or hovered. */
 #define FLAME_MIN_W 0.5
 /* Chart geometry and the sites drawn in it. */
@@ -46,6 +47,8 @@
 #define CHART_SITES 6
 /* Longest name shown in a table cell or tooltip; longer ones end in "…". */
 #define NAME_MAX_CHARS 400
+/* ... and in the chart's legend, where entries sit side by side */
+#define LEGEND_MAX_CHARS 60
 
 void html_text(FILE *f, const char *s, size_t max_chars)
 {
@@ -272,17 +275,17 @@ static void put_frame(FILE *f, const struct report_frame *fr)
 	html_text(f, fr->func, NAME_MAX_CHARS);
 }
 
-/* put_site_name() - a site's innermost frame as a table cell's content. */
-static void put_site_name(FILE *f, const struct report_site *s)
+/* put_site_name() - a site's innermost frame, names cut at max characters. */
+static void put_site_name(FILE *f, const struct report_site *s, size_t max)
 {
 	if (s->nframes <= 0) {
 		fputs("<span class=\"dim\">(stack unknown)</span>", f);
 		return;
 	}
 	fputs("<span class=\"fn\">", f);
-	html_text(f, s->frames[0].func, NAME_MAX_CHARS);
+	html_text(f, s->frames[0].func, max);
 	fputs("</span> <span class=\"loc\">", f);
-	html_text(f, s->frames[0].file, NAME_MAX_CHARS);
+	html_text(f, s->frames[0].file, max);
 	if (s->frames[0].line >= 0)
 		fprintf(f, ":%d", s->frames[0].line);
 	fputs("</span>", f);
@@ -532,7 +535,7 @@ static void put_history(FILE *f, const struct report *r)
 		if (!r->site_history[i].n)
 			continue;
 		fprintf(f, "<li><span class=\"sw\" style=\"background:%s\"></span>", colour[k++]);
-		put_site_name(f, &r->sites[i]);
+		put_site_name(f, &r->sites[i], LEGEND_MAX_CHARS);
 		fputs("</li>\n", f);
 	}
 	fputs("</ul>\n", f);
@@ -636,7 +639,7 @@ static void put_alerts(FILE *f, const struct report *r)
 		if (!nactive++)
 			fputs("<ul class=\"alerts\">\n", f);
 		fputs("<li class=\"alert\"><b>leak_suspect</b> ", f);
-		put_site_name(f, s);
+		put_site_name(f, s, NAME_MAX_CHARS);
 		fprintf(f, " \xe2\x80\x94 %s live, raised %.0fs after attach<br><span class=\"ev\">",
 			fmt_bytes(b, sizeof(b), (double)s->bytes, false), s->alert_since_s);
 		html_text(f, s->evidence, 0);
@@ -722,7 +725,7 @@ static void put_sites(FILE *f, const struct report *r)
 		else
 			html_text(f, s->trend ? s->trend : "-", 0);
 		fputs("</td><td class=\"site\"><details><summary>", f);
-		put_site_name(f, s);
+		put_site_name(f, s, NAME_MAX_CHARS);
 		if (s->native_caller) {
 			fputs(" <span class=\"dim\">[", f);
 			html_text(f, s->native_caller, NAME_MAX_CHARS);
@@ -864,7 +867,7 @@ static const char style[] =
 "svg.chart{width:100%;height:auto;display:block;font:12px system-ui,sans-serif}\n"
 "svg.chart .grid{stroke:#eceef1}svg.chart .tick{stroke:#98a2b3}svg.chart .ax{fill:var(--dim)}\n"
 "ul.legend{list-style:none;padding:0;margin:0 0 4px;display:flex;flex-wrap:wrap;gap:4px 18px;"
-"font-size:12.5px}\n"
+"font-size:12.5px}ul.legend li{overflow-wrap:anywhere}\n"
 ".sw{display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:6px;"
 "vertical-align:-1px}\n"
 ".tools{display:flex;gap:10px;align-items:center;margin:0 0 8px;font-size:13px}\n"
@@ -879,7 +882,7 @@ static const char script[] =
 "<script>\n"
 "(function(){var s=document.getElementById('flame');if(!s)return;\n"
 "var W=+s.dataset.w,gs=[].slice.call(s.querySelectorAll('g.f'));\n"
-"function fit(g,w){var l=g.dataset.l,n=Math.floor((w-6)/7.2);g.lastChild.textContent="
+"function fit(g,w){var l=g.dataset.l,n=Math.floor((w-6)/7.4);g.lastChild.textContent="
 "n<3?'':l.length>n?l.slice(0,n-1)+'\\u2026':l;}\n"
 "function zoom(z){var x0=+z.dataset.x,w0=+z.dataset.w,d0=+z.dataset.d;gs.forEach(function(g){"
 "var x=+g.dataset.x,w=+g.dataset.w,d=+g.dataset.d,r=g.querySelector('rect'),t=g.lastChild,"
