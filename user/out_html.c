@@ -692,24 +692,19 @@ static void put_alerts(FILE *f, const struct report *r)
 	fputs("</ul>\n</section>\n", f);
 }
 
-static void put_sites(FILE *f, const struct report *r)
+/* put_site_rows() - a table of sites: windows adds the survivors' columns
+ * (growth mode), hint drops the judgement column (first-touch hints). */
+static void put_site_rows(FILE *f, const struct report_site *sites, int n, bool windows, bool hint)
 {
-	bool windows = r->h.growth != NULL;
 	char a[32], b[32], c[32];
 
-	fputs("<section id=\"sites\">\n<h2>Top sites</h2>\n", f);
-	if (r->nsites <= 0) {
-		fprintf(f, "<p class=\"dim\">%s</p>\n</section>\n",
-			windows ? "No survivors of settled windows yet."
-				: "No outstanding allocations recorded.");
-		return;
-	}
 	fprintf(f, "<table class=\"sites\">\n<thead><tr><th>#</th><th class=\"num\">%s</th>"
-		"<th class=\"num\">Count</th><th class=\"num\">Delta</th><th class=\"num\">Rate"
+		"<th class=\"num\">%s</th><th class=\"num\">Delta</th><th class=\"num\">Rate"
 		"</th><th>%s</th><th>Site (innermost frame; click for the stack)</th></tr>"
-		"</thead>\n<tbody>\n", windows ? "Surviving" : "Bytes", windows ? "Windows" : "Trend");
-	for (int i = 0; i < r->nsites; i++) {
-		const struct report_site *s = &r->sites[i];
+		"</thead>\n<tbody>\n", hint ? "Faulted" : windows ? "Surviving" : "Bytes",
+		hint ? "Faults" : "Count", hint ? "" : windows ? "Windows" : "Trend");
+	for (int i = 0; i < n; i++) {
+		const struct report_site *s = &sites[i];
 
 		fprintf(f, "<tr%s><td class=\"rank\">%d</td><td class=\"num\">%s</td><td class=\"num"
 			"\">%" PRId64 "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td>",
@@ -719,10 +714,10 @@ static void put_sites(FILE *f, const struct report *r)
 			s->rate_bps ? fmt_rate(c, sizeof(c), s->rate_bps) : "-");
 		if (s->alert)
 			fputs("<span class=\"tag bad\">ALERT</span> ", f);
-		if (windows)
+		if (windows && !hint)
 			fprintf(f, "%s%" PRIu32 "/%" PRIu32, s->persistent ? "<b>LEAK</b> " : "",
 				s->windows_survived, s->windows_seen);
-		else
+		else if (!hint)
 			html_text(f, s->trend ? s->trend : "-", 0);
 		fputs("</td><td class=\"site\"><details><summary>", f);
 		put_site_name(f, s, NAME_MAX_CHARS);
@@ -752,9 +747,29 @@ static void put_sites(FILE *f, const struct report *r)
 		fputs("</details></td></tr>\n", f);
 	}
 	fputs("</tbody></table>\n", f);
-	if (r->h.nsites > (uint64_t)r->nsites)
-		fprintf(f, "<p class=\"dim\">%" PRIu64 " more sites not shown (--top).</p>\n",
-			r->h.nsites - r->nsites);
+}
+
+static void put_sites(FILE *f, const struct report *r)
+{
+	bool windows = r->h.growth != NULL;
+
+	fputs("<section id=\"sites\">\n<h2>Top sites</h2>\n", f);
+	if (r->nsites <= 0) {
+		fprintf(f, "<p class=\"dim\">%s</p>\n",
+			windows ? "No survivors of settled windows yet."
+				: "No outstanding allocations recorded.");
+	} else {
+		put_site_rows(f, r->sites, r->nsites, windows, false);
+		if (r->h.nsites > (uint64_t)r->nsites)
+			fprintf(f, "<p class=\"dim\">%" PRIu64 " more sites not shown (--top).</p>\n",
+				r->h.nsites - r->nsites);
+	}
+	if (r->nhints > 0) {
+		fputs("<h3>First-touch hints</h3>\n<p class=\"note\">Who faulted new pages in: "
+		      "biased toward code that allocates in bursts, so not a leak ranking; right "
+		      "for native growth.</p>\n", f);
+		put_site_rows(f, r->hints, r->nhints, false, true);
+	}
 	fputs("</section>\n", f);
 }
 
@@ -891,7 +906,7 @@ static const char script[] =
 "g.style.opacity=anc?.55:1;r.setAttribute('x',nx);r.setAttribute('width',Math.max(nw-.5,.1));"
 "t.setAttribute('x',nx+3);fit(g,nw);});}\n"
 "gs.forEach(function(g){g.addEventListener('click',function(){zoom(g);});});\n"
-"var tools=document.getElementById('flame-tools');tools.hidden=false;\n"
+"document.getElementById('flame-tools').hidden=false;\n"
 "var q=document.getElementById('flame-search'),m=document.getElementById('flame-match');\n"
 "q.addEventListener('input',function(){var v=q.value.toLowerCase(),k=0;gs.forEach(function(g){"
 "var hit=v&&g.querySelector('title').textContent.toLowerCase().indexOf(v)>=0;"
@@ -916,14 +931,17 @@ int out_html_write(FILE *f, const struct report *r)
 	put_header(f, r);
 	put_alerts(f, r);
 	put_sites(f, r);
-	fprintf(f, "<section id=\"flamegraph\">\n<h2>Flame graph of %s bytes by stack</h2>\n"
-		"<p class=\"note\">The top %d sites; width is bytes, the root at the bottom, the "
-		"allocating frame (then its native caller, in blue) on top. Hover a box for its "
-		"figures; with JavaScript, click one to zoom.</p>\n<div class=\"tools\" "
-		"id=\"flame-tools\" hidden><input id=\"flame-search\" type=\"search\" "
-		"placeholder=\"Highlight frames matching\xe2\x80\xa6\"><button id=\"flame-reset\" "
-		"type=\"button\">Reset zoom</button><span id=\"flame-match\" class=\"dim\"></span>"
-		"</div>\n", r->h.growth ? "surviving" : "live", r->nsites > 0 ? r->nsites : 0);
+	fprintf(f, "<section id=\"flamegraph\">\n<h2>Flame graph of %s bytes by stack</h2>\n",
+		r->h.growth ? "surviving" : "live");
+	if (r->nsites > 0)
+		fprintf(f, "<p class=\"note\">The top %d site%s; width is bytes, the root at the "
+			"bottom, the allocating frame (then its native caller, in blue) on top. Hover a "
+			"box for its figures; with JavaScript, click one to zoom.</p>\n<div "
+			"class=\"tools\" id=\"flame-tools\" hidden><input id=\"flame-search\" "
+			"type=\"search\" placeholder=\"Highlight frames matching\xe2\x80\xa6\">"
+			"<button id=\"flame-reset\" type=\"button\">Reset zoom</button><span "
+			"id=\"flame-match\" class=\"dim\"></span></div>\n", r->nsites,
+			r->nsites == 1 ? "" : "s");
 	put_flame(f, r, &err);
 	fputs("</section>\n<section id=\"history\">\n<h2>Memory over time</h2>\n", f);
 	put_history(f, r);

@@ -266,6 +266,25 @@ static void test_page_without_sites_or_history(void **state)
 	free(html);
 }
 
+static void test_page_growth_mode_with_hints(void **state)
+{
+	static const struct report_frame fr[] = { { "native.py", "load<T>", 5 } };
+	struct report_site hint = { .bytes = 1 << 20, .count = 256, .nframes = 1, .frames = fr };
+	struct report_growth g = { .anon_bytes = 1 << 24 };
+	struct report r = { .h = { .seq = 1, .pid = 7, .comm = "python3", .mode = "growth",
+				   .growth = &g },
+			    .nhints = 1, .hints = &hint };
+	char *html = page(&r);
+
+	assert_non_null(strstr(html, "No survivors of settled windows yet."));
+	assert_non_null(strstr(html, "First-touch hints"));
+	assert_non_null(strstr(html, "load&lt;T&gt;"));
+	assert_non_null(strstr(html, "Flame graph of surviving bytes"));
+	/* no flame graph tools without a flame graph */
+	assert_null(strstr(html, "id=\"flame-tools\""));
+	free(html);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_flame_empty),
 		cmocka_unit_test(test_page_with_hostile_names),
 		cmocka_unit_test(test_page_without_sites_or_history),
+		cmocka_unit_test(test_page_growth_mode_with_hints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
