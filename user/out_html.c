@@ -608,26 +608,27 @@ static void put_header(FILE *f, const struct report *r)
 	fputs("</header>\n", f);
 }
 
-/* put_evidence() - why a site is judged as it is, in words. */
-static void put_evidence(FILE *f, const struct report_site *s)
+/* put_evidence() - why a site is judged as it is, in words: the rate,
+ * then the trend's fitted growth and p-value (p >= 0, alloc mode) or the
+ * windows survived (seen > 0, growth mode). */
+static void put_evidence(FILE *f, double rate_bps, double p, double growth, double span_s,
+			 uint32_t survived, uint32_t seen)
 {
 	char a[48], b[32], c[32];
 
-	fputs(fmt_rate(a, sizeof(a), s->rate_bps), f);
-	if (s->windows_seen)
+	fputs(fmt_rate(a, sizeof(a), rate_bps), f);
+	if (p >= 0)
+		fprintf(f, "; %s over %.0fs, Mann-Kendall p=%s", fmt_bytes(b, sizeof(b), growth, true),
+			span_s, fmt_p(c, sizeof(c), p));
+	else if (seen)
 		fprintf(f, " surviving per second of capture; survived %" PRIu32 " of %" PRIu32
-			" windows%s", s->windows_survived, s->windows_seen,
-			s->persistent ? " (persistent)" : "");
-	else if (s->p_value >= 0)
-		fprintf(f, "; %s over %.0fs, Mann-Kendall p=%s",
-			fmt_bytes(b, sizeof(b), s->window_growth, true), s->window_span_s,
-			fmt_p(c, sizeof(c), s->p_value));
+			" windows", survived, seen);
 }
 
 static void put_alerts(FILE *f, const struct report *r)
 {
 	const struct report_process *p = r->h.process;
-	char a[48], b[32], c[32];
+	char a[48], b[32];
 	int nactive = 0;
 
 	fputs("<section id=\"alerts\">\n<h2>Alerts</h2>\n", f);
@@ -644,7 +645,10 @@ static void put_alerts(FILE *f, const struct report *r)
 			fmt_bytes(b, sizeof(b), (double)s->bytes, false), s->alert_since_s);
 		html_text(f, s->evidence, 0);
 		fputs(": ", f);
-		put_evidence(f, s);
+		put_evidence(f, s->rate_bps, s->p_value, s->window_growth, s->window_span_s,
+			     s->windows_survived, s->windows_seen);
+		if (s->persistent)
+			fputs(" (persistent)", f);
 		fputs("</span></li>\n", f);
 	}
 	if (nactive)
@@ -676,16 +680,13 @@ static void put_alerts(FILE *f, const struct report *r)
 		} else {
 			fputs("anonymous memory", f);
 		}
-		fprintf(f, "<br><span class=\"ev\">%s", fmt_rate(a, sizeof(a), al->rate_bps));
-		if (!raised)
-			fprintf(f, " now; lasted %.0fs", al->duration_s);
-		else if (al->p_value >= 0)
-			fprintf(f, "; %s over %.0fs, Mann-Kendall p=%s",
-				fmt_bytes(b, sizeof(b), al->growth_bytes, true), al->duration_s,
-				fmt_p(c, sizeof(c), al->p_value));
+		fputs("<br><span class=\"ev\">", f);
+		if (raised)
+			put_evidence(f, al->rate_bps, al->p_value, al->growth_bytes, al->duration_s,
+				     al->windows_survived, al->windows_seen);
 		else
-			fprintf(f, " surviving per second of capture; survived %" PRIu32 " of %" PRIu32
-				" windows", al->windows_survived, al->windows_seen);
+			fprintf(f, "%s now; lasted %.0fs", fmt_rate(a, sizeof(a), al->rate_bps),
+				al->duration_s);
 		fprintf(f, "; %s %s</span></li>\n", fmt_bytes(b, sizeof(b), (double)al->bytes, false),
 			al->nframes ? "live" : "anonymous");
 	}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BINARY, TARGETS, leak_line, need, pyenv_python, pyleak
+from conftest import BINARY, TARGETS, leak_line, need, pyleak
 
 ARTIFACTS = Path(os.environ.get("PYLEAK_ARTIFACTS", "/tmp/pyleak-artifacts"))
 # every element out_html.c writes
@@ -26,13 +26,6 @@ OUR_TAGS = {"html", "head", "meta", "title", "style", "body", "main", "header", 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def py311():
-    py = pyenv_python("3.11.7")
-    need(py.exists(), "pyenv 3.11.7 is not installed")
-    return py
 
 
 @pytest.fixture
