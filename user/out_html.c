@@ -400,17 +400,24 @@ static const char *fmt_secs(char *buf, size_t len, double t)
 	return buf;
 }
 
-/* nice_step() - a round axis step near raw: 1, 2, 2.5 or 5 times a power
- * of ten, in unit (a KiB, a minute) so that labels read "200.0 KiB". */
-static double nice_step(double raw, double unit)
+/* time_step() - a round step of at least raw seconds: 1, 2, 2.5 or 5 times
+ * a power of ten, in minutes from a minute up. */
+static double time_step(double raw)
 {
-	double x = raw / unit, p = pow(10, floor(log10(x))), m = x / p;
-	double step = (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10) * p;
+	double unit = raw >= 60 ? 60 : 1, x = raw / unit, p = pow(10, floor(log10(x))), m = x / p;
 
-	/* 1000 KiB reads as "1000.0 KiB" in some labels and "1.0 MiB" in others */
-	if (step >= 1000)
-		step = 1024;
-	return step * unit;
+	return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10) * p * unit;
+}
+
+/* bytes_step() - the power of two of bytes at or above raw: gridlines land
+ * on round binary figures ("12.5 MiB", "256.0 KiB"). */
+static double bytes_step(double raw)
+{
+	double step = 1;
+
+	while (step < raw)
+		step *= 2;
+	return step;
 }
 
 struct chart_scale {
@@ -465,12 +472,9 @@ static void put_chart(FILE *f, const char *id, const struct report_series *const
 		c.v0 = c.v0 > 1024 ? c.v0 - 1024 : 0;
 		c.v1 = c.v0 + 2048;
 	}
-	/* about four gridlines at round byte counts, the samples inside */
-	double unit = 1, step, tstep;
+	/* two to four gridlines at round byte counts, the samples inside */
+	double step = bytes_step((c.v1 - c.v0) / 4), tstep;
 
-	while (unit * 1024 <= (c.v1 - c.v0) / 4)
-		unit *= 1024;
-	step = nice_step((c.v1 - c.v0) / 4, unit);
 	c.v0 = floor(c.v0 / step) * step;
 	c.v1 = ceil(c.v1 / step) * step;
 	fprintf(f, "<svg id=\"%s\" class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
@@ -483,7 +487,7 @@ static void put_chart(FILE *f, const char *id, const struct report_series *const
 			CHART_LEFT, CHART_W - CHART_RIGHT, y, y, CHART_LEFT - 8, y + 4,
 			fmt_bytes(b, sizeof(b), v, false));
 	}
-	tstep = nice_step((t1 - t0) / 6, (t1 - t0) / 6 >= 60 ? 60 : 1);
+	tstep = time_step((t1 - t0) / 6);
 	for (double t = ceil(t0 / tstep) * tstep; t <= t1 + 1e-9; t += tstep)
 		fprintf(f, "<line class=\"tick\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
 			"<text class=\"ax\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
@@ -911,7 +915,7 @@ static const char script[] =
 "var q=document.getElementById('flame-search'),m=document.getElementById('flame-match');\n"
 "q.addEventListener('input',function(){var v=q.value.toLowerCase(),k=0;gs.forEach(function(g){"
 "var hit=v&&g.querySelector('title').textContent.toLowerCase().indexOf(v)>=0;"
-"g.classList.toggle('hit',!!hit);k+=hit?1:0;});m.textContent=v?k+' frames match':'';});\n"
+"g.classList.toggle('hit',!!hit);k+=hit?1:0;});m.textContent=v?k+(k==1?' frame matches':' frames match'):'';});\n"
 "document.getElementById('flame-reset').addEventListener('click',function(){zoom(gs[0]);});\n"
 "})();\n"
 "</script>\n";
