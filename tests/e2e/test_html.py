@@ -5,7 +5,8 @@ checked: the leaking line is in the flame graph and in the sites table, the
 charts have points; a screenshot is kept as an artifact (directory from
 PYLEAK_ARTIFACTS, default /tmp/pyleak-artifacts; its path is printed). A
 target with hostile file, function and process names must not inject
-markup, and its page must still render."""
+markup, and its page must still render. A page that cannot be written is
+logged once and profiling goes on."""
 import os
 import shutil
 import subprocess
@@ -155,3 +156,14 @@ def test_html_hostile_names(py311, chromium, start_target, tmp_path):
     assert '<script>alert("x")</script>' in dom.sites_text
     assert "&lt;b&gt;\ufffd" in dom_text  # the comm, its invalid byte replaced
     assert "L" * 400 not in dom_text      # very long names are cut
+
+
+def test_html_write_error_logged_once_profiling_goes_on(py311, tmp_path):
+    html = tmp_path / "missing-dir" / "report.html"
+    run = pyleak("--mode", "alloc", "--interval", 1, "--html", html, "--",
+                 py311, TARGETS / "leaky.py", 3)
+    assert run.rc == 0, run.stderr
+    assert len(run.reports) >= 3
+    assert run.stderr.count(str(html)) == 1, run.stderr
+    assert "No such file or directory" in run.stderr
+    assert not html.parent.exists()
