@@ -18,6 +18,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "pyleak.h"
+#include "pyident.h"
 
 /* Frames to keep per stack (set from --max-depth before load). */
 const volatile __u32 max_depth = PYLEAK_DEFAULT_FRAMES;
@@ -125,6 +126,24 @@ struct unwind_ctx {
 	__u32 n;
 };
 
+/* code_ident() - pyident_code() of the code object at code (its first line
+ * already read). A name that cannot be read leaves only the pointers. */
+static __always_inline __u32 code_ident(const struct pyleak_proc *p, __u64 code, __u32 firstlineno,
+					 int *fault)
+{
+	__u64 ptrs[3], str[PYIDENT_STR_WORDS], name;
+
+	if (bpf_probe_read_user(ptrs, sizeof(ptrs), (const void *)(code + p->code_filename))) {
+		*fault = 1;
+		return 0;
+	}
+	/* a branch, not an index: the verifier wants stack offsets it can bound */
+	name = p->ident_name_word == 1 ? ptrs[1] : ptrs[2];
+	if (bpf_probe_read_user(str, sizeof(str), (const void *)(name + PYIDENT_STR_OFF)))
+		return pyident_code(firstlineno, ptrs, 0, p->ident_data_word);
+	return pyident_code(firstlineno, ptrs, str, p->ident_data_word);
+}
+
 /*
  * unwind_step() - bpf_loop() callback: look at one frame, keep it unless it
  * is a shim/entry frame (owner >= owner_skip_min, 3.12+), move to the
@@ -138,7 +157,8 @@ static long unwind_step(__u32 i, void *arg)
 	const struct pyleak_proc *p = u->p;
 	struct pyleak_stack *st = u->st;
 	__u64 frame = u->frame, code, instr;
-	__u32 firstlineno, n = u->n;
+	__u32 firstlineno, ident, n = u->n;
+	int fault = 0;
 	__s32 lasti;
 	__u8 owner;
 
@@ -161,6 +181,9 @@ static long unwind_step(__u32 i, void *arg)
 		goto next;
 	if (bpf_probe_read_user(&firstlineno, 4, (const void *)(code + p->code_firstlineno)))
 		goto fault;
+	ident = code_ident(p, code, firstlineno, &fault);
+	if (fault)
+		goto fault;
 	if (p->instr_is_ptr) {
 		if (read_u64(frame + p->frame_instr, &instr))
 			goto fault;
@@ -177,8 +200,8 @@ static long unwind_step(__u32 i, void *arg)
 	}
 	st->frames[n & (PYLEAK_MAX_FRAMES - 1)].code = code;
 	st->frames[n & (PYLEAK_MAX_FRAMES - 1)].lasti = lasti;
-	st->frames[n & (PYLEAK_MAX_FRAMES - 1)].firstlineno = firstlineno;
-	u->hash = mix64(mix64(u->hash, code), ((__u64)firstlineno << 32) | (__u32)lasti);
+	st->frames[n & (PYLEAK_MAX_FRAMES - 1)].ident = ident;
+	u->hash = mix64(mix64(u->hash, code), ((__u64)ident << 32) | (__u32)lasti);
 	u->n = n + 1;
 next:
 	if (read_u64(frame + p->frame_previous, &u->frame))

@@ -108,16 +108,22 @@ struct pyleak_proc {
 				    * reaches 0 the window is full: nothing more is
 				    * tracked and userspace is told (events ringbuf) */
 	__s64 free_budget;	   /* free hits left while following; same rules */
+	/* Code object identity (include/pyident.h) */
+	__u16 code_filename;	   /* PyCodeObject.co_filename: 3 words read from here */
+	__u8 ident_name_word;	   /* which of them is the name: 2 (co_qualname), 1 (co_name) */
+	__u8 ident_data_word;	   /* str: first ASCII data word counted from offset 16 */
+	__u32 pad2;
 };
 #define PYLEAK_LIMIT_ALLOCS 0x1 /* alloc_budget applies (windows; not alloc mode) */
 #define PYLEAK_LIMIT_FREES 0x2	/* free_budget applies */
-_Static_assert(sizeof(struct pyleak_proc) == 72, "pyleak_proc layout");
+_Static_assert(sizeof(struct pyleak_proc) == 80, "pyleak_proc layout");
 
 /* One Python frame as captured: enough to symbolise later from userspace. */
 struct pyleak_frame {
 	__u64 code;	    /* PyCodeObject address in the target */
 	__s32 lasti;	    /* byte offset of the current instruction, -1 if unknown */
-	__u32 firstlineno;  /* co_firstlineno when captured: detects a reused address */
+	__u32 ident;	    /* pyident_code() when captured: tells a code object from
+			     * a later one at the same address (include/pyident.h) */
 };
 _Static_assert(sizeof(struct pyleak_frame) == 16, "pyleak_frame layout");
 

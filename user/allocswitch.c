@@ -18,9 +18,12 @@
 
 #define MAX_TIDS 4096
 #define STOP_TIMEOUT_MS 3000
+/* how long a thread may take to stop before its state is looked at */
+#define STOP_GRACE_MS 20
 
 struct stopped {
 	pid_t tid[MAX_TIDS];
+	bool held[MAX_TIDS]; /* seized, stop pending, in the kernel (wait_stopped()) */
 	int n;
 };
 
@@ -40,10 +43,34 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* wait_stopped() - wait until tid reports its ptrace stop, bounded in time so
- * a thread stuck in uninterruptible sleep cannot hang us. */
-static int wait_stopped(pid_t tid, long deadline)
+/* in_kernel_sleep() - is pid's thread tid in uninterruptible sleep ('D')? */
+static bool in_kernel_sleep(pid_t pid, pid_t tid)
 {
+	char path[64], buf[512], *paren;
+	FILE *f;
+	bool d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	d = fgets(buf, sizeof(buf), f) && (paren = strrchr(buf, ')')) && paren[1] == ' ' &&
+	    paren[2] == 'D';
+	fclose(f);
+	return d;
+}
+
+/*
+ * wait_stopped() - wait until tid reports its ptrace stop, bounded in time so
+ * a thread stuck in uninterruptible sleep cannot hang us. Such a thread (in
+ * the kernel: blocked in vfork for posix_spawn, on I/O, ...) cannot run a
+ * user-space instruction before it takes the stop we asked for, which it does
+ * on its way out of the kernel: it is as good as stopped, and counted as held
+ * (1) rather than stopped (0). Returns 0, 1, or -errno.
+ */
+static int wait_stopped(pid_t pid, pid_t tid, long deadline)
+{
+	long grace = now_ms() + STOP_GRACE_MS;
 	int status;
 
 	for (;;) {
@@ -51,25 +78,33 @@ static int wait_stopped(pid_t tid, long deadline)
 
 		if (r == tid)
 			return WIFSTOPPED(status) ? 0 : -ESRCH;
-		if (r < 0)
+		if (r < 0 && errno != EINTR)
 			return -errno;
+		if (now_ms() > grace && in_kernel_sleep(pid, tid))
+			return 1;
 		if (now_ms() > deadline)
 			return -ETIMEDOUT;
 		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
 	}
 }
 
+/* resume_all() - detach every stopped thread. A held one cannot be
+ * detached (it is not in a ptrace stop): the end of the tracing process
+ * (switch_slots()) detaches it, pending stop included. */
 static void resume_all(struct stopped *s)
 {
 	for (int i = 0; i < s->n; i++)
-		ptrace(PTRACE_DETACH, s->tid[i], 0, 0);
+		if (!s->held[i])
+			ptrace(PTRACE_DETACH, s->tid[i], 0, 0);
 	s->n = 0;
 }
 
 /*
  * stop_all() - seize and interrupt every thread of pid, rescanning
  * /proc/PID/task until a pass finds no new thread (threads can be created
- * while we work). Returns 0 with all threads stopped, or -errno with none.
+ * while we work). Returns 0 with all threads stopped or held (see
+ * wait_stopped()), or -errno with none stopped (held ones stay seized until
+ * the tracing process ends).
  */
 static int stop_all(pid_t pid, struct stopped *s)
 {
@@ -103,11 +138,16 @@ static int stop_all(pid_t pid, struct stopped *s)
 				err = -errno;
 				break;
 			}
+			s->held[s->n] = false;
 			s->tid[s->n++] = tid;
 			if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) && errno != ESRCH)
 				err = -errno;
 			else
-				err = wait_stopped(tid, deadline);
+				err = wait_stopped(pid, tid, deadline);
+			if (err == 1) { /* held: it stays on the list, so not seized again */
+				s->held[s->n - 1] = true;
+				err = 0;
+			}
 			if (err == -ESRCH) { /* exited between seize and stop */
 				s->n--;
 				err = 0;
@@ -155,8 +195,9 @@ static int write_slots(pid_t pid, const uint64_t *slot, const uint64_t *expect,
 	return 0;
 }
 
-static int switch_slots(pid_t pid, const uint64_t *slot, const uint64_t *expect,
-			const uint64_t *val)
+/* stop_and_write() - stop pid, write the slots, let it run on. */
+static int stop_and_write(pid_t pid, const uint64_t *slot, const uint64_t *expect,
+			  const uint64_t *val)
 {
 	struct stopped *s = calloc(1, sizeof(*s));
 	int err;
@@ -164,13 +205,41 @@ static int switch_slots(pid_t pid, const uint64_t *slot, const uint64_t *expect,
 	if (!s)
 		return -ENOMEM;
 	err = stop_all(pid, s);
-	if (err && !target_alive(pid))
-		err = -ESRCH; /* exiting: ptrace says EPERM, but there is nothing to restore */
 	if (!err) {
 		err = write_slots(pid, slot, expect, val);
 		resume_all(s);
 	}
 	free(s);
+	return err;
+}
+
+/*
+ * switch_slots() - stop_and_write() in a short-lived child process, which is
+ * the tracer: when it exits the kernel detaches every thread it still
+ * traces, even one that never reached its stop (a held thread, or one that
+ * did not stop in time). No thread of the target can stay traced, or stop
+ * later for a tracer that no longer waits for it.
+ */
+static int switch_slots(pid_t pid, const uint64_t *slot, const uint64_t *expect,
+			const uint64_t *val)
+{
+	int status, err;
+	pid_t helper;
+
+	fflush(NULL); /* the child must not write our buffered output again */
+	helper = fork();
+	if (helper < 0)
+		return -errno;
+	if (!helper)
+		_exit(-stop_and_write(pid, slot, expect, val) & 0xff);
+	while (waitpid(helper, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	/* waitpid() returns once the helper is a zombie: after the kernel
+	 * detached its tracees */
+	err = WIFEXITED(status) ? -WEXITSTATUS(status) : -ECHILD;
+	if (err && !target_alive(pid))
+		err = -ESRCH; /* exiting: ptrace says EPERM, but there is nothing to restore */
 	return err;
 }
 

@@ -9,10 +9,14 @@
  * name) and the defined function symbols into one sorted by address, so both
  * lookups are binary searches (libpython's .symtab has ~20k symbols and
  * elf_symbolize() runs for thousands of return addresses). USDT probe names
- * and DT_NEEDED sonames are copied out too. After that the only thing used
- * from libelf is its read-only private mapping of the file, which
- * elf_read_vaddr() copies from, so lookups never call into libelf and the
- * file descriptor is closed before elf_open() returns.
+ * and DT_NEEDED sonames are copied out too, and libelf is let go of before
+ * elf_open() returns.
+ *
+ * The file is never mapped: libelf reads it (ELF_C_READ, pread into its own
+ * buffers) and the few bytes asked of it later (elf_read_vaddr(), .rodata)
+ * are pread from the descriptor kept open. The file belongs to whoever runs
+ * the target; a mapping of it would raise SIGBUS in this process when they
+ * truncate it, where a read just comes back short.
  */
 #include "elfsym.h"
 
@@ -74,11 +78,12 @@ struct load_seg {
 };
 
 struct elf_file {
-	Elf *elf;		     /* owns the read-only mapping of the whole file */
-	const unsigned char *image;  /* that mapping */
-	size_t image_size;
+	Elf *elf;		     /* while elf_open() indexes the file, then NULL */
+	int fd;			     /* the file, for the bytes read later */
+	uint64_t file_size;	     /* at open: bounds every segment and section */
 	bool is_dyn;
-	uint64_t rodata_off, rodata_size; /* .rodata in image, 0/0 if none */
+	uint64_t rodata_off, rodata_size; /* .rodata in the file, 0/0 if none */
+	char *rodata;		     /* its bytes, read on first elf_rodata() */
 	uint64_t first_load_vaddr;
 	struct load_seg *segs;	     /* the PT_LOADs, in program header order */
 	size_t nsegs;
@@ -188,7 +193,7 @@ static int load_segments(struct elf_file *ef)
 		if (p.p_filesz > p.p_memsz || p.p_memsz > UINT64_MAX - p.p_vaddr)
 			return -ENOEXEC;
 		/* A truncated file: its file-backed bytes are not all there. */
-		if (p.p_offset > ef->image_size || p.p_filesz > ef->image_size - p.p_offset)
+		if (p.p_offset > ef->file_size || p.p_filesz > ef->file_size - p.p_offset)
 			return -ENOEXEC;
 		if (!ef->nsegs)
 			ef->first_load_vaddr =
@@ -477,25 +482,23 @@ static int index_symbols(struct elf_file *ef)
 	return 0;
 }
 
-/* Map the file through libelf, check it is a 64-bit little-endian x86-64
- * executable or shared object, and let go of the descriptor. */
-static int map_file(struct elf_file *ef, int fd)
+/* Open ef->fd with libelf (reading, never mapping), and check it is a
+ * 64-bit little-endian x86-64 executable or shared object. */
+static int begin_file(struct elf_file *ef)
 {
 	const Elf64_Ehdr *ehdr;
 	struct stat st;
 
-	if (fstat(fd, &st))
+	if (fstat(ef->fd, &st))
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return S_ISDIR(st.st_mode) ? -EISDIR : -ENOEXEC;
+	ef->file_size = st.st_size;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -ENOEXEC;
-	ef->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	ef->elf = elf_begin(ef->fd, ELF_C_READ, NULL);
 	if (!ef->elf || elf_kind(ef->elf) != ELF_K_ELF)
 		return -ENOEXEC;
-	/* Pulls the whole file in if it could not be mapped, then detaches. */
-	if (elf_cntl(ef->elf, ELF_C_FDREAD))
-		return -EIO;
 	ehdr = elf64_getehdr(ef->elf);
 	if (!ehdr || ehdr->e_ident[EI_DATA] != ELFDATA2LSB || ehdr->e_machine != EM_X86_64)
 		return -ENOEXEC;
@@ -503,11 +506,10 @@ static int map_file(struct elf_file *ef, int fd)
 	if (ehdr->e_type != ET_EXEC && ehdr->e_type != ET_DYN)
 		return -ENOEXEC;
 	ef->is_dyn = ehdr->e_type == ET_DYN;
-	ef->image = (const unsigned char *)elf_rawfile(ef->elf, &ef->image_size);
-	return ef->image ? 0 : -ENOEXEC;
+	return 0;
 }
 
-/* Remember where .rodata lies in the image (for elf_rodata()). */
+/* Remember where .rodata lies in the file (for elf_rodata()). */
 static int find_rodata(struct elf_file *ef, Elf_Scn *scn, const Elf64_Shdr *sh)
 {
 	size_t shstrndx;
@@ -516,8 +518,8 @@ static int find_rodata(struct elf_file *ef, Elf_Scn *scn, const Elf64_Shdr *sh)
 	if (elf_getshdrstrndx(ef->elf, &shstrndx))
 		return 0;
 	name = elf_strptr(ef->elf, shstrndx, sh->sh_name);
-	if (name && !strcmp(name, ".rodata") && sh->sh_offset <= ef->image_size &&
-	    sh->sh_size <= ef->image_size - sh->sh_offset) {
+	if (name && !strcmp(name, ".rodata") && sh->sh_offset <= ef->file_size &&
+	    sh->sh_size <= ef->file_size - sh->sh_offset) {
 		ef->rodata_off = sh->sh_offset;
 		ef->rodata_size = sh->sh_size;
 	}
@@ -553,29 +555,37 @@ static int load(struct elf_file *ef)
 	return index_symbols(ef);
 }
 
-struct elf_file *elf_open(const char *path)
+struct elf_file *elf_open_fd(int fd)
 {
 	struct elf_file *ef;
-	int fd, err;
+	int err;
 
 	ef = calloc(1, sizeof(*ef));
-	if (!ef)
+	if (!ef) {
+		close(fd);
+		errno = ENOMEM;
 		return NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto fail;
 	}
-	err = map_file(ef, fd);
-	close(fd);
+	ef->fd = fd;
+	err = begin_file(ef);
 	if (!err)
 		err = load(ef);
+	/* everything is indexed: libelf's copies of the tables can go */
+	elf_end(ef->elf);
+	ef->elf = NULL;
 	if (!err)
 		return ef;
-fail:
 	elf_close(ef);
 	errno = -err;
 	return NULL;
+}
+
+struct elf_file *elf_open(const char *path)
+{
+	/* O_NONBLOCK: a FIFO put in the file's place must not hang us */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	return fd < 0 ? NULL : elf_open_fd(fd);
 }
 
 void elf_close(struct elf_file *ef)
@@ -583,11 +593,31 @@ void elf_close(struct elf_file *ef)
 	if (!ef)
 		return;
 	elf_end(ef->elf);
+	close(ef->fd);
 	free(ef->segs);
 	free(ef->syms);
 	free(ef->addrs);
 	free(ef->pool);
+	free(ef->rodata);
 	free(ef);
+}
+
+/* read_at() - exactly len bytes at file offset off. Returns 0, or -EIO when
+ * the file is shorter now than it was at open (truncated by its owner). */
+static int read_at(const struct elf_file *ef, void *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(ef->fd, (char *)buf + got, len - got, off + got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		got += n;
+	}
+	return 0;
 }
 
 bool elf_is_dyn(const struct elf_file *ef)
@@ -680,9 +710,8 @@ int elf_read_vaddr(const struct elf_file *ef, uint64_t vaddr, void *buf, size_t 
 		from_file = off < s->filesz ? s->filesz - off : 0;
 		if (from_file > len)
 			from_file = len;
-		memcpy(buf, ef->image + s->offset + off, from_file);
 		memset((char *)buf + from_file, 0, len - from_file);
-		return 0;
+		return from_file ? read_at(ef, buf, from_file, s->offset + off) : 0;
 	}
 	return -ENOENT;
 }
@@ -721,8 +750,17 @@ bool elf_needs_library(const struct elf_file *ef, const char *prefix)
 	return false;
 }
 
-const char *elf_rodata(const struct elf_file *ef, size_t *size)
+const char *elf_rodata(struct elf_file *ef, size_t *size)
 {
-	*size = ef->rodata_size;
-	return ef->rodata_size ? (const char *)ef->image + ef->rodata_off : NULL;
+	if (!ef->rodata && ef->rodata_size) {
+		char *p = malloc(ef->rodata_size);
+
+		if (p && read_at(ef, p, ef->rodata_size, ef->rodata_off)) {
+			free(p);
+			p = NULL;
+		}
+		ef->rodata = p;
+	}
+	*size = ef->rodata ? ef->rodata_size : 0;
+	return ef->rodata;
 }

@@ -8,7 +8,9 @@
  * carries a given USDT (stapsdt) probe.
  *
  * An elf_file is opened once and is read-only afterwards; all lookups are
- * const and safe to call repeatedly. Addresses are link-time virtual
+ * const and safe to call repeatedly. The file is read, never mapped: when
+ * its owner truncates it later, reads of its bytes fail (-EIO), nothing
+ * crashes. Addresses are link-time virtual
  * addresses (st_value); add the load bias for a shared object.
  */
 #ifndef PYLEAK_ELFSYM_H
@@ -29,8 +31,13 @@ struct elf_sym {
 };
 
 /* elf_open() - open and index path. Returns NULL and sets errno on failure
- * (ENOENT, EACCES, ENOEXEC for a file that is not a 64-bit x86-64 ELF). */
+ * (ENOENT, EACCES, ENOEXEC for a file that is not a 64-bit x86-64 ELF or
+ * not a regular file). */
 struct elf_file *elf_open(const char *path);
+
+/* elf_open_fd() - the same on an open descriptor, which it takes over
+ * (closed on failure too): for a file whose identity the caller checked. */
+struct elf_file *elf_open_fd(int fd);
 void elf_close(struct elf_file *ef); /* NULL-safe */
 
 /* elf_is_pie_or_dso() - true for ET_DYN (shared object or PIE), false for
@@ -56,7 +63,8 @@ int elf_vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr, uint64_t *off
 
 /* elf_read_vaddr() - copy len initialised bytes at vaddr from the file.
  * Bytes in a segment's zero-filled tail (p_memsz > p_filesz, .bss) read as
- * 0. Returns 0, or -ENOENT when vaddr..vaddr+len is not inside one PT_LOAD. */
+ * 0. Returns 0, -ENOENT when vaddr..vaddr+len is not inside one PT_LOAD, or
+ * -EIO when the file has been truncated since it was opened. */
 int elf_read_vaddr(const struct elf_file *ef, uint64_t vaddr, void *buf, size_t len);
 
 /* elf_first_load_vaddr() - p_vaddr of the first PT_LOAD, rounded down to its
@@ -70,8 +78,9 @@ bool elf_has_usdt(const struct elf_file *ef, const char *provider, const char *n
  * starts with prefix (e.g. "libpython3."). */
 bool elf_needs_library(const struct elf_file *ef, const char *prefix);
 
-/* elf_rodata() - the file's .rodata bytes (valid until elf_close()) and
- * their size, or NULL and 0 when it has none. */
-const char *elf_rodata(const struct elf_file *ef, size_t *size);
+/* elf_rodata() - the file's .rodata bytes (read on the first call, valid
+ * until elf_close()) and their size, or NULL and 0 when it has none or they
+ * cannot be read. */
+const char *elf_rodata(struct elf_file *ef, size_t *size);
 
 #endif /* PYLEAK_ELFSYM_H */

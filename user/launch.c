@@ -92,7 +92,9 @@ static int descendants(pid_t root, pid_t *out, int max)
 	return n;
 }
 
-/* Stop pid (not necessarily our child) and wait until the kernel says so. */
+/* Stop pid (not necessarily our child) and wait until the kernel says so.
+ * On failure pid is sent SIGCONT: a stop that lands after we gave up must
+ * not leave it stopped. */
 static int stop_process(pid_t pid)
 {
 	struct timespec tick = { .tv_nsec = 1000000 };
@@ -118,6 +120,7 @@ static int stop_process(pid_t pid)
 			return -ESRCH;
 		nanosleep(&tick, NULL);
 	}
+	kill(pid, SIGCONT);
 	return -ETIMEDOUT;
 }
 

@@ -29,12 +29,17 @@
 #include "collect.h"
 #include "gcstats.h"
 #include "growth.h"
+#include "fixhints.h"
 #include "health.h"
+#include "incidents.h"
+#include "kernelcheck.h"
 #include "launch.h"
 #include "log.h"
 #include "objtypes.h"
 #include "options.h"
+#include "outfile.h"
 #include "pyoffsets.h"
+#include "resources.h"
 #include "report.h"
 #include "sites.h"
 #include "symbolize.h"
@@ -56,6 +61,9 @@
 /* census types per report */
 #define TOP_TYPES 10
 #define MAX_HINTS 16384
+/* fix hints: their length, and how many incidents get one per report */
+#define FIXHINT_LEN 192
+#define MAX_INCIDENT_HINTS 32
 /* share of a window's allocated bytes at a site that must survive to count */
 #define MIN_SURVIVAL 0.5
 
@@ -116,6 +124,9 @@ struct session {
 	uint64_t last_rss;
 	FILE *out; /* reports: stdout or --output */
 	bool stopped;	/* the target is stopped by us (run mode, after an exec) */
+	bool restore_failed; /* the allocator switch could not be undone: exit 11 */
+	bool image_gone; /* the target called exec: its memory and /proc status are
+			  * the new program's; reports keep the figures read before */
 	uint64_t exec_id[3]; /* target_exec_id() at attach: tells an exec */
 	pid_t child; /* run mode */
 	int child_status;
@@ -136,8 +147,17 @@ struct session {
 	/* judgement */
 	struct health health;
 	bool health_ok;
-	uint64_t alerts_raised;	  /* over the whole run, exec included: --fail-on-leak */
-	struct report_alert alerts[SITES_MAX_ALERTS + 1];
+	uint64_t alerts_raised;	  /* over the whole run, exec included */
+	struct incidents *inc;	  /* site alerts grouped by head frame */
+	struct report_incident *incidents; /* this report's, owned by inc */
+	int nincidents;
+	uint64_t incidents_raised; /* over the whole run, exec included */
+	uint64_t leaks_raised;	  /* incidents and process alerts: --fail-on-leak */
+	/* site transitions, the process's, the fds' and the threads' */
+	struct report_alert alerts[SITES_MAX_ALERTS + 3];
+	char alert_hints[SITES_MAX_ALERTS + 3][FIXHINT_LEN];
+	char incident_hints[MAX_INCIDENT_HINTS][FIXHINT_LEN];
+	struct resources res;	  /* open fds and threads */
 	char uncollectable_msg[160];
 	/* object types */
 	struct objtypes *ot;
@@ -176,6 +196,9 @@ static int check_privileges(void)
 /* check_kernel() - what the BPF side needs from the kernel, named. */
 static int check_kernel(void)
 {
+	struct kernel_features kf;
+	char msg[256];
+
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		log_err("this kernel exposes no BTF (/sys/kernel/btf/vmlinux): it needs "
 			"CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2021 have it)");
@@ -184,6 +207,11 @@ static int check_kernel(void)
 	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK)) {
 		log_err("this kernel has no uprobe perf events (/sys/bus/event_source/devices/"
 			"uprobe): it needs CONFIG_UPROBE_EVENTS=y");
+		return -ENOTSUP;
+	}
+	kernel_features_probe(&kf);
+	if (kernel_floor_verdict(&kf, msg, sizeof(msg))) {
+		log_err("%s", msg);
 		return -ENOTSUP;
 	}
 	return 0;
@@ -317,10 +345,11 @@ static int choose_capture(struct session *s, enum capture_method *m)
 		err = allocswitch_apply(&s->sw, s->t.pid, &s->ai); /* adopts it */
 		if (!err)
 			err = allocswitch_restore(&s->sw);
+		s->sw.active = false; /* failed: not to be tried again on the way out */
 		if (err) {
 			log_err("cannot restore the allocator of PID %d: %s", s->t.pid,
 				strerror(-err));
-			return EXIT_ERROR;
+			return EXIT_RESTORE_FAILED;
 		}
 		return EXIT_OK;
 	}
@@ -417,21 +446,46 @@ static void check_blind(struct session *s)
 	add_warning(s, s->blind_msg);
 }
 
+/* sample_resources() - the target's open fds and threads into their trends. */
+static void sample_resources(struct session *s, double now)
+{
+	uint64_t fds, threads;
+
+	if (!resources_count(s->t.pid, &fds, &threads))
+		resources_sample(&s->res, now, fds, threads);
+}
+
 /* refresh() - read the maps, judge the probes, and fold new sites into the
  * store (symbolising them while their code objects are surely alive: after
  * the target exits they can no longer be read). Also notes the RSS, which
  * is kept after the target is gone. Returns 0 or -errno. */
+static bool execed(const struct session *s, uint32_t ev);
+
 static int refresh(struct session *s)
 {
-	int err = collect_read(&s->cap, s->t.pid, s->growth, &s->snap);
+	int err;
 	struct proc_mem m;
+	bool mem_ok;
 
-	if (!target_memory(s->t.pid, &m)) {
+	if (s->image_gone)
+		return 0;
+	err = collect_read(&s->cap, s->t.pid, s->growth, &s->snap);
+	mem_ok = !target_memory(s->t.pid, &m);
+	/* after the reading: if no exec happened by now, what was read is the
+	 * old program's; otherwise keep the figures read before (run_loop()
+	 * sees image_gone and ends the old program's reports) */
+	if (execed(s, 0)) {
+		s->image_gone = true;
+		return 0;
+	}
+	if (mem_ok) {
 		s->mem = m;
 		s->last_rss = m.rss;
 		if (s->health_ok)
 			health_sample(&s->health, now_s(), &m);
 	}
+	if (s->health_ok)
+		sample_resources(s, now_s());
 	if (err) {
 		log_warn("reading the BPF maps failed: %s", strerror(-err));
 		return 0;
@@ -482,16 +536,72 @@ static void log_alert(const struct report_alert *a)
 	const struct report_frame *f = a->nframes ? &a->frames[0] : NULL;
 	char where[300];
 
+	bool counted = strcmp(a->subject, "site") && strcmp(a->subject, "process");
+
 	if (f)
 		snprintf(where, sizeof(where), "%s:%d %s", f->file ? f->file : "?", f->line,
 			 f->func ? f->func : "?");
+	else if (counted)
+		snprintf(where, sizeof(where), "open %s of the process", a->subject);
 	else
 		snprintf(where, sizeof(where), "process anonymous memory");
-	if (a->state[0] == 'l')
-		log_info("leak_suspect: %s, +%.2f MiB/min (%s)", where, a->rate_bps * 60 / 1048576,
-			 a->evidence);
-	else
+	if (!strcmp(a->state, "resolved"))
 		log_info("resolved: %s, after %.0fs", where, a->duration_s);
+	else if (counted)
+		log_info("%s: %s, %+.1f/min, %" PRId64 " now%s%s", a->state, where, a->rate_bps * 60,
+			 a->bytes, a->hint ? "; hint: " : "", a->hint ? a->hint : "");
+	else
+		log_info("leak_suspect: %s, +%.2f MiB/min (%s)%s%s", where,
+			 a->rate_bps * 60 / 1048576, a->evidence, a->hint ? "; hint: " : "",
+			 a->hint ? a->hint : "");
+}
+
+/* log_incident() - one line on stderr when an incident is raised or resolved:
+ * one leak pages once, however many sites it allocates from. */
+static void log_incident(const struct report_incident *x)
+{
+	char where[512];
+
+	snprintf(where, sizeof(where), "%s:%d %s", x->head.file ? x->head.file : "?",
+		 x->head.line, x->head.func ? x->head.func : "?");
+	if (x->state[0] == 'r')
+		log_info("resolved: leak at %s (incident %016" PRIx64 "), after %.0fs", where,
+			 x->id, x->duration_s);
+	else if (x->raised_now)
+		log_info("leak_suspect: leak at %s (incident %016" PRIx64 "), %d site%s, "
+			 "+%.2f MiB/min%s%s", where, x->id, x->nmembers, x->nmembers == 1 ? "" : "s",
+			 x->rate_bps * 60 / 1048576, x->hint ? "; hint: " : "",
+			 x->hint ? x->hint : "");
+}
+
+/* fill_incidents() - group the active site alerts into incidents, name each
+ * of this ranking's n site transitions (s->alerts) with its incident, count
+ * and log the incidents raised and resolved. */
+static void fill_incidents(struct session *s, struct report *r, int n)
+{
+	const struct site_alert *act;
+	struct report_incident *v;
+	int na, ni, err;
+
+	s->nincidents = 0;
+	if (!s->inc)
+		return;
+	na = sites_active_alerts(s->store, &act);
+	err = na < 0 ? na : incidents_update(s->inc, act, na, now_s() - s->t0);
+	if (err) {
+		log_debug("incidents: %s", strerror(-err));
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		s->alerts[i].incident = incidents_of(s->inc, s->alerts[i].id);
+	ni = incidents_list(s->inc, &v);
+	for (int i = 0; i < ni; i++) {
+		s->incidents_raised += v[i].raised_now;
+		s->leaks_raised += v[i].raised_now;
+	}
+	s->nincidents = r->nincidents = ni;
+	s->incidents = v;
+	r->incidents = v;
 }
 
 /* fill_judgement() - alerts (the sites' transitions, then the process's),
@@ -504,20 +614,26 @@ static void fill_judgement(struct session *s, struct report *r, struct report_pr
 	const struct report_alert *sa;
 	struct gc_snapshot g;
 	uint32_t active;
-	uint64_t before = s->health.raised;
+	uint64_t before = s->health.raised, before_res;
 	unsigned warn;
-	bool gc_ok = s->gc0_ok && !gc_read(&s->gcr, &g);
+	bool gc_ok = s->gc0_ok && !s->image_gone && !gc_read(&s->gcr, &g);
 	int n = sites_alerts(s->store, &sa, &active);
 
 	memcpy(s->alerts, sa, n * sizeof(*sa));
 	/* the run's total (an exec starts a new store): what this ranking raised */
 	for (int i = 0; i < n; i++)
 		s->alerts_raised += sa[i].state[0] == 'l';
+	fill_incidents(s, r, n);
 	if (health_report(&s->health, now_s(), active, gc_ok ? &g : NULL,
 			  gc_ok ? &s->gc0 : NULL, s->mem.anon, rp, &s->alerts[n], &warn))
 		n++;
-	s->alerts_raised += s->health.raised - before;
+	before_res = s->res.raised;
+	n += resources_report(&s->res, now_s(), rp, &s->alerts[n]);
+	s->alerts_raised += s->health.raised - before + s->res.raised - before_res;
+	s->leaks_raised += s->health.raised - before + s->res.raised - before_res;
 	rp->alerts_raised = s->alerts_raised;
+	rp->incidents_active = s->inc ? incidents_active(s->inc) : 0;
+	rp->incidents_raised = s->incidents_raised;
 	r->nalerts = n;
 	r->alerts = s->alerts;
 	r->h.process = rp;
@@ -532,8 +648,86 @@ static void fill_judgement(struct session *s, struct report *r, struct report_pr
 				 rp->gc_uncollectable[2]);
 		add_warning(s, s->uncollectable_msg);
 	}
-	for (int i = 0; i < n; i++)
-		log_alert(&s->alerts[i]);
+}
+
+/* log_transitions() - this report's raised and resolved incidents and the
+ * alerts outside any incident, one stderr line each, hints included. */
+static void log_transitions(const struct report *r)
+{
+	for (int i = 0; i < r->nincidents; i++)
+		log_incident(&r->incidents[i]);
+	for (int i = 0; i < r->nalerts; i++)
+		if (!r->alerts[i].incident)
+			log_alert(&r->alerts[i]);
+}
+
+/* evidence_of() - what is known about site id for its fix hint: its stack and
+ * caller (from the active alerts, or the alert itself), its type mix (if it is
+ * among the report's rows), the collector and the census. */
+static void evidence_of(const struct report *r, const struct report_process *rp,
+			const struct report_site *rows, int nrows, uint64_t id,
+			struct fix_evidence *e)
+{
+	e->gc_known = rp->gc_known;
+	e->gc_enabled = rp->gc_enabled;
+	e->uncollectable = rp->gc_uncollectable[0] + rp->gc_uncollectable[1] +
+			   rp->gc_uncollectable[2];
+	if (r->census) {
+		e->census = r->types;
+		e->ncensus = r->ntypes;
+	}
+	for (int i = 0; i < nrows && e->frames; i++)
+		if (rows[i].id == id) {
+			e->types = rows[i].types;
+			e->ntypes = rows[i].ntypes;
+			e->types_sampled = rows[i].types_sampled;
+		}
+}
+
+/* fill_hints() - a fix hint for each alert transition and each incident
+ * (the best of its members' hints: the most specific rule), chosen from
+ * the evidence of this report (fixhints.h). */
+static void fill_hints(struct session *s, struct report *r, const struct report_process *rp,
+		       const struct report_site *rows, int nrows)
+{
+	const struct site_alert *act = NULL;
+	int nact = s->store ? sites_active_alerts(s->store, &act) : 0;
+
+	for (int i = 0; i < r->nalerts && i < SITES_MAX_ALERTS + 3; i++) {
+		struct report_alert *a = &s->alerts[i];
+		struct fix_evidence e = { .subject = a->subject, .frames = a->frames,
+					  .nframes = a->nframes, .native_caller = a->native_caller };
+
+		if (!strcmp(a->state, "resolved"))
+			continue;
+		evidence_of(r, rp, rows, nrows, a->id, &e);
+		if (fixhint(&e, s->alert_hints[i], FIXHINT_LEN) != FIXHINT_NONE)
+			a->hint = s->alert_hints[i];
+	}
+	for (int i = 0; i < s->nincidents && i < MAX_INCIDENT_HINTS; i++) {
+		struct report_incident *x = &s->incidents[i];
+		enum fixhint_rule best = FIXHINT_NONE;
+		char buf[FIXHINT_LEN];
+
+		if (x->state[0] == 'r')
+			continue;
+		for (int k = 0; k < nact; k++) {
+			struct fix_evidence e = { .subject = "site", .frames = act[k].frames,
+						  .nframes = act[k].nframes,
+						  .native_caller = act[k].native_caller };
+			enum fixhint_rule rule;
+
+			if (incidents_of(s->inc, act[k].site_id) != x->id)
+				continue;
+			evidence_of(r, rp, rows, nrows, act[k].site_id, &e);
+			rule = fixhint(&e, buf, sizeof(buf));
+			if (rule != FIXHINT_NONE && (best == FIXHINT_NONE || rule < best)) {
+				best = rule;
+				memcpy(s->incident_hints[i], buf, sizeof(buf));
+				x->hint = s->incident_hints[i];
+			}
+		}
+	}
 }
 
 /* fill_growth() - growth mode's header block. */
@@ -604,22 +798,28 @@ static int html_fill(FILE *f, void *r)
 	return out_html_write(f, r);
 }
 
+/* live_write() - report_writer_fn for the live view: stdout is the
+ * terminal (s->live), whatever stream the report is rendered into. */
+static int live_write(FILE *f, const struct report *r)
+{
+	int rows, cols;
+
+	out_live_size(STDOUT_FILENO, &rows, &cols);
+	return out_live_write(f, r, rows, cols);
+}
+
 /* write_report() - r to its sinks: stdout or --output (JSON, text, or the
  * live view on a terminal), then --html. Returns the report stream's error;
  * an HTML file that cannot be written is logged once per kind of error and
  * the previous one stays (atomic_file.h): profiling goes on. */
 static int write_report(struct session *s, const struct report *r)
 {
-	int rows, cols, err;
+	report_writer_fn w = s->o->format == FORMAT_JSON ? out_json_write : out_text_write;
+	int err;
 
-	if (s->o->format == FORMAT_JSON) {
-		err = out_json_write(s->out, r);
-	} else if (s->live) {
-		out_live_size(fileno(s->out), &rows, &cols);
-		err = out_live_write(s->out, r, rows, cols);
-	} else {
-		err = out_text_write(s->out, r);
-	}
+	if (s->live)
+		w = live_write;
+	err = outfile_emit(s->out, w, r);
 	if (s->o->html)
 		atomic_file_write(s->o->html, html_fill, (void *)r, &s->html_errs);
 	return err;
@@ -665,7 +865,7 @@ static int emit_report(struct session *s, bool final)
 	if (n < 0)
 		return n;
 	fill_judgement(s, &r, &proc);
-	if (s->ot && !s->growth && s->o->type_samples && !s->blind) {
+	if (s->ot && !s->growth && s->o->type_samples && !s->blind && !s->image_gone) {
 		/* the store's rows, given their type mix: the store owns them
 		 * until the next ranking and does not read these fields */
 		err = objtypes_sample_sites(s->ot, &s->cap, s->store, (struct report_site *)rows, n,
@@ -678,6 +878,8 @@ static int emit_report(struct session *s, bool final)
 
 		r.ntypes = nt > 0 ? nt : 0;
 	}
+	fill_hints(s, &r, &proc, rows, n);
+	log_transitions(&r);
 
 	h->seq = ++s->seq;
 	h->final = final;
@@ -771,7 +973,11 @@ static void window_act(struct session *s, enum window_action a)
 		return;
 	case WA_OPEN:
 		if (s->window_switch) {
-			err = allocswitch_apply(&s->sw, s->t.pid, &s->ai);
+			/* an earlier window's restore failed: undo it first (a new
+			 * switch would forget it), or open no window */
+			err = allocswitch_restore(&s->sw);
+			if (!err)
+				err = allocswitch_apply(&s->sw, s->t.pid, &s->ai);
 			if (err) {
 				log_warn("window %u not opened: cannot switch the allocator: %s",
 					 s->ws.id, strerror(-err));
@@ -799,8 +1005,9 @@ static void window_act(struct session *s, enum window_action a)
 		capture_window_set(&s->cap, 0, PYLEAK_LIMIT_FREES, 0, o->follow_frees);
 		err = allocswitch_restore(&s->sw);
 		if (err && err != -ESRCH)
-			log_err("could not restore the allocator of PID %d after window %u: %s",
-				s->t.pid, s->ws.id, strerror(-err));
+			log_err("could not restore the allocator of PID %d after window %u: %s; "
+				"trying again later (or run pyleak-bpf --restore-allocator --pid %d)",
+				s->t.pid, s->ws.id, strerror(-err), s->t.pid);
 		capture_probes_detach(&s->cap, true);
 		log_debug("window %u: capture over, following its frees", s->ws.id);
 		return;
@@ -881,11 +1088,12 @@ static int run_loop(struct session *s)
 			s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
 		uint32_t ev = capture_events(&s->cap);
 
-		if ((ev & (1u << PYLEAK_EV_EXEC)) || t >= next_refresh) {
-			if (execed(s, ev)) {
+		if (s->image_gone || (ev & (1u << PYLEAK_EV_EXEC)) || t >= next_refresh) {
+			if (s->image_gone || execed(s, ev)) {
 				/* the old program's last report, then start over */
 				add_warning(s, "the process called exec: this is the last report "
 					       "on the program it ran before");
+				s->image_gone = true;
 				emit_report(s, false);
 				return RUN_EXECED;
 			}
@@ -1014,6 +1222,20 @@ static int start_target(struct session *s)
  * --alert-min-bytes, the Mann-Kendall p-value be below 1%, over at least 8
  * samples spanning half the window, and the growth sustained into the last
  * third (trend.h). */
+/* new_incidents() - an incident store that knows t's standard library: the
+ * directory beside its interpreter and any of its version's lib/pythonX.Y. */
+static struct incidents *new_incidents(const struct target *t)
+{
+	struct incident_paths p = { .py_major = t->version_hex >> 24,
+				    .py_minor = (t->version_hex >> 16) & 0xff };
+	char dir[PATH_MAX];
+
+	if (t->py_mod >= 0 &&
+	    !incident_stdlib_of(t->mods[t->py_mod].path, p.py_major, p.py_minor, dir, sizeof(dir)))
+		p.stdlib[p.nstdlib++] = dir;
+	return incidents_new(&p);
+}
+
 static void alert_rule(const struct options *o, struct trend_rule *r)
 {
 	*r = (struct trend_rule){
@@ -1080,7 +1302,8 @@ static int attach_session(struct session *s, bool *done)
 	s->store = s->sym ? sites_new(resolve_site, s) : NULL;
 	if (s->store && s->growth && s->gw_ok)
 		s->hints = sites_new(resolve_hint, s);
-	if (!s->store || (s->growth && s->gw_ok && !s->hints)) {
+	s->inc = s->store ? new_incidents(&s->t) : NULL;
+	if (!s->store || !s->inc || (s->growth && s->gw_ok && !s->hints)) {
 		rc = EXIT_ERROR;
 		return rc;
 	}
@@ -1113,6 +1336,8 @@ static int attach_session(struct session *s, bool *done)
 		s->last_rss = s->mem.rss;
 		health_sample(&s->health, s->t0, &s->mem);
 	}
+	resources_init(&s->res, o->trend_window_s, o->alert_fds, o->alert_threads, s->t0);
+	sample_resources(s, s->t0);
 	if (s->growth) {
 		struct window_opts wo = {
 			.allocs = o->window_allocs,
@@ -1154,9 +1379,12 @@ static void detach_session(struct session *s, bool gone_image)
 	if (gone_image)
 		s->sw.active = false;
 	err = allocswitch_restore(&s->sw);
-	if (err && err != -ESRCH)
+	if (err && err != -ESRCH) {
 		log_err("could not restore the allocator of PID %d (%s); run pyleak-bpf "
 			"--restore-allocator --pid %d", s->t.pid, strerror(-err), s->t.pid);
+		s->restore_failed = true;
+		s->sw.active = false; /* said once; a later detach must not retry it */
+	}
 	if (s->cap_open)
 		capture_close(&s->cap);
 	s->cap_open = false;
@@ -1165,6 +1393,8 @@ static void detach_session(struct session *s, bool gone_image)
 	sites_free(s->hints);
 	sites_free(s->store);
 	s->hints = s->store = NULL;
+	incidents_free(s->inc);
+	s->inc = NULL;
 	sym_free(s->sym);
 	s->sym = NULL;
 	objtypes_free(s->ot);
@@ -1191,7 +1421,7 @@ static bool follow_exec(struct session *s, int *rc)
 	snprintf(old, sizeof(old), "%s", s->t.version);
 	detach_session(s, true);
 	memset(&s->ai, 0, sizeof(s->ai));
-	s->ai_ok = s->blind = s->windows_ok = s->window_switch = false;
+	s->ai_ok = s->blind = s->windows_ok = s->window_switch = s->image_gone = false;
 	s->gc0_ok = false;
 	s->nwarnings = 0;
 	for (;;) {
@@ -1238,7 +1468,10 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct session s = { .o = &o, .pidfd = -1 };
-	struct sigaction sa = { .sa_handler = on_signal };
+	/* SA_RESTART: a signal must not fail a write or a wait (SIGUSR1 comes
+	 * at any time); poll() and the sleeps still return early on a signal
+	 * (they are never restarted), so a stop request is seen at once */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	char err_msg[256];
 	int rc;
 
@@ -1272,9 +1505,12 @@ int main(int argc, char **argv)
 
 	s.out = stdout;
 	if (o.output) {
-		s.out = fopen(o.output, "ae");
-		if (!s.out) {
-			log_err("cannot open %s for the reports: %s", o.output, strerror(errno));
+		int err = outfile_open(o.output, &s.out);
+
+		if (err) {
+			log_err("cannot open %s for the reports: %s", o.output,
+				err == -ELOOP ? "it is a symbolic link (refused: give the real path)"
+					      : strerror(-err));
 			return EXIT_ERROR;
 		}
 		setvbuf(s.out, NULL, _IOLBF, 0);
@@ -1297,19 +1533,32 @@ int main(int argc, char **argv)
 			break;
 	}
 out:
+	/* every way out after a stop (run mode's launch, an exec followed in
+	 * either mode) lets the target run on: never leave it stopped */
+	if (s.stopped) {
+		launch_resume(s.t.pid);
+		s.stopped = false;
+	}
 	if (s.child && !s.child_done) {
-		/* we are failing before the command could run: do not leave it stopped */
-		if (s.stopped)
-			launch_resume(s.t.pid);
+		/* a stop request, or a failure: the command runs on without
+		 * anything of ours (probes, a window's switch), so detach at
+		 * once, then wait for it and pass its status through */
+		detach_session(&s, false);
+		if (exiting)
+			log_info("stopped profiling; waiting for '%s' (PID %d) to exit",
+				 o.command[0], s.child);
 		launch_resume(s.child);
 		if (waitpid(s.child, &s.child_status, 0) == s.child && rc == EXIT_OK)
 			rc = launch_exit_code(s.child_status);
 	}
-	if (o.fail_on_leak && s.alerts_raised) {
-		log_info("--fail-on-leak: %" PRIu64 " leak alert%s raised; exit status %d",
-			 s.alerts_raised, s.alerts_raised == 1 ? " was" : "s were", EXIT_LEAK);
+	if (o.fail_on_leak && s.leaks_raised) {
+		log_info("--fail-on-leak: %" PRIu64 " leak%s raised (incidents and process "
+			 "alerts); exit status %d", s.leaks_raised,
+			 s.leaks_raised == 1 ? " was" : "s were", EXIT_LEAK);
 		rc = EXIT_LEAK;
 	}
 	session_end(&s);
+	if (s.restore_failed) /* over any other status: the target was left changed */
+		rc = EXIT_RESTORE_FAILED;
 	return rc;
 }

@@ -106,8 +106,14 @@ static const char usage_text[] =
 "                           rising in the last third of the window). It is resolved\n"
 "                           when that stops (half the thresholds, so it does not\n"
 "                           flap). Each transition is printed once\n"
-"      --fail-on-leak       exit with status 3 if any alert was raised (CI gates,\n"
-"                           with -- COMMAND)\n"
+"      --alert-fds N        fd_leak when the open file descriptors grow by N or\n"
+"                           more over the window, by the same statistics (default\n"
+"                           64; 0: off)\n"
+"      --alert-threads N    thread_leak likewise for threads (default 32; 0: off)\n"
+"      --fail-on-leak       exit with status 3 if any leak was raised: an incident\n"
+"                           (site alerts grouped by the application line they\n"
+"                           share), a process, fd or thread alert (CI gates, with\n"
+"                           -- COMMAND)\n"
 "  -g, --group-by stack|line|function|file\n"
 "                           what a row is: the whole stack (default) or the\n"
 "                           innermost Python frame's line, function or file\n"
@@ -167,6 +173,8 @@ enum {
 	OPT_ALERT_RATE,
 	OPT_ALERT_MIN,
 	OPT_FAIL_ON_LEAK,
+	OPT_ALERT_FDS,
+	OPT_ALERT_THREADS,
 	OPT_TYPE_SAMPLES,
 	OPT_CENSUS_EVERY,
 	OPT_CENSUS_MAX,
@@ -203,6 +211,8 @@ static const struct option long_opts[] = {
 	{ "window", required_argument, NULL, 'w' },
 	{ "alert-rate", required_argument, NULL, OPT_ALERT_RATE },
 	{ "alert-min-bytes", required_argument, NULL, OPT_ALERT_MIN },
+	{ "alert-fds", required_argument, NULL, OPT_ALERT_FDS },
+	{ "alert-threads", required_argument, NULL, OPT_ALERT_THREADS },
 	{ "fail-on-leak", no_argument, NULL, OPT_FAIL_ON_LEAK },
 	{ "group-by", required_argument, NULL, 'g' },
 	{ "type-samples", required_argument, NULL, OPT_TYPE_SAMPLES },
@@ -353,6 +363,8 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		.trend_window_s = 600,
 		.alert_rate = 256u << 10,
 		.alert_min_bytes = 2u << 20,
+		.alert_fds = 64,
+		.alert_threads = 32,
 		.type_samples = 64,
 		.census_every_s = 60,
 		.census_max = 1000000,
@@ -453,6 +465,16 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		case OPT_ALERT_MIN:
 			if (parse_bytes(optarg, &o->alert_min_bytes))
 				return fail(err, errlen, "--alert-min-bytes needs a byte count such as 2M, got '%s'", optarg);
+			break;
+		case OPT_ALERT_FDS:
+			if (parse_long(optarg, 0, 1000000, &v))
+				return fail(err, errlen, "--alert-fds needs a count from 0 (off) to 1000000, got '%s'", optarg);
+			o->alert_fds = (uint32_t)v;
+			break;
+		case OPT_ALERT_THREADS:
+			if (parse_long(optarg, 0, 1000000, &v))
+				return fail(err, errlen, "--alert-threads needs a count from 0 (off) to 1000000, got '%s'", optarg);
+			o->alert_threads = (uint32_t)v;
 			break;
 		case OPT_FAIL_ON_LEAK:
 			o->fail_on_leak = true;

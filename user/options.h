@@ -44,6 +44,8 @@ struct options {
 	double trend_window_s;	/* --window: growth is judged over this long */
 	uint64_t alert_rate;	/* --alert-rate, bytes per minute */
 	uint64_t alert_min_bytes; /* --alert-min-bytes over the window */
+	uint32_t alert_fds;	/* --alert-fds: fd_leak at this many more open fds over the window */
+	uint32_t alert_threads;	/* --alert-threads: thread_leak likewise, 0 = off for both */
 	bool fail_on_leak;	/* --fail-on-leak: exit 3 if any alert was raised */
 	int group_by;		/* --group-by: enum site_group_by */
 	/* object types */
@@ -70,6 +72,8 @@ enum exit_code {
 	EXIT_NO_KERNEL_SUPPORT = 8, /* no BTF, BPF or uprobes */
 	EXIT_TARGET_EXITED = 9, /* the target ended before we were done */
 	EXIT_BLIND = 10,	/* the probes saw (almost) none of the allocations */
+	EXIT_RESTORE_FAILED = 11, /* the allocator switch could not be undone: the
+				   * message says how (--restore-allocator) */
 };
 
 /* options_parse() - parse argv into o (defaults first). Returns 0 to run,

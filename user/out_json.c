@@ -264,6 +264,13 @@ static void json_alert(FILE *f, const struct report_alert *a)
 	json_double(f, a->since_s);
 	fputs(",\"native_caller\":", f);
 	json_str(f, a->native_caller);
+	fputs(",\"hint\":", f);
+	json_str(f, a->hint);
+	fputs(",\"incident\":", f);
+	if (a->incident)
+		fprintf(f, "\"%016" PRIx64 "\"", a->incident);
+	else
+		fputs("null", f);
 	fputs(",\"frames\":[", f);
 	for (int i = 0; i < a->nframes; i++) {
 		if (i)
@@ -271,6 +278,31 @@ static void json_alert(FILE *f, const struct report_alert *a)
 		json_frame(f, &a->frames[i]);
 	}
 	fputs("]}", f);
+}
+
+/* json_incident() - one incident: its head frame, members and sums. */
+static void json_incident(FILE *f, const struct report_incident *x)
+{
+	fprintf(f, "{\"id\":\"%016" PRIx64 "\",\"state\":", x->id);
+	json_str(f, x->state);
+	fputs(",\"raised_now\":", f);
+	json_bool(f, x->raised_now);
+	fputs(",\"head\":", f);
+	json_frame(f, &x->head);
+	fputs(",\"head_in_library\":", f);
+	json_bool(f, x->head_in_library);
+	fputs(",\"members\":[", f);
+	for (int i = 0; i < x->nmembers; i++)
+		fprintf(f, "%s\"%016" PRIx64 "\"", i ? "," : "", x->members[i]);
+	fprintf(f, "],\"joined\":%" PRIu32 ",\"rate_bytes_per_min\":", x->joined);
+	json_double(f, x->rate_bps * 60);
+	fprintf(f, ",\"bytes\":%" PRId64 ",\"since_s\":", x->bytes);
+	json_double(f, x->since_s);
+	fputs(",\"duration_s\":", f);
+	json_double(f, x->duration_s);
+	fputs(",\"hint\":", f);
+	json_str(f, x->hint);
+	putc('}', f);
 }
 
 /* json_process() - the process trend and GC object. */
@@ -292,8 +324,22 @@ static void json_process(FILE *f, const struct report_process *p)
 	json_double(f, p->rss_rate_bps * 60);
 	fputs(",\"rss_trend\":", f);
 	json_str(f, p->rss_trend);
-	fprintf(f, ",\"alerts_active\":%" PRIu32 ",\"alerts_raised\":%" PRIu64 "}",
-		p->active_alerts, p->alerts_raised);
+	fprintf(f, ",\"alerts_active\":%" PRIu32 ",\"alerts_raised\":%" PRIu64
+		",\"incidents_active\":%" PRIu32 ",\"incidents_raised\":%" PRIu64,
+		p->active_alerts, p->alerts_raised, p->incidents_active, p->incidents_raised);
+	if (p->resources_known) {
+		fprintf(f, ",\"fds\":%" PRIu64 ",\"fds_rate_per_min\":", p->fds);
+		json_double(f, p->fds_rate_per_s * 60);
+		fputs(",\"fds_trend\":", f);
+		json_str(f, p->fds_trend);
+		fprintf(f, ",\"threads\":%" PRIu64 ",\"threads_rate_per_min\":", p->threads);
+		json_double(f, p->threads_rate_per_s * 60);
+		fputs(",\"threads_trend\":", f);
+		json_str(f, p->threads_trend);
+	} else {
+		fputs(",\"fds\":null,\"threads\":null", f);
+	}
+	putc('}', f);
 	fputs(",\"gc\":", f);
 	if (!p->gc_known) {
 		fputs("null", f);
@@ -411,6 +457,12 @@ int out_json_write(FILE *f, const struct report *r)
 			if (i)
 				putc(',', f);
 			json_alert(f, &r->alerts[i]);
+		}
+		fputs("],\"incidents\":[", f);
+		for (i = 0; i < r->nincidents; i++) {
+			if (i)
+				putc(',', f);
+			json_incident(f, &r->incidents[i]);
 		}
 		putc(']', f);
 		json_process(f, h->process);

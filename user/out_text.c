@@ -13,7 +13,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "escape.h"
 #include "fmt.h"
 #include "report.h"
 #include "sparkline.h"
@@ -26,33 +28,11 @@
 /* Cells of the RECENT column (live view): its newest samples. */
 #define SPARK_CELLS 12
 
-/*
- * put_str() - write s for a terminal: "?" when NULL, otherwise the bytes of s
- * with control characters shown as \xNN. File and function names come from
- * the target's memory; copied raw, an escape sequence in one could move the
- * cursor, rewrite earlier lines or retitle the terminal of whoever reads the
- * report. C0, DEL and the UTF-8 encoding of C1 (U+0080..U+009F, c2 80..c2 9f)
- * are escaped; everything else, including invalid UTF-8, is copied so that
- * names remain greppable as the target spelt them.
- */
+/* put_str() - s for a terminal: "?" when NULL, control characters escaped
+ * (escape.h: names come from the target's memory). */
 static void put_str(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!s) {
-		putc('?', f);
-		return;
-	}
-	for (; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
-			fprintf(f, "\\x%02x", *p);
-		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			fprintf(f, "\\x%02x\\x%02x", p[0], p[1]);
-			p++;
-		} else {
-			putc(*p, f);
-		}
-	}
+	esc_put(f, s, NULL);
 }
 
 /* put_frame() - "file:line func", each part "?" when unknown. The path is
@@ -124,8 +104,17 @@ static void put_process(FILE *f, const struct report_process *p)
 	fprintf(f, ", p=%s)  RSS %s (", fmt_p(c, sizeof(c), p->anon_p),
 		fmt_rate(b, sizeof(b), p->rss_rate_bps));
 	put_str(f, p->rss_trend);
-	fprintf(f, ")  alerts active %" PRIu32 ", raised %" PRIu64 "\n", p->active_alerts,
-		p->alerts_raised);
+	fprintf(f, ")  alerts active %" PRIu32 ", raised %" PRIu64 "; incidents active %" PRIu32
+		", raised %" PRIu64 "\n", p->active_alerts, p->alerts_raised, p->incidents_active,
+		p->incidents_raised);
+	if (p->resources_known) {
+		fprintf(f, "  open fds %" PRIu64 " (%+.1f/min, ", p->fds, p->fds_rate_per_s * 60);
+		put_str(f, p->fds_trend);
+		fprintf(f, ")  threads %" PRIu64 " (%+.1f/min, ", p->threads,
+			p->threads_rate_per_s * 60);
+		put_str(f, p->threads_trend);
+		fputs(")\n", f);
+	}
 	if (!p->gc_known)
 		return;
 	fprintf(f, "  GC %s, thresholds %" PRIu32 "/%" PRIu32 "/%" PRIu32 "; since attach: collected "
@@ -135,29 +124,64 @@ static void put_process(FILE *f, const struct report_process *p)
 		p->gc_uncollectable[0] + p->gc_uncollectable[1] + p->gc_uncollectable[2]);
 }
 
-/* put_alert() - one transition: what, where, and the evidence. */
-static void put_alert(FILE *f, const struct report_alert *a)
+/* put_hint() - "hint: ..." under an alert or incident, if there is one. */
+static void put_hint(FILE *f, const char *hint, const char *in)
+{
+	if (!hint)
+		return;
+	fputs(in, f);
+	fputs("  hint: ", f);
+	put_str(f, hint);
+	putc('\n', f);
+}
+
+/* put_alert() - one transition: what, where, and the evidence; its lines
+ * start with in (two spaces more under an incident). */
+static void put_alert(FILE *f, const struct report_alert *a, const char *in)
 {
 	char r[40], g[32], b[32], p[32];
 
-	fputs(a->state[0] == 'l' ? "  ALERT leak_suspect " : "  RESOLVED ", f);
+	bool resolved = !strcmp(a->state, "resolved");
+	bool counted = !strcmp(a->subject, "fds") || !strcmp(a->subject, "threads");
+
+	fputs(in, f);
+	if (resolved) {
+		fputs("RESOLVED ", f);
+	} else {
+		fputs("ALERT ", f);
+		put_str(f, a->state);
+		putc(' ', f);
+	}
 	put_str(f, a->subject);
 	putc(' ', f);
 	if (a->nframes > 0)
 		put_frame(f, &a->frames[0]);
 	else
-		fputs("anonymous memory", f);
+		fputs(counted ? "of the process" : "anonymous memory", f);
 	if (a->native_caller) {
 		fputs("  [caller: ", f);
 		put_str(f, a->native_caller);
 		putc(']', f);
 	}
-	if (a->state[0] == 'r') {
-		fprintf(f, "\n    after %.0fs (raised at %.0fs); rate now %s\n", a->duration_s,
+	if (counted) {
+		/* counts, not bytes */
+		if (resolved)
+			fprintf(f, "\n%s  after %.0fs (raised at %.0fs); %" PRId64 " now\n", in,
+				a->duration_s, a->since_s, a->bytes);
+		else
+			fprintf(f, "\n%s  %+.1f/min; %+.0f over the last %.0fs (Mann-Kendall p=%s); "
+				"%" PRId64 " now; raised %.0fs after attach\n", in, a->rate_bps * 60,
+				a->growth_bytes, a->duration_s, fmt_p(p, sizeof(p), a->p_value),
+				a->bytes, a->since_s);
+		put_hint(f, a->hint, in);
+		return;
+	}
+	if (resolved) {
+		fprintf(f, "\n%s  after %.0fs (raised at %.0fs); rate now %s\n", in, a->duration_s,
 			a->since_s, fmt_rate(r, sizeof(r), a->rate_bps));
 		return;
 	}
-	fprintf(f, "\n    %s", fmt_rate(r, sizeof(r), a->rate_bps));
+	fprintf(f, "\n%s  %s", in, fmt_rate(r, sizeof(r), a->rate_bps));
 	if (a->p_value >= 0)
 		fprintf(f, "; %s over the last %.0fs (Mann-Kendall p=%s)",
 			fmt_bytes(g, sizeof(g), a->growth_bytes, true), a->duration_s,
@@ -168,6 +192,63 @@ static void put_alert(FILE *f, const struct report_alert *a)
 	fprintf(f, "; %s %s now; raised %.0fs after attach\n",
 		fmt_bytes(b, sizeof(b), (double)a->bytes, false),
 		a->nframes ? "live" : "anonymous", a->since_s);
+	if (!a->incident)
+		put_hint(f, a->hint, in);
+}
+
+/* put_incident() - an incident that changed in this report (raised, joined
+ * by a site, a member resolved, or resolved): a head line naming the line to
+ * fix, then this report's transitions of its members, indented under it. */
+static void put_incident(FILE *f, const struct report_incident *x, const struct report *rp)
+{
+	char r[40], b[32];
+	bool resolved = x->state[0] == 'r';
+
+	fprintf(f, "  %s incident %016" PRIx64 " at ",
+		resolved ? "RESOLVED" : x->raised_now ? "ALERT leak_suspect" : "ALERT update",
+		x->id);
+	put_frame(f, &x->head);
+	if (x->head_in_library)
+		fputs(" (library code; no application frame)", f);
+	if (resolved)
+		fprintf(f, "\n    after %.0fs: all %d site%s below it resolved\n", x->duration_s,
+			x->nmembers, x->nmembers == 1 ? "" : "s");
+	else
+		fprintf(f, "\n    %d site%s below it (%" PRIu32 " new), %s in total, %s live; "
+			"raised %.0fs after attach\n", x->nmembers, x->nmembers == 1 ? "" : "s",
+			x->joined, fmt_rate(r, sizeof(r), x->rate_bps),
+			fmt_bytes(b, sizeof(b), (double)x->bytes, false), x->since_s);
+	if (!resolved)
+		put_hint(f, x->hint, "  ");
+	for (int i = 0; i < rp->nalerts; i++)
+		if (rp->alerts[i].incident == x->id)
+			put_alert(f, &rp->alerts[i], "    ");
+}
+
+/* put_alerts() - this report's alert transitions: one block per incident
+ * that changed, then the alerts that belong to no incident (the process). */
+static void put_alerts(FILE *f, const struct report *r)
+{
+	int shown = 0;
+
+	for (int i = 0; i < r->nincidents; i++) {
+		const struct report_incident *x = &r->incidents[i];
+		bool changed = x->raised_now || x->joined || x->state[0] == 'r';
+
+		for (int k = 0; k < r->nalerts && !changed; k++)
+			changed = r->alerts[k].incident == x->id;
+		if (changed) {
+			put_incident(f, x, r);
+			shown++;
+		}
+	}
+	for (int i = 0; i < r->nalerts; i++)
+		if (!r->alerts[i].incident) {
+			put_alert(f, &r->alerts[i], "  ");
+			shown++;
+		}
+	if (shown)
+		putc('\n', f);
 }
 
 static void put_header(FILE *f, const struct report_header *h)
@@ -339,10 +420,7 @@ int out_text_write(FILE *f, const struct report *r)
 	errno = 0;
 	put_header(f, &r->h);
 	putc('\n', f);
-	for (i = 0; i < r->nalerts; i++)
-		put_alert(f, &r->alerts[i]);
-	if (r->nalerts > 0)
-		putc('\n', f);
+	put_alerts(f, r);
 	if (r->nsites <= 0) {
 		fputs(windows ? "  no survivors of settled windows yet\n"
 			      : "  no outstanding allocations recorded\n", f);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include "log.h"
 #include "procmem.h"
+#include "pyident.h"
 #include "pyoffsets.h"
 
 #define NONE PYLEAK_OFF_NONE
@@ -200,4 +201,14 @@ void pyoffsets_proc(const struct py_layout *L, uint64_t runtime_addr, struct pyl
 	out->lasti_scale = L->lasti_scale;
 	out->owner_skip_min = L->owner_skip_min;
 	out->code_tag_bits = L->code_tag_bits;
+	out->code_filename = L->code_filename;
+	out->ident_name_word = pyoffsets_ident_name_word(L);
+	out->ident_data_word = (L->unicode_ascii_data - PYIDENT_STR_OFF) / 8;
+}
+
+unsigned pyoffsets_ident_name_word(const struct py_layout *L)
+{
+	uint16_t name = L->code_qualname != PYLEAK_OFF_NONE ? L->code_qualname : L->code_name;
+
+	return (name - L->code_filename) / 8;
 }

@@ -61,6 +61,11 @@ int pyoffsets_lookup(uint32_t version_hex, struct py_layout *out);
  * -ENOTSUP for a free-threaded build, or -errno from the read. */
 int pyoffsets_apply_debug_offsets(pid_t pid, uint64_t runtime_addr, struct py_layout *L);
 
+/* pyoffsets_ident_name_word() - which of the three words at co_filename is
+ * the name a code object's identity hashes (include/pyident.h): co_qualname
+ * where there is one, else co_name. */
+unsigned pyoffsets_ident_name_word(const struct py_layout *L);
+
 /* pyoffsets_proc() - the BPF unwinder's parameter block for a process. */
 void pyoffsets_proc(const struct py_layout *L, uint64_t runtime_addr, struct pyleak_proc *out);
 

@@ -61,8 +61,8 @@ struct report_site {
 /* One alert transition, printed once, in the report of the interval where
  * it happened. */
 struct report_alert {
-	const char *state;	/* "leak_suspect" or "resolved" */
-	const char *subject;	/* "site" or "process" */
+	const char *state;	/* "leak_suspect", "fd_leak", "thread_leak" or "resolved" */
+	const char *subject;	/* "site", "process" (anonymous memory), "fds", "threads" */
 	uint64_t id;		/* the site's id; 0 for the process */
 	const char *evidence;	/* "trend" (alloc mode, process) or "survivors" (growth mode) */
 	double rate_bps;	/* growth rate, bytes per second */
@@ -70,11 +70,34 @@ struct report_alert {
 	double duration_s;	/* trend: span of the samples judged; resolved: how long it lasted */
 	double p_value;		/* trend: Mann-Kendall one-sided p; <0 for survivors */
 	uint32_t windows_seen, windows_survived; /* survivors */
-	int64_t bytes;		/* site: outstanding (or surviving) bytes; process: RssAnon */
+	int64_t bytes;		/* site: outstanding (or surviving) bytes; process: RssAnon;
+				 * fds, threads: the count now (rate_bps and
+				 * growth_bytes are counts per second and counts) */
 	double since_s;		/* raised at, seconds since attach */
 	const char *native_caller;
 	int nframes;		/* site: its stack, innermost first; process: 0 */
 	const struct report_frame *frames;
+	uint64_t incident;	/* site: the incident it belongs to (incidents.h); 0 none */
+	const char *hint;	/* what to look for (fixhints.h), or NULL */
+};
+
+/* One incident: the active site alerts that share a head frame, the line to
+ * fix (incidents.h). Listed in every report while active, and once more in
+ * the report that resolves it. */
+struct report_incident {
+	uint64_t id;		  /* site_id_of() the head frame alone: stable */
+	const char *state;	  /* "leak_suspect" (active) or "resolved" (by this report) */
+	bool raised_now;	  /* raised by this report */
+	struct report_frame head; /* innermost application frame */
+	bool head_in_library;	  /* no application frame: headed by the library call */
+	int nmembers;
+	const uint64_t *members;  /* site ids (resolved: the last members) */
+	uint32_t joined;	  /* members that joined in this report */
+	double rate_bps;	  /* summed over the members */
+	int64_t bytes;		  /* summed over the members */
+	double since_s;		  /* raised at, seconds since attach */
+	double duration_s;	  /* active for */
+	const char *hint;	  /* what to look for at the head (fixhints.h), or NULL */
 };
 
 /* An object type's share of a site's sampled live allocations. */
@@ -144,6 +167,13 @@ struct report_process {
 	uint32_t gc_count[3];	      /* gen 0: allocations minus deallocations since its last collection */
 	uint32_t active_alerts;	      /* leak_suspect alerts now active (sites and process) */
 	uint64_t alerts_raised;	      /* since attach */
+	bool resources_known;	      /* the fd and thread figures below were read */
+	uint64_t fds, threads;	      /* open file descriptors and threads now */
+	double fds_rate_per_s;	      /* Theil-Sen slopes over the window (resources.h) */
+	double threads_rate_per_s;
+	const char *fds_trend, *threads_trend; /* "growing", "flat", ... */
+	uint32_t incidents_active;    /* site alerts grouped by head frame (incidents.h) */
+	uint64_t incidents_raised;    /* since attach, exec included */
 };
 
 /* Counters and facts about the profiled process and the capture. */
@@ -197,6 +227,8 @@ struct report {
 	const struct report_site *hints;
 	int nalerts;	  /* alert transitions of this interval */
 	const struct report_alert *alerts;
+	int nincidents;	  /* active incidents, then those resolved by this report */
+	const struct report_incident *incidents;
 	int ntypes;	  /* object types: census or sampled (see report_type) */
 	const struct report_type *types;
 	const struct report_census *census;

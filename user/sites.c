@@ -65,6 +65,8 @@ struct site_store {
 	struct report_alert alerts[SITES_MAX_ALERTS];
 	int nalerts;
 	uint32_t active;
+	struct site_alert *active_v; /* sites_active_alerts()'s view */
+	size_t capactive;
 	bool evict_failed; /* this update: no ring could be freed, stop trying */
 };
 
@@ -100,6 +102,7 @@ void sites_free(struct site_store *ss)
 		}
 	free(ss->all);
 	free(ss->rows);
+	free(ss->active_v);
 	free(ss);
 }
 
@@ -410,6 +413,30 @@ int sites_alerts(struct site_store *ss, const struct report_alert **v, uint32_t 
 	*v = ss->alerts;
 	*active = ss->active;
 	return ss->nalerts;
+}
+
+int sites_active_alerts(struct site_store *ss, const struct site_alert **v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ss->nall; i++) {
+		const struct group *g = ss->all[i];
+		struct site_alert *a;
+
+		if (!g->alert)
+			continue;
+		a = array_room(ss->active_v, &ss->capactive, n, sizeof(*a), 16);
+		if (!a)
+			return -ENOMEM;
+		ss->active_v = a;
+		a[n++] = (struct site_alert){ .site_id = g->id, .nframes = g->nframes,
+					      .frames = g->frames, .rate_bps = g->rate_bps,
+					      .bytes = g->ring ? g->bytes : g->surv_bytes,
+					      .since_s = g->alert_since - ss->o.t0_s,
+					      .native_caller = g->caller };
+	}
+	*v = ss->active_v;
+	return (int)n;
 }
 
 /* begin_alerts()/end_alerts() - around a ranking: collect its transitions,

@@ -121,6 +121,22 @@ uint64_t sites_group_of(const struct site_store *ss, uint64_t raw);
  * *active gets the alerts active now. Returns how many. */
 int sites_alerts(struct site_store *ss, const struct report_alert **v, uint32_t *active);
 
+/* An active alert, as sites_active_alerts() lists it. */
+struct site_alert {
+	uint64_t site_id;
+	int nframes;			   /* innermost first */
+	const struct report_frame *frames; /* owned by the store, live as long as it */
+	double rate_bps;
+	int64_t bytes;			   /* outstanding (alloc mode) or surviving bytes */
+	double since_s;			   /* raised at, seconds since attach */
+	const char *native_caller;	   /* or NULL */
+};
+
+/* sites_active_alerts() - every group whose leak_suspect alert is active
+ * after the last ranking, in *v (owned by the store until the next call).
+ * Returns how many, or -ENOMEM. */
+int sites_active_alerts(struct site_store *ss, const struct site_alert **v);
+
 /* sites_new() - an empty store; NULL on ENOMEM. */
 struct site_store *sites_new(site_resolve_fn resolve, void *ctx);
 void sites_free(struct site_store *ss);

@@ -8,6 +8,7 @@
 #include "elfsym.h"
 #include "linetable.h"
 #include "procmem.h"
+#include "pyident.h"
 #include "pyoffsets.h"
 #include "symbolize.h"
 #include "target.h"
@@ -20,7 +21,8 @@
 struct code_entry {
 	struct code_entry *next;
 	uint64_t addr;
-	uint32_t firstlineno;
+	uint32_t ident;	  /* pyident_code() the frame was captured with */
+	uint32_t firstlineno; /* read with the names */
 	int err;	  /* the read failed: names are "<unknown>" */
 	char *file, *func;
 	uint8_t *table;	  /* line table bytes */
@@ -38,6 +40,7 @@ struct symbolizer {
 	const struct py_layout *L;
 	enum lt_format fmt;
 	uint64_t code_type; /* &PyCode_Type in the target, 0 if unknown */
+	unsigned name_word; /* pyoffsets_ident_name_word() */
 	struct code_entry *code[CODE_BUCKETS];
 	struct native_entry *native[NATIVE_BUCKETS];
 };
@@ -57,6 +60,7 @@ struct symbolizer *sym_new(struct target *t, const struct py_layout *L)
 	s->t = t;
 	s->L = L;
 	s->fmt = lt_format_for_version(L->version_hex);
+	s->name_word = pyoffsets_ident_name_word(L);
 	if (!elf_find_symbol(t->py_elf, "PyCode_Type", &sym))
 		s->code_type = t->mods[t->py_mod].bias + sym.addr;
 	return s;
@@ -154,13 +158,16 @@ int sym_read_str(struct symbolizer *s, uint64_t obj, char *buf, size_t len)
 	return 0;
 }
 
-/* read_code() - read code object e->addr into e; e->err on failure. */
+/* read_code() - read code object e->addr into e, if it is still the one
+ * the frame was captured in (same identity, include/pyident.h); e->err on
+ * failure, -ESTALE when another object now lives there. */
 static void read_code(struct symbolizer *s, struct code_entry *e)
 {
 	const struct py_layout *L = s->L;
 	pid_t pid = s->t->pid;
 	uint64_t type = 0, file_obj, name_obj, table_obj, table_len;
-	uint32_t firstlineno;
+	__u64 ptrs[3], str[PYIDENT_STR_WORDS];
+	unsigned data_word = (L->unicode_ascii_data - PYIDENT_STR_OFF) / 8;
 	char buf[MAX_NAME * 4];
 	int err;
 
@@ -170,18 +177,18 @@ static void read_code(struct symbolizer *s, struct code_entry *e)
 		err = -ESTALE; /* no longer a code object */
 		goto fail;
 	}
-	if ((err = pm_read_u32(pid, e->addr + L->code_firstlineno, &firstlineno)))
+	if ((err = pm_read_u32(pid, e->addr + L->code_firstlineno, &e->firstlineno)) ||
+	    (err = pm_read(pid, e->addr + L->code_filename, ptrs, sizeof(ptrs))))
 		goto fail;
-	if (firstlineno != e->firstlineno) {
+	file_obj = ptrs[0];
+	name_obj = ptrs[s->name_word % 3];
+	if (pyident_code(e->firstlineno, ptrs,
+			 pm_read(pid, name_obj + PYIDENT_STR_OFF, str, sizeof(str)) ? NULL : str,
+			 data_word) != e->ident) {
 		err = -ESTALE; /* another code object now lives at this address */
 		goto fail;
 	}
-	if ((err = pm_read_u64(pid, e->addr + L->code_filename, &file_obj)) ||
-	    (err = pm_read_u64(pid, e->addr + (L->code_qualname != PYLEAK_OFF_NONE
-						       ? L->code_qualname
-						       : L->code_name),
-			       &name_obj)) ||
-	    (err = pm_read_u64(pid, e->addr + L->code_linetable, &table_obj)))
+	if ((err = pm_read_u64(pid, e->addr + L->code_linetable, &table_obj)))
 		goto fail;
 	if ((err = sym_read_str(s, file_obj, buf, sizeof(buf))))
 		goto fail;
@@ -204,18 +211,20 @@ fail:
 
 int sym_frame(struct symbolizer *s, const struct pyleak_frame *f, struct report_frame *out)
 {
-	unsigned b = bucket(f->code ^ f->firstlineno, CODE_BUCKETS);
+	unsigned b = bucket(f->code ^ f->ident, CODE_BUCKETS);
 	struct code_entry *e;
 
+	/* keyed by identity too: a code object freed and replaced at the same
+	 * address by another is another entry, read afresh */
 	for (e = s->code[b]; e; e = e->next)
-		if (e->addr == f->code && e->firstlineno == f->firstlineno)
+		if (e->addr == f->code && e->ident == f->ident)
 			break;
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e)
 			goto unknown;
 		e->addr = f->code;
-		e->firstlineno = f->firstlineno;
+		e->ident = f->ident;
 		read_code(s, e);
 		e->next = s->code[b];
 		s->code[b] = e;

@@ -2,14 +2,17 @@
 /*
  * symbolize.h: turning what the BPF side captured into names.
  *
- * Python frames: a code object address (plus the co_firstlineno seen at
- * capture time) and an instruction offset become file, qualified function
- * name and line, read from the target's memory: the code object, its
- * strings, its line table. Native addresses become "symbol+0xoff (module)".
+ * Python frames: a code object address (plus its identity seen at capture
+ * time, include/pyident.h) and an instruction offset become file, qualified
+ * function name and line, read from the target's memory: the code object,
+ * its strings, its line table. Native addresses become "symbol+0xoff
+ * (module)".
  *
  * Code objects can be freed and their address reused by another one, so a
- * cache entry is keyed by (address, firstlineno) and the object's type is
- * checked against PyCode_Type before anything is trusted. Every read is
+ * cache entry is keyed by (address, identity), and before a code object is
+ * read its type is checked against PyCode_Type and its identity recomputed
+ * and compared: a frame whose code object has gone (or been replaced) is
+ * "<unknown>", never another function's name. Every read is
  * bounded; unreadable objects yield "<unknown>" names, never a crash.
  * Returned strings are owned by the symbolizer and live as long as it does.
  */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "elfsym.h"
 #include "log.h"
@@ -33,6 +34,7 @@ int maps_parse_line(const char *line, struct maps_entry *e)
 	e->start = start;
 	e->end = end;
 	e->offset = off;
+	e->dev = makedev(dmaj, dmin);
 	e->inode = inode;
 	memcpy(e->perms, perms, 5);
 	p = line + n;
@@ -173,27 +175,77 @@ int target_memory(pid_t pid, struct proc_mem *m)
 	return err;
 }
 
+int target_open_file(const char *path, uint64_t dev, uint64_t inode, bool map_files)
+{
+	struct stat st;
+	int fd, err;
+
+	/* Not even opened unless it looks like a regular file: opening a
+	 * device can do things. Then O_NONBLOCK: opening a FIFO swapped in
+	 * meanwhile must not wait for a writer; O_NOFOLLOW: maps names files
+	 * by their real path, so a symlink there is a swap (a map_files entry
+	 * is the kernel's own link to the mapped file). */
+	if ((map_files ? stat(path, &st) : lstat(path, &st)))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISLNK(st.st_mode) ? -ELOOP : -EINVAL;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (map_files ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -EINVAL;
+		goto fail;
+	}
+	/* Through map_files the file is the mapped one whatever st_dev says
+	 * (btrfs subvolumes and overlayfs report another device than maps);
+	 * by path, the device must match too: the same inode number on
+	 * another file system is another file. */
+	if (st.st_ino != inode || (!map_files && st.st_dev != dev)) {
+		err = -ESTALE;
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return err;
+}
+
+/* map_files_path() - /proc/PID/map_files/START-END: always the mapped file. */
+static void map_files_path(pid_t pid, uint64_t start, uint64_t end, char *out, size_t len)
+{
+	snprintf(out, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, start, end);
+}
+
 /*
  * pick_host_path() - a path from which we can open the file mapped by e.
  * /proc/PID/maps names files as seen from OUR root when they are reachable
  * from it (a chroot's files appear with the chroot's prefix) and from the
  * target's root otherwise (another mount namespace), so both are tried and
- * the one with the mapped inode wins. /proc/PID/map_files always leads to
- * the mapped file: the fallback for deleted or replaced files.
+ * the one that opens as the mapped file (regular, same device and inode)
+ * wins. /proc/PID/map_files always leads to the mapped file: the fallback
+ * for deleted or replaced files. The path is checked again at every open
+ * (target_module_elf()): whoever owns the file may swap it meanwhile.
  */
 static void pick_host_path(pid_t pid, const struct maps_entry *e, char *out, size_t len)
 {
-	struct stat st;
+	int fd;
 
 	if (!e->deleted) {
 		snprintf(out, len, "%s", e->path);
-		if (!stat(out, &st) && st.st_ino == e->inode)
-			return;
+		if ((fd = target_open_file(out, e->dev, e->inode, false)) >= 0)
+			goto found;
 		snprintf(out, len, "/proc/%d/root%s", (int)pid, e->path);
-		if (!stat(out, &st) && st.st_ino == e->inode)
-			return;
+		if ((fd = target_open_file(out, e->dev, e->inode, false)) >= 0)
+			goto found;
 	}
-	snprintf(out, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, e->start, e->end);
+	map_files_path(pid, e->start, e->end, out, len);
+	return;
+found:
+	close(fd);
 }
 
 static void module_free(struct target_module *m)
@@ -202,10 +254,20 @@ static void module_free(struct target_module *m)
 	m->elf = NULL;
 }
 
+/* same_module() - is a the mapping old was made from: the same place, the
+ * same file (path, device and inode)? */
+static bool same_module(const struct target_module *a, const struct target_module *old)
+{
+	return a->start == old->start && a->dev == old->dev && a->inode == old->inode &&
+	       !strcmp(a->path, old->path);
+}
+
 /*
  * load_modules() - (re)read the executable file mappings of t->pid. Keeps
  * already-opened ELF handles of modules that are still mapped at the same
- * place. Returns 0 or -errno (-ESRCH if the process is gone).
+ * place, and t->py_mod and t->libc_mod on the modules they named (-1 on a
+ * first read; target_open() picks them). Returns 0 or -errno (-ESRCH if
+ * the process is gone).
  */
 static int load_modules(struct target *t)
 {
@@ -214,7 +276,7 @@ static int load_modules(struct target *t)
 	char path[64], *line = NULL, base_path[PATH_MAX] = "";
 	uint64_t base = 0;
 	size_t cap = 0;
-	int n = 0, alloc = 0, i, err = 0;
+	int n = 0, alloc = 0, i, err = 0, py_mod, libc_mod;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)t->pid);
@@ -246,6 +308,9 @@ static int load_modules(struct target *t)
 		m->start = e.start;
 		m->end = e.end;
 		m->offset = e.offset;
+		m->pid = t->pid;
+		m->dev = e.dev;
+		m->inode = e.inode;
 		m->base = strcmp(base_path, e.path) ? e.start - e.offset : base;
 		snprintf(m->path, sizeof(m->path), "%s", e.path);
 		pick_host_path(t->pid, &e, m->host_path, sizeof(m->host_path));
@@ -259,15 +324,23 @@ out:
 		free(mods);
 		return err;
 	}
-	/* Carry over open ELF handles; close those of vanished modules. */
+	/* Carry over open ELF handles; close those of vanished modules. The
+	 * new list is in address order, so a library loaded below the
+	 * interpreter or libc shifts their indexes: follow each module to its
+	 * new place (same mapping, same file), or to -1 if it is gone. */
+	py_mod = libc_mod = -1;
 	for (i = 0; i < t->nmods; i++) {
 		old = &t->mods[i];
 		for (int j = 0; j < n; j++) {
-			if (mods[j].start == old->start && !strcmp(mods[j].path, old->path)) {
+			if (same_module(&mods[j], old)) {
 				mods[j].elf = old->elf;
 				mods[j].elf_tried = old->elf_tried;
 				mods[j].bias = old->bias;
 				old->elf = NULL;
+				if (i == t->py_mod)
+					py_mod = j;
+				if (i == t->libc_mod)
+					libc_mod = j;
 				break;
 			}
 		}
@@ -276,16 +349,35 @@ out:
 	free(t->mods);
 	t->mods = mods;
 	t->nmods = n;
+	t->py_mod = py_mod;
+	t->libc_mod = libc_mod;
 	return 0;
+}
+
+int target_reload_modules(struct target *t)
+{
+	return load_modules(t);
 }
 
 struct elf_file *target_module_elf(struct target_module *m)
 {
+	char mf[80];
+	int fd;
+
 	if (!m->elf_tried) {
 		m->elf_tried = true;
-		m->elf = elf_open(m->host_path);
+		map_files_path(m->pid, m->start, m->end, mf, sizeof(mf));
+		fd = target_open_file(m->host_path, m->dev, m->inode, !strcmp(m->host_path, mf));
+		if (fd < 0) {
+			log_debug("%s is no longer the mapped file (%s): reading it through %s",
+				  m->host_path, strerror(-fd), mf);
+			fd = target_open_file(mf, m->dev, m->inode, true);
+		}
+		m->elf = fd >= 0 ? elf_open_fd(fd) : NULL;
+		if (fd < 0)
+			errno = -fd;
 		if (!m->elf)
-			log_debug("cannot read %s: %s", m->host_path, strerror(errno));
+			log_debug("cannot read %s: %s", m->path, strerror(errno));
 		else if (elf_is_dyn(m->elf))
 			/* the file's first PT_LOAD is what got mapped at base */
 			m->bias = m->base - elf_first_load_vaddr(m->elf);

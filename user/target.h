@@ -24,6 +24,7 @@ struct elf_file;
 /* One line of /proc/PID/maps. */
 struct maps_entry {
 	uint64_t start, end, offset, inode;
+	uint64_t dev; /* makedev(major, minor) of the file's device */
 	char perms[5];
 	char path[PATH_MAX]; /* "" for anonymous mappings; " (deleted)" stripped */
 	bool deleted;
@@ -37,6 +38,8 @@ struct target_module {
 	uint64_t start, end, offset; /* the r-x mapping */
 	uint64_t base;		     /* start of the file's offset-0 mapping */
 	uint64_t bias;		     /* load bias: 0 for ET_EXEC, base - first p_vaddr */
+	uint64_t dev, inode;	     /* the mapped file, as /proc/PID/maps names it */
+	pid_t pid;		     /* whose mapping it is */
 	char path[PATH_MAX];	     /* as the target sees it */
 	char host_path[PATH_MAX];    /* openable from here */
 	struct elf_file *elf;	     /* opened on first use, may stay NULL */
@@ -48,6 +51,10 @@ struct target {
 	char comm[32];
 	struct target_module *mods;
 	int nmods;
+	/* Indexes into mods[]. A re-read of the maps (target_module_of()
+	 * meeting a library loaded later) reorders mods[]; these two follow
+	 * their module (same start, path, device and inode). Never keep an
+	 * index or a module pointer of your own across such a call. */
 	int py_mod;		/* index of the interpreter's module */
 	int libc_mod;		/* index of libc, or -1 */
 	bool py_is_lib;		/* libpython shared object (else static executable) */
@@ -73,9 +80,23 @@ void target_close(struct target *t);
  * NULL. Re-reads the maps once if addr is in none (a library loaded later). */
 struct target_module *target_module_of(struct target *t, uint64_t addr);
 
+/* target_reload_modules() - re-read the maps now (what target_module_of()
+ * does when it meets an unknown address). Returns 0 or -errno. */
+int target_reload_modules(struct target *t);
+
 /* target_module_elf() - the module's ELF, opened on first use; NULL if it
- * cannot be opened. */
+ * cannot be opened. Opened as target_open_file() does, from host_path or,
+ * when that is no longer the mapped file, through /proc/PID/map_files. */
 struct elf_file *target_module_elf(struct target_module *m);
+
+/* target_open_file() - open path for reading only if it is the mapped file
+ * dev:inode (of a maps line), without following a final symlink (except
+ * for a /proc/PID/map_files entry: map_files true, where the device is not
+ * compared as it may differ from maps' on btrfs and overlayfs) and without
+ * blocking on a FIFO. Returns the descriptor, or -errno: -ELOOP (a
+ * symlink), -EINVAL (not a regular file), -ESTALE (another file). The
+ * target's owner controls its files: a path is re-checked at every open. */
+int target_open_file(const char *path, uint64_t dev, uint64_t inode, bool map_files);
 
 /* target_file_offset() - the file and file offset that back addr: what a
  * uprobe on the instruction at addr is attached to. Returns 0 or -ENOENT. */

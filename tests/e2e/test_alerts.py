@@ -4,11 +4,12 @@ short --window (a leaking program raises exactly one, on its leaking line,
 within two windows; programs that do not leak raise none over several),
 --fail-on-leak's exit status, and --group-by. Growth mode's alerts are
 tested with its accuracy programs in test_growth.py."""
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import TARGETS, leak_line, need, pyenv_python, pyleak
+from conftest import BINARY, TARGETS, leak_line, need, pyenv_python, pyleak
 
 WINDOW = 5
 # rates far below the leaking programs' (MiB/min under alloc mode's probes)
@@ -69,7 +70,7 @@ def test_fail_on_leak_exit_status(py311, tmp_path):
     leak = pyleak("--mode", "alloc", "--interval", 1, *ALERTS, "--fail-on-leak", "--",
                   py311, TARGETS / "leaky.py", 2 * WINDOW, output=tmp_path / "a.json")
     assert leak.rc == 3, leak.stderr
-    assert "--fail-on-leak: 1 leak alert was raised" in leak.stderr
+    assert "--fail-on-leak: 1 leak was raised" in leak.stderr
     steady = pyleak("--mode", "alloc", "--interval", 1, *ALERTS, "--fail-on-leak", "--",
                     py311, TARGETS / "accuracy.py", "cache", 2 * WINDOW,
                     output=tmp_path / "b.json")
@@ -134,3 +135,29 @@ def test_census_ranks_leaking_class_first(py311, start_target):
     assert top["name"] == "Listener", c["types"][:3]
     assert top["trend"] == "growing" and top["rate_per_min"] > 0, top
     assert c["complete_lists"] <= c["lists"]
+
+
+def test_stderr_escapes_target_strings(start_target):
+    """Names the target chooses (its command name, a file and a function name
+    with escape sequences, newlines and C1 controls) reach stderr as text:
+    the alert line and the start line hold no raw control byte."""
+    py = pyenv_python("3.11.7")
+    need(py.exists(), "pyenv 3.11.7 is not installed")
+    t = start_target(py, "evil_names.py", 60)
+    proc = subprocess.Popen(
+        [str(BINARY), "--format", "json", "--pid", str(t.pid), "--interval", "4", "--duration",
+         "11", "--first-window", "1", "--window-every", "1", "--window-time", "1", "--follow",
+         "1.5", "--window-allocs", "5000", "--window-budget", "3600", "--window", "6",
+         "--alert-rate", "64K", "--alert-min-bytes", "64K"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    text = err.decode()  # strict: a stray C1 byte would not decode either
+    for line in text.split("\n"):
+        bad = [c for c in line if ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f]
+        assert not bad, line
+    assert "(py\\x1b[31mred)" in text, text
+    alerts = [l for l in text.splitlines() if "leak_suspect:" in l]
+    assert alerts, text
+    assert any("evil\\x1b]0;pwned\\x07\\x0a\\xc2\\x9b2J.py:3 leak\\x1b[2J\\x0afake\\x7f" in l
+               for l in alerts), alerts

@@ -196,3 +196,112 @@ def test_budget_limits_windows(start_target):
     w = run.final["windows"]
     assert w["opened"] == 1, w
     assert w["spent_last_hour_s"] <= 3.0, w
+
+
+def test_many_sigusr1_while_writing_to_a_full_pipe(start_target):
+    """SIGUSR1 (a window on demand) arriving while a report is being written
+    to a full pipe must neither kill the profiler nor cut a report."""
+    py = pyenv_python("3.11.7")
+    need(py.exists(), "pyenv 3.11.7 is not installed")
+    t = start_target(py, "accuracy.py", "dict", 60)
+    proc = subprocess.Popen(
+        [BINARY, "--format", "json", "--pid", str(t.pid), "--interval", "0.1", "--duration",
+         "8", "--first-window", "-1", "--window-every", "0", "--growth-trigger", "0",
+         "--window-time", "0.5", "--follow", "0.5", "--stacks", "--top", "50"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # nobody reads stdout yet: the pipe fills and report writes block
+    time.sleep(4)
+    for _ in range(200):
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(0.002)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    lines = out.decode().splitlines()
+    assert len(lines) > 20, len(lines)
+    reports = [json.loads(l) for l in lines]  # every line whole
+    assert reports[-1]["final"], reports[-1]
+
+
+def traced_threads(pid):
+    """TIDs of pid's threads that have a tracer."""
+    traced = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                tracer = [l for l in f if l.startswith("TracerPid:")][0].split()[1]
+        except (OSError, IndexError):
+            continue
+        if tracer != "0":
+            traced.append(int(tid))
+    return traced
+
+
+def wait_windows_settled(out, n, timeout=20):
+    """The last report of out (JSON lines) once n windows have settled."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = out.read_text().splitlines() if out.exists() else []
+        if lines and json.loads(lines[-1])["windows"]["settled"] >= n:
+            return json.loads(lines[-1])
+        time.sleep(0.2)
+    raise AssertionError(f"{n} windows did not settle: {lines[-1:] if lines else 'no report'}")
+
+
+def test_switch_with_a_thread_in_uninterruptible_sleep(start_target, tmp_path):
+    """A thread blocked in posix_spawn (state D, it cannot be stopped) while
+    windows switch the allocator: it must not stay traced, and every window
+    still opens, switches and settles."""
+    need(os.path.exists(DEBIAN_311), "Debian's python3.11 is not installed")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    t = start_target(DEBIAN_311, "spawn_stuck.py", fifo, 10)
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen(
+        [BINARY, "--format", "json", "--output", str(out), "--pid", str(t.pid),
+         "--switch-allocator", "--interval", "0.5", "--first-window", "0.5",
+         "--window-every", "0", "--growth-trigger", "0", "--window-time", "1", "--follow",
+         "1", "--window-allocs", "5000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        r = wait_windows_settled(out, 1)
+        assert r["windows"]["opened"] == 1, r["windows"]
+        assert not traced_threads(t.pid), "a thread stayed traced after window 1"
+        proc.send_signal(signal.SIGUSR1)
+        r = wait_windows_settled(out, 2)
+        assert not traced_threads(t.pid), "a thread stayed traced after window 2"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "not opened" not in err, err
+        final = json.loads(out.read_text().splitlines()[-1])
+        assert final["windows"]["opened"] == 2, final["windows"]
+        assert top_frame(final["sites"][0]) == \
+            ("spawn_stuck.py", leak_line("spawn_stuck.py"), "main"), final["sites"][:3]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        with open(fifo, "w"):  # lets the spawn finish
+            pass
+    rc, tout, _ = t.finish(timeout=60)
+    assert rc == 0 and tout.split()[-3:] == ["DONE", "True", "True"], tout
+
+
+def test_windows_survive_late_imports(start_target):
+    """A target that imports C extension modules after attach maps new
+    libraries below libc: windows keep opening (libc's malloc is still
+    found) and the leak is still ranked first."""
+    py = pyenv_python("3.11.7")
+    need(py.exists(), "pyenv 3.11.7 is not installed")
+    t = start_target(py, "late_imports.py", 30, 1.0)
+    run = pyleak("--pid", t.pid, "--interval", 3, "--duration", 11, *FAST_WINDOWS)
+    assert run.rc == 0, run.stderr
+    assert "has no malloc function" not in run.stderr, run.stderr
+    assert "not opened" not in run.stderr, run.stderr
+    final = run.final
+    w = final["windows"]
+    # the imports are over after about 4 s; windows settle after them
+    assert w["settled"] >= 4, (w, run.stderr)
+    assert w["settled"] >= w["opened"] - 2, (w, run.stderr)
+    line = leak_line("leaky.py")  # late_imports.py leaks through leaky.leak
+    assert top_frame(final["sites"][0]) == ("leaky.py", line, "leak"), describe(final)
+    assert final["sites"][0]["persistent"], describe(final)

@@ -33,6 +33,8 @@ def test_run_mode_follows_exec(mode, py312, tmp_path):
     assert len(before) == 1, [r["warnings"] for r in run.reports]
     # nothing of the new program is booked on the old one's last report
     assert not any(s["frames"][0]["line"] == EXEC_LEAK for s in before[0]["sites"])
+    # nor its memory: the old program held a 64 MiB ballast
+    assert before[0]["process"]["rss_bytes"] > 64 << 20, before[0]["process"]
     # the new program's leak is found with the new program's offsets
     assert_top_site(run.final, "execer.py", EXEC_LEAK, "second")
     assert run.final["seq"] > before[0]["seq"]
@@ -73,3 +75,24 @@ def test_no_python_in_command(tmp_path):
     assert "no Python process appeared within 10s" in run.stderr
     # and the command was not left running
     assert subprocess.run(["pgrep", "-f", "^sleep 30$"], capture_output=True).returncode == 1
+
+
+def proc_state(pid):
+    """The one-letter state of /proc/PID/stat (after the last ')' of comm)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def test_attach_exec_into_unsupported_python_resumes_target(start_target):
+    """The new program cannot be attached (Python 3.7): pyleak-bpf stopped it
+    to attach again, so it must let it run on before it gives up."""
+    py311, py37 = pyenv_python("3.11.7"), pyenv_python("3.7.16")
+    need(py311.exists() and py37.exists(), "pyenv 3.11.7 and 3.7.16 are needed")
+    t = start_target(py311, "execer.py", "python", 3, py37)
+    run = pyleak("--mode", "alloc", "--pid", t.pid, "--interval", 5, timeout=60)
+    assert run.rc == 7, run.stderr  # EXIT_UNSUPPORTED
+    assert "runs Python 3.7" in run.stderr, run.stderr
+    if t.proc.poll() is None:
+        assert proc_state(t.pid) not in "Tt", "target left stopped"
+    rc, out, _ = t.finish(timeout=30)
+    assert rc == 5 and "SECOND" in out

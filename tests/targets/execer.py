@@ -1,16 +1,19 @@
 """Replaces itself with a new program, as a supervisor or wrapper does.
 
-Usage: execer.py [python|sleep] [SECONDS]
-  python: after 2 s, exec the same interpreter on this file in "second"
-          mode, which leaks at LEAK_LINE for SECONDS and exits with 5;
+Usage: execer.py [python|sleep] [SECONDS] [INTERPRETER]
+  python: after 2 s, exec INTERPRETER (default: the same one) on this file
+          in "second" mode, which leaks at LEAK_LINE for SECONDS and exits
+          with 5;
   sleep:  after 2 s, exec /bin/sleep 2 (not Python).
-Prints READY at start and SECOND when the new program runs.
+Prints READY at start and SECOND when the new program runs. The first
+program holds BALLAST bytes more than the second.
 """
 import os
 import sys
 import time
 
 KEEP = []
+BALLAST = 64 << 20
 
 
 def second(seconds):
@@ -27,11 +30,15 @@ def main():
     seconds = sys.argv[2] if len(sys.argv) > 2 else "6"
     if what == "second":
         second(float(seconds))
+    # the first program is much bigger than the second: a report on it
+    # must show its own memory, not the new program's
+    ballast = b"x" * BALLAST
     print("READY", flush=True)
     time.sleep(2)
     if what == "sleep":
         os.execv("/bin/sleep", ["sleep", "2"])
-    os.execv(sys.executable, [sys.executable, __file__, "second", seconds])
+    python = sys.argv[3] if len(sys.argv) > 3 else sys.executable
+    os.execv(python, [python, __file__, "second", seconds])
 
 
 main()

@@ -463,6 +463,49 @@ static void test_self_data(void **state)
 	assert_int_equal(elf_vaddr_to_offset(g.self, UINT64_MAX, &off), -ENOENT);
 }
 
+/*
+ * The file's owner truncates it after it was opened (a library rewritten in
+ * place under a running target): lookups keep working from what was
+ * indexed, reads of the file's bytes fail, and nothing raises SIGBUS (a
+ * mapping of the file would).
+ */
+static void test_truncated_after_open(void **state)
+{
+	static const size_t sizes[] = { 0, 4096, 0 };
+	const char *path = scratch_file(g.self_image, g.self_size);
+	struct elf_file *ef;
+	struct elf_sym sym, data_sym;
+	unsigned char ro[sizeof(elfsym_test_const)];
+	uint64_t data[4];
+	size_t rosize;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		path = scratch_file(g.self_image, g.self_size);
+		ef = elf_open(path);
+		assert_non_null(ef);
+		/* reading .rodata once before the truncation is fine either way */
+		if (i == 2)
+			assert_non_null(elf_rodata(ef, &rosize));
+		assert_int_equal(truncate(path, sizes[i]), 0);
+
+		assert_int_equal(elf_find_symbol(ef, "elfsym_test_const", &sym), 0);
+		assert_int_equal(elf_find_symbol(ef, "elfsym_test_data", &data_sym), 0);
+		assert_int_equal(elf_read_vaddr(ef, sym.addr, ro, sizeof(ro)), -EIO);
+		assert_int_equal(elf_read_vaddr(ef, data_sym.addr, data, sizeof(data)), -EIO);
+		if (i < 2)
+			assert_null(elf_rodata(ef, &rosize));
+		else
+			assert_non_null(elf_rodata(ef, &rosize)); /* read before */
+		exercise(ef);
+		/* and the file comes back: reads work again */
+		path = scratch_file(g.self_image, g.self_size);
+		assert_int_equal(elf_read_vaddr(ef, sym.addr, ro, sizeof(ro)), 0);
+		assert_memory_equal(ro, "pyleak-elfsym-ro", sizeof(ro));
+		elf_close(ef);
+	}
+}
+
 static void test_self_lookup_misses(void **state)
 {
 	struct elf_sym sym;
@@ -628,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_self_load_bias),
 		cmocka_unit_test(test_self_functions),
 		cmocka_unit_test(test_self_data),
+		cmocka_unit_test(test_truncated_after_open),
 		cmocka_unit_test(test_self_lookup_misses),
 		cmocka_unit_test(test_self_symbolize),
 		cmocka_unit_test(test_self_usdt_and_needed),

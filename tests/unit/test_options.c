@@ -713,6 +713,8 @@ static const struct known_opt {
 	{ "window", 'w', "5m" },
 	{ "alert-rate", 0, "1M" },
 	{ "alert-min-bytes", 0, "4M" },
+	{ "alert-fds", 0, "16" },
+	{ "alert-threads", 0, "8" },
 	{ "fail-on-leak", 0, NULL },
 	{ "group-by", 'g', "line" },
 	{ "type-samples", 0, "16" },
@@ -891,6 +893,8 @@ static void test_judgement_options(void **state)
 	assert_true(P.o.alert_rate == 256u << 10);
 	assert_true(P.o.alert_min_bytes == 2u << 20);
 	assert_false(P.o.fail_on_leak);
+	assert_int_equal(P.o.alert_fds, 64);
+	assert_int_equal(P.o.alert_threads, 32);
 	assert_int_equal(P.o.group_by, 0);
 	assert_int_equal(P.o.type_samples, 64);
 	assert_double_eq(P.o.census_every_s, 60);
@@ -927,6 +931,14 @@ static void test_judgement_options(void **state)
 	EXPECT_EINVAL("--group-by", "stack, line, function or file");
 	PARSE("-p", "5", "--alert-rate", "fast");
 	EXPECT_EINVAL("--alert-rate", "per minute");
+	PARSE("-p", "5", "--alert-fds", "0", "--alert-threads", "5");
+	assert_ok();
+	assert_int_equal(P.o.alert_fds, 0);
+	assert_int_equal(P.o.alert_threads, 5);
+	PARSE("-p", "5", "--alert-fds", "-1");
+	EXPECT_EINVAL("--alert-fds", "0 (off)");
+	PARSE("-p", "5", "--alert-threads", "many");
+	EXPECT_EINVAL("--alert-threads", "count");
 	PARSE("-p", "5", "--type-samples", "5000");
 	EXPECT_EINVAL("--type-samples", "4096");
 	PARSE("-p", "5", "--census-every", "0.5");

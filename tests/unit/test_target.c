@@ -11,8 +11,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "elfsym.h"
 #include "target.h"
 
 static struct maps_entry E;
@@ -300,6 +303,7 @@ static void test_self_maps(void **state)
 	assert_string_equal(m.path, exe);
 	assert_string_equal(m.perms, "r-xp");
 	assert_int_equal(m.inode, st.st_ino);
+	assert_int_equal(m.dev, st.st_dev); /* maps' major:minor is stat's st_dev */
 	assert_false(m.deleted);
 	assert_int_equal(m.start % 4096, 0);
 	assert_int_equal(m.end % 4096, 0);
@@ -389,6 +393,177 @@ static void test_scan_version(void **state)
 	assert_int_equal(target_scan_version("\0" "3.9.7", 6, 9, &hex), -ENOENT);
 }
 
+/* module_named() - index of the first module of t whose file name is base. */
+static int module_named(const struct target *t, const char *base)
+{
+	for (int i = 0; i < t->nmods; i++) {
+		const char *b = strrchr(t->mods[i].path, '/');
+
+		if (!strcmp(b ? b + 1 : t->mods[i].path, base))
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * A library mapped below libc and the interpreter after the first read of
+ * the maps (a C extension imported after attach) shifts every index in the
+ * address-ordered module list. The re-read that symbolising an address in
+ * it triggers must keep py_mod and libc_mod on their modules: capture.c
+ * attaches libc's malloc through t->mods[t->libc_mod] at every window.
+ */
+static void test_modules_follow_reload(void **state)
+{
+	static struct target t;
+	uint64_t here = (uintptr_t)&test_modules_follow_reload;
+	struct target_module *m;
+	const char *libc_path;
+	char exe[PATH_MAX];
+	void *low, *want = (void *)(uintptr_t)0x200000000ULL;
+	ssize_t n;
+	int fd, before;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = 0;
+	t.pid = getpid();
+	t.py_mod = t.libc_mod = -1;
+	assert_int_equal(target_reload_modules(&t), 0);
+	t.libc_mod = module_named(&t, "libc.so.6");
+	assert_true(t.libc_mod >= 0);
+	m = target_module_of(&t, here); /* "the interpreter": this binary */
+	assert_non_null(m);
+	t.py_mod = m - t.mods;
+	before = t.nmods;
+	libc_path = strdupa(t.mods[t.libc_mod].path);
+
+	/* an executable file mapping below everything else */
+	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	low = mmap(want, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, 0);
+	close(fd);
+	assert_ptr_equal(low, want);
+	assert_true((uintptr_t)low < (uintptr_t)here);
+
+	/* symbolising an address in it re-reads the maps */
+	m = target_module_of(&t, (uintptr_t)low + 16);
+	assert_non_null(m);
+	assert_int_equal(m - t.mods, 0);
+	assert_int_equal(t.nmods, before + 1);
+	assert_true(t.libc_mod >= 0 && t.libc_mod < t.nmods);
+	assert_string_equal(t.mods[t.libc_mod].path, libc_path);
+	assert_true(t.py_mod >= 0 && t.py_mod < t.nmods);
+	assert_string_equal(t.mods[t.py_mod].path, exe);
+	assert_true(here >= t.mods[t.py_mod].start && here < t.mods[t.py_mod].end);
+
+	/* and a module that goes away takes its index with it */
+	munmap(low, 4096);
+	t.libc_mod = 0; /* pretend the vanished mapping was libc */
+	assert_int_equal(target_reload_modules(&t), 0);
+	assert_int_equal(t.nmods, before);
+	assert_int_equal(t.libc_mod, -1);
+	assert_string_equal(t.mods[t.py_mod].path, exe);
+	target_close(&t);
+}
+
+/* scratch_copy() - a copy of this binary under TMPDIR (or /tmp), in path. */
+static void scratch_copy(char *path, size_t len)
+{
+	const char *dir = getenv("TMPDIR");
+	char buf[65536];
+	ssize_t n;
+	int in, out;
+
+	snprintf(path, len, "%s/test_target.XXXXXX", dir && *dir ? dir : "/tmp");
+	out = mkstemp(path);
+	assert_true(out >= 0);
+	in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	assert_true(in >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, n), n);
+	close(in);
+	close(out);
+}
+
+/* target_open_file() opens only the mapped file: right device and inode,
+ * a regular file, no final symlink. */
+static void test_open_file_identity(void **state)
+{
+	char path[PATH_MAX], link[PATH_MAX + 8];
+	struct stat st;
+	int fd;
+
+	scratch_copy(path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	fd = target_open_file(path, st.st_dev, st.st_ino, false);
+	assert_true(fd >= 0);
+	close(fd);
+	/* the same inode number on another device is another file */
+	assert_int_equal(target_open_file(path, st.st_dev + 1, st.st_ino, false), -ESTALE);
+	assert_int_equal(target_open_file(path, st.st_dev, st.st_ino + 1, false), -ESTALE);
+	/* through map_files the device may differ (btrfs, overlayfs), not the inode */
+	fd = target_open_file(path, st.st_dev + 1, st.st_ino, true);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(target_open_file(path, st.st_dev, st.st_ino + 1, true), -ESTALE);
+	/* a symlink to the very file is refused by path */
+	snprintf(link, sizeof(link), "%s.lnk", path);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(target_open_file(link, st.st_dev, st.st_ino, false), -ELOOP);
+	unlink(link);
+	/* a directory, /dev/null: not regular files */
+	assert_int_equal(stat("/", &st), 0);
+	assert_int_equal(target_open_file("/", st.st_dev, st.st_ino, false), -EINVAL);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_int_equal(target_open_file("/dev/null", st.st_dev, st.st_ino, false), -EINVAL);
+	unlink(path);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	fail_msg("blocked opening a module's file (a FIFO swapped in?)");
+}
+
+/*
+ * The owner of a mapped library swaps a FIFO in at its path after the maps
+ * were read: opening the module's ELF must neither block on the FIFO nor
+ * read it, and finds the mapped file through /proc/self/map_files.
+ */
+static void test_module_fifo_swapped_in(void **state)
+{
+	static struct target t;
+	char path[PATH_MAX];
+	struct target_module *m;
+	void *p, *want = (void *)(uintptr_t)0x300000000ULL;
+	int fd;
+
+	scratch_copy(path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	p = mmap(want, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, 0);
+	close(fd);
+	assert_ptr_equal(p, want);
+	t.pid = getpid();
+	t.py_mod = t.libc_mod = -1;
+	assert_int_equal(target_reload_modules(&t), 0);
+	m = target_module_of(&t, (uintptr_t)p);
+	assert_non_null(m);
+	assert_string_equal(m->path, path);
+	assert_string_equal(m->host_path, path);
+
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	signal(SIGALRM, on_alarm);
+	alarm(10);
+	assert_non_null(target_module_elf(m));
+	alarm(0);
+	assert_true(elf_is_dyn(m->elf)); /* this binary, a PIE */
+	unlink(path);
+	munmap(p, 4096);
+	target_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +578,9 @@ int main(void)
 		cmocka_unit_test(test_self_maps),
 		cmocka_unit_test(test_self_maps_deleted),
 		cmocka_unit_test(test_scan_version),
+		cmocka_unit_test(test_modules_follow_reload),
+		cmocka_unit_test(test_open_file_identity),
+		cmocka_unit_test(test_module_fifo_swapped_in),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

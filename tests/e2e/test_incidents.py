@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""End-to-end tests of incidents: one leak pages once.
+
+tests/targets/incidents.py leaks twice: logging keeps a logger per request
+(allocated at many lines inside the standard library, below one application
+line) and a list keeps a record per request. The alerts of the first must
+form one incident headed by the application's line, not by a logging line;
+the second is an incident of its own.
+"""
+from pathlib import Path
+
+from conftest import leak_line, need, pyenv_python, pyleak
+
+FAST_WINDOWS = ("--first-window", 1, "--window-every", 1, "--window-time", 1, "--follow", 1.5,
+                "--window-allocs", 5000, "--window-budget", 3600)
+# thresholds low enough that several of logging's allocating lines alert
+ALERTS = ("--window", 6, "--alert-rate", "16K", "--alert-min-bytes", "16K")
+
+
+def head(inc):
+    return Path(inc["head"]["file"]).name, inc["head"]["line"], inc["head"]["func"]
+
+
+def test_one_incident_per_leak(start_target):
+    py = pyenv_python("3.11.7")
+    need(py.exists(), "pyenv 3.11.7 is not installed")
+    t = start_target(py, "incidents.py", 60)
+    run = pyleak("--pid", t.pid, "--interval", 4, "--duration", 12, *FAST_WINDOWS, *ALERTS,
+                 "--fail-on-leak")
+    assert run.rc == 3, run.stderr  # --fail-on-leak: leaks were raised
+    final = run.final
+    logging_head = ("incidents.py", leak_line("incidents.py", "# HEAD:logging"), "handle_request")
+    sessions_head = ("incidents.py", leak_line("incidents.py", "# HEAD:sessions"),
+                     "remember_session")
+    active = [i for i in final["incidents"] if i["state"] == "leak_suspect"]
+    heads = sorted(head(i) for i in active)
+    assert heads == sorted([logging_head, sessions_head]), final["incidents"]
+    by_head = {head(i): i for i in active}
+    assert not any(i["head_in_library"] for i in active)
+
+    # every alert raised in the run names its incident, and the incident's
+    # head frame is in its stack: nothing is left ungrouped
+    transitions = [a for r in run.reports for a in r["alerts"] if a["subject"] == "site"]
+    ids = {i["id"]: i for r in run.reports for i in r["incidents"]}
+    for a in transitions:
+        assert a["incident"] in ids, a
+        h = ids[a["incident"]]["head"]
+        assert any((f["file"], f["line"], f["func"]) == (h["file"], h["line"], h["func"])
+                   for f in a["frames"]), (a, h)
+    # the logging leak is allocated inside logging: some member's innermost
+    # frame is a logging line, yet the incident is headed by the app's line
+    inner = [Path(a["frames"][0]["file"]).parent.name for a in transitions
+             if a["incident"] == by_head[logging_head]["id"]]
+    assert "logging" in inner, inner
+    members = by_head[logging_head]["members"]
+    assert len(set(members)) == len(members) >= 2, by_head[logging_head]
+    # summed figures are the members' own
+    assert by_head[logging_head]["rate_bytes_per_min"] > 0
+    assert final["trend"]["incidents_active"] == 2
+    assert final["trend"]["incidents_raised"] == 2
+    # an incident is raised once: one stderr line each, however many sites
+    raised = [l for l in run.stderr.splitlines() if "leak_suspect: leak at" in l]
+    assert len(raised) == 2, run.stderr
+    assert sum(len(i["members"]) for i in active) == final["trend"]["alerts_active"]
