@@ -61,6 +61,8 @@
 /* census types per report */
 #define TOP_TYPES 10
 #define MAX_HINTS 16384
+/* report rows given a history (sparklines, charts) */
+#define HISTORY_ROWS 200
 /* fix hints: their length, and how many incidents get one per report */
 #define FIXHINT_LEN 192
 #define MAX_INCIDENT_HINTS 32
@@ -761,7 +763,8 @@ static void fill_growth(struct session *s, struct report_growth *g, uint64_t npe
 
 /* fill_histories() - the process's anonymous memory and each row's bytes
  * over time (copies of the trend rings of health.c and sites.c) for the
- * live view and the HTML report, in r. The copies live in *buf, which the
+ * live view and the HTML report, in r; rows past HISTORY_ROWS get none
+ * (2 KiB each: a screen or a chart never shows that many). The copies live in *buf, which the
  * caller frees after writing; without memory, r has no histories. */
 static void fill_histories(struct session *s, struct report *r, struct report_series *anon,
 			   struct report_series **sites, struct report_point **buf)
@@ -769,8 +772,10 @@ static void fill_histories(struct session *s, struct report *r, struct report_se
 	struct report_point *p;
 	uint32_t k = 0;
 
+	int nhist = r->nsites < HISTORY_ROWS ? r->nsites : HISTORY_ROWS;
+
 	*sites = calloc(r->nsites + 1, sizeof(**sites));
-	*buf = calloc((size_t)(r->nsites + 1) * TREND_RING_CAP, sizeof(**buf));
+	*buf = calloc((size_t)(nhist + 1) * TREND_RING_CAP, sizeof(**buf));
 	if (!*sites || !*buf) {
 		free(*sites);
 		free(*buf);
@@ -785,7 +790,7 @@ static void fill_histories(struct session *s, struct report *r, struct report_se
 	}
 	*anon = (struct report_series){ .n = (int)k, .pts = p };
 	r->anon_history = anon;
-	for (int i = 0; i < r->nsites; i++) {
+	for (int i = 0; i < nhist; i++) {
 		p = *buf + (size_t)(i + 1) * TREND_RING_CAP;
 		(*sites)[i].n = sites_history(s->store, r->sites[i].id, s->t0, p, TREND_RING_CAP);
 		(*sites)[i].pts = p;

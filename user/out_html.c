@@ -35,6 +35,9 @@
 /* A 12px monospace character is about 7.2 units wide at FLAME_W; 7.4
  * leaves a margin for fonts a little wider. */
 #define FLAME_CHAR_W 7.4
+/* Sites drawn at most: merging is linear in a node's children, and beyond
+ * this their boxes would be too thin to see anyway. */
+#define FLAME_MAX_SITES 1000
 /* Thinner boxes are not drawn: they cannot be seen or hovered. */
 #define FLAME_MIN_W 0.5
 /* Chart geometry and the sites drawn in it. */
@@ -345,7 +348,7 @@ static void put_flame(FILE *f, const struct report *r, int *err)
 	struct flame fl = {};
 	int height;
 
-	*err = flame_build(&fl, r->sites, r->nsites);
+	*err = flame_build(&fl, r->sites, r->nsites < FLAME_MAX_SITES ? r->nsites : FLAME_MAX_SITES);
 	if (*err || fl.v[0].bytes <= 0) {
 		if (!*err)
 			fputs("<p class=\"dim\">Nothing to draw yet: no site holds memory.</p>\n", f);
@@ -945,7 +948,8 @@ int out_html_write(FILE *f, const struct report *r)
 			"class=\"tools\" id=\"flame-tools\" hidden><input id=\"flame-search\" "
 			"type=\"search\" placeholder=\"Highlight frames matching\xe2\x80\xa6\">"
 			"<button id=\"flame-reset\" type=\"button\">Reset zoom</button><span "
-			"id=\"flame-match\" class=\"dim\"></span></div>\n", r->nsites,
+			"id=\"flame-match\" class=\"dim\"></span></div>\n",
+			r->nsites < FLAME_MAX_SITES ? r->nsites : FLAME_MAX_SITES,
 			r->nsites == 1 ? "" : "s");
 	put_flame(f, r, &err);
 	fputs("</section>\n<section id=\"history\">\n<h2>Memory over time</h2>\n", f);
