@@ -874,7 +874,7 @@ static const char style[] =
 ".num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
 "td.rank{color:var(--dim);width:2em}\n"
 "tr.alerting td{background:#fef3f2}\n"
-"td.site{word-break:break-all}summary{cursor:pointer}\n"
+"td.site{overflow-wrap:anywhere}summary{cursor:pointer}\n"
 ".fn{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-weight:600}\n"
 ".loc{font-family:ui-monospace,'DejaVu Sans Mono',monospace;color:#475467}\n"
 "ol.stack{margin:4px 0 2px;padding-left:22px;font-family:ui-monospace,'DejaVu Sans Mono',"
