@@ -27,7 +27,10 @@ CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wno-format-truncation -Werror
 DEPFLAGS = -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lm
+LDLIBS := -lbpf -lelf -lz -lm -lprotobuf-c
+# compare reads the JSON lines of two runs (README "Dependencies and why")
+LDLIBS += -ljansson
+PROTOC_C ?= protoc-c
 
 BPF_APPS := alloc growth
 BPF_SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
@@ -35,6 +38,10 @@ BPF_SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
 # Userspace modules, one concern each (see README "Source map").
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+# pprof's profile.proto (a verbatim copy in proto/, see README
+# "Dependencies"), compiled to C by protoc-c at build time.
+PROTO_OBJS := $(OUTPUT)/profile.pb-c.o
+USER_OBJS += $(PROTO_OBJS)
 LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -60,7 +67,7 @@ chroots:
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	./pyleak-bpf --interval 4 --stacks --top 5 -- $(PYTHON) tests/targets/leaky.py 10
+	scripts/demo.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory chroots
@@ -86,6 +93,17 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 $(OUTPUT)/user/%.o: user/%.c | $(BPF_SKELS) $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(DEPFLAGS) $(INCLUDES) -c $< -o $@
+
+# Generated code: compiled without our -Werror set (its style is protoc-c's).
+$(OUTPUT)/%.pb-c.c $(OUTPUT)/%.pb-c.h: proto/%.proto | $(OUTPUT)
+	$(call msg,PROTOC-C,$@)
+	$(Q)$(PROTOC_C) --c_out=$(OUTPUT) --proto_path=proto $<
+
+$(OUTPUT)/%.pb-c.o: $(OUTPUT)/%.pb-c.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -I$(OUTPUT) -c $< -o $@
+
+$(OUTPUT)/user/out_pprof.o: $(OUTPUT)/profile.pb-c.h
 
 pyleak-bpf: $(USER_OBJS)
 	$(call msg,BINARY,$@)

@@ -12,6 +12,13 @@ churn), each run bare and under:
   --mode alloc             a probe on every allocation and free (run on a
                            loop 100x shorter, compared with a bare run of it)
 The profiler attaches (--pid) before the loop starts; the loop times itself.
+
+Then the time to an answer at default settings: for each leaking accuracy
+program (tests/targets/accuracy.py) and a 60 KiB/s leak (rate_leak.py), on
+pyenv 3.11 and Debian's 3.11 (with the switch), pyleak-bpf attaches with its
+defaults (reports every second) and the table shows the seconds after
+attach at which the leaking line was first ranked first, judged persistent
+(the verdict), and alerted on. BENCH_VERDICT=0 skips it.
 Configurations are interleaved and repeated; the table shows the median loop
 time, its ratio to bare, probe hits per second, and the profiler's own CPU
 time and peak RSS. The cost of one window is the forced-window run minus the
@@ -69,6 +76,69 @@ def run(python, kind, n, profile=None, pyflags=()):
     return secs, cpu, pcpu, peak, hits
 
 
+TARGETS = ROOT / "tests" / "targets"
+VERDICT_PROGRAMS = [  # (label, script and args, marker of the leaking line)
+    ("dict", ["accuracy.py", "dict", "120"], "# LEAK_LINE:dict"),
+    ("listeners", ["accuracy.py", "listeners", "120"], "# LEAK_LINE:listeners"),
+    ("cycles", ["accuracy.py", "cycles", "120"], "# LEAK_LINE:cycles"),
+    ("ctypes", ["accuracy.py", "ctypes", "120"], "# LEAK_LINE:ctypes"),
+    ("thread", ["accuracy.py", "thread", "120"], "# LEAK_LINE:thread"),
+    ("60 KiB/s", ["rate_leak.py", "60", "120"], "# LEAK_LINE"),
+]
+
+
+def leak_line(script, marker):
+    for n, line in enumerate((TARGETS / script).read_text().splitlines(), 1):
+        if marker in line and not line.lstrip().startswith(("#", "\"", "-")):
+            return n
+    raise SystemExit(f"bench: {script} has no {marker}")
+
+
+def time_to_verdict(python, extra, args, marker, limit=60):
+    """Seconds after attach to (ranked first, persistent, alert) of the
+    leaking line at default settings; None for what did not come in limit."""
+    line = leak_line(args[0], marker)
+    target = subprocess.Popen([str(python), str(TARGETS / args[0]), *args[1:]],
+                              stdout=subprocess.PIPE, text=True)
+    assert target.stdout.readline().strip() == "READY"
+    prof = subprocess.Popen([str(BIN), "--format", "json", "--interval", "1", "--duration",
+                             str(limit), "-q", "--pid", str(target.pid), *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    got = [None, None, None]
+    for text in prof.stdout:
+        if not text.startswith("{"):
+            continue
+        r = json.loads(text)
+        top = r["sites"][0] if r["sites"] else None
+        if not top or Path(top["frames"][0]["file"] or "?").name != args[0] or \
+                top["frames"][0]["line"] != line:
+            continue
+        t = r["elapsed_s"]
+        for i, ok in enumerate((True, top.get("persistent"), top.get("alert"))):
+            if ok and got[i] is None:
+                got[i] = t
+        if got[2] is not None:
+            prof.send_signal(2)
+    prof.wait()
+    target.kill()
+    target.wait()
+    return got
+
+
+def verdict_table():
+    rows = []
+    builds = [("pyenv 3.11.7", PYENV, [])] if PYENV.exists() else []
+    builds.append(("debian 3.11 (switch)", DEBIAN, ["--switch-allocator"]))
+    for label, args, marker in VERDICT_PROGRAMS:
+        for bname, py, extra in builds:
+            rows.append((f"{label}: {bname}", time_to_verdict(py, extra, args, marker)))
+    print("time to an answer at default settings (seconds after attach; - : not within 60 s):")
+    print(f"  {'program: build':40} {'ranked first':>12} {'verdict':>8} {'alert':>8}")
+    for name, got in rows:
+        print(f"  {name:40} " + " ".join(f"{(f'{v:.0f}' if v is not None else '-'):>{w}}"
+                                         for v, w in zip(got, (12, 8, 8))))
+
+
 def main():
     if os.geteuid() != 0 or not BIN.exists():
         sys.exit("bench: needs root and a built ./pyleak-bpf")
@@ -124,6 +194,8 @@ def main():
             other = name.replace("1 window forced (switch)", "outside windows").replace(
                 "1 window forced", "outside windows")
             print(f"  {name:54} {med[name] - med[other]:+.3f} s")
+    if os.environ.get("BENCH_VERDICT", "1") != "0":
+        verdict_table()
 
 
 if __name__ == "__main__":

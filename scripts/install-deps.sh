@@ -8,8 +8,17 @@ set -eu
 # libelf and zlib (libbpf's own needs), make and gcc (userspace)
 # tests: cmocka (unit), pytest (end to end), debootstrap (Debian chroots with
 # other CPython versions), util-linux (unshare, setpriv), procps (pgrep)
+# file exports: protobuf-c-compiler and libprotobuf-c-dev build --pprof's
+# encoder (proto/profile.proto); their tests read the files with the real
+# tools: promtool (prometheus), prometheus-node-exporter, go tool pprof
+# (golang-go), and golang-github-google-pprof-dev holds the upstream
+# profile.proto our copy is compared with
+# compare: libjansson-dev parses the JSON lines of two runs
 pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc
-      libcmocka-dev python3 python3-pytest debootstrap util-linux procps"
+      libcmocka-dev python3 python3-pytest debootstrap util-linux procps
+      protobuf-c-compiler libprotobuf-c-dev prometheus prometheus-node-exporter
+      golang-go golang-github-google-pprof-dev
+      libjansson-dev"
 # exports: chromium renders the HTML report (--html) in its end-to-end test;
 # tmux gives the live terminal view a real terminal to draw on in its test
 pkgs="$pkgs chromium tmux"

@@ -3,98 +3,155 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
 #include "atomic_file.h"
 #include "log.h"
 
-/* first_time() - true if err (positive) was not yet logged in once, and
- * remember it. When the table is full every further kind counts as logged:
- * eight different failures on one file are enough to act on. */
-static bool first_time(struct atomic_file_errs *once, int err)
+void atomic_file_init(struct atomic_file *af, const char *path, const char *what)
 {
-	if (!once)
-		return true;
-	for (int i = 0; i < once->nseen; i++)
-		if (once->seen[i] == err)
-			return false;
-	if (once->nseen >= ATOMIC_FILE_ERR_KINDS)
-		return false;
-	once->seen[once->nseen++] = err;
-	return true;
+	*af = (struct atomic_file){ .path = path, .what = what };
 }
 
-int atomic_file_write(const char *path, int (*fill)(FILE *f, void *ctx), void *ctx,
-		      struct atomic_file_errs *once)
+/* split() - PATH's directory and base name into dir and base (copies: the
+ * libgen functions may modify their argument). */
+static int split(const char *path, char *dir, char *base)
 {
-	const char *step = "create a temporary file for";
-	char *tmp = NULL;
-	FILE *f = NULL;
-	int fd = -1, err;
+	char tmp[PATH_MAX];
 
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
-		tmp = NULL;
-		err = -ENOMEM;
-		goto fail;
+	if (strlen(path) >= sizeof(tmp) || !*path)
+		return -ENAMETOOLONG;
+	strcpy(tmp, path);
+	strcpy(dir, dirname(tmp));
+	strcpy(tmp, path);
+	strcpy(base, basename(tmp));
+	if (!strcmp(base, "/") || !strcmp(base, ".") || !strcmp(base, ".."))
+		return -EISDIR;
+	return 0;
+}
+
+/* sync_dir() - make a rename in dir durable. Failure only costs durability
+ * after a crash, not atomicity: not an error of the write. */
+static void sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		free(tmp);
-		tmp = NULL; /* nothing to remove */
-		goto fail;
+}
+
+/* The temporary file as a stream that remembers the first write error:
+ * stdio reports a failed write only as "error", and errno is long
+ * overwritten by the time a writer checks ferror(). */
+struct sink {
+	int fd;
+	int err; /* first errno of a failed write, 0 if none */
+};
+
+static ssize_t sink_write(void *cookie, const char *buf, size_t len)
+{
+	struct sink *k = cookie;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(k->fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!k->err)
+				k->err = n < 0 ? errno : ENOSPC;
+			return done ? (ssize_t)done : -1;
+		}
+		done += n;
 	}
-	f = fdopen(fd, "w");
+	return done;
+}
+
+/* write_temp() - steps 1 and 2 of the contract into tmp (a mkstemp
+ * template, filled in). Returns 0 or -errno; the temporary file is gone on
+ * error. */
+static int write_temp(char *tmp, atomic_file_fill_fn fill, void *ctx)
+{
+	cookie_io_functions_t io = { .write = sink_write };
+	struct sink k = { .fd = -1 };
+	int err;
+	FILE *f;
+
+	k.fd = mkostemp(tmp, O_CLOEXEC);
+	if (k.fd < 0)
+		return -errno;
+	f = fopencookie(&k, "w", io);
 	if (!f) {
 		err = -errno;
-		goto fail;
+		goto out;
 	}
-	fd = -1; /* f owns it now */
-	step = "write";
-	errno = 0;
 	err = fill(f, ctx);
-	if (!err && (fflush(f) == EOF || ferror(f)))
-		err = errno ? -errno : -EIO;
+	if (fflush(f) && !err)
+		err = -EIO;
+	if (ferror(f) && !err)
+		err = -EIO;
+	fclose(f); /* nothing left to write: flushed above */
+	if (k.err) /* the real reason of a stream error (ENOSPC, EIO...) */
+		err = -k.err;
+	if (!err && fsync(k.fd))
+		err = -errno;
+	if (!err && fchmod(k.fd, 0644))
+		err = -errno;
+out:
+	if (close(k.fd) && !err)
+		err = -errno;
 	if (err)
-		goto fail;
-	step = "sync";
-	if (fsync(fileno(f))) {
-		err = -errno;
-		goto fail;
-	}
-	/* mkostemp() made it 0600 */
-	step = "set the mode of";
-	if (fchmod(fileno(f), 0644)) {
-		err = -errno;
-		goto fail;
-	}
-	step = "close";
-	err = fclose(f) ? -errno : 0;
-	f = NULL;
-	if (err)
-		goto fail;
-	step = "rename the new version over";
-	if (rename(tmp, path)) {
-		err = -errno;
-		goto fail;
-	}
-	free(tmp);
-	return 0;
-fail:
-	if (f)
-		fclose(f);
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
 		unlink(tmp);
-		free(tmp);
-	}
-	if (first_time(once, -err))
-		log_warn("cannot %s %s: %s (the previous version, if any, is left as it was; "
-			 "profiling goes on)", step, path, strerror(-err));
 	return err;
+}
+
+/* note_error() - log err for this export unless it was logged before. */
+static void note_error(struct atomic_file *af, int err)
+{
+	af->failing = true;
+	af->failures++;
+	for (int i = 0; i < af->nlogged; i++)
+		if (af->logged[i] == err)
+			return;
+	if (af->nlogged == ATOMIC_FILE_MAX_LOGGED)
+		return;
+	af->logged[af->nlogged++] = err;
+	log_warn("%s %s: cannot write: %s (profiling goes on; the previous file is kept; "
+		 "this error is not repeated)", af->what, af->path, strerror(-err));
+}
+
+int atomic_file_write(struct atomic_file *af, atomic_file_fill_fn fill, void *ctx)
+{
+	char dir[PATH_MAX], base[PATH_MAX], tmp[PATH_MAX + 32];
+	int err;
+
+	err = split(af->path, dir, base);
+	if (!err && snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.XXXXXX", dir, base) >= (int)sizeof(tmp))
+		err = -ENAMETOOLONG;
+	if (!err)
+		err = write_temp(tmp, fill, ctx);
+	if (!err && rename(tmp, af->path)) {
+		err = -errno;
+		unlink(tmp);
+	}
+	if (err) {
+		note_error(af, err);
+		return err;
+	}
+	sync_dir(dir);
+	af->writes++;
+	if (af->failing) {
+		af->failing = false;
+		log_info("%s %s: written again", af->what, af->path);
+	}
+	return 0;
 }

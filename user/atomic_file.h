@@ -1,43 +1,53 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * atomic_file.h: replace a file so that readers only ever see the previous
- * version or the new one in full. Exported files (--html and friends) are
- * read by other programs while we rewrite them every report: a browser
- * reload, node_exporter's textfile collector, a CI step copying the file.
+ * atomic_file.h: replace a file so that readers only ever see a whole old
+ * version or a whole new one, for the file exports (Prometheus textfile,
+ * pprof, folded stacks, HTML) that are rewritten after every report while
+ * something else (node_exporter, a browser, a script) may read them.
  *
- * The recipe: a temporary file in the same directory (same filesystem, so
- * rename() is atomic; its name "PATH.tmp.XXXXXX" never ends in the target's
- * extension, so a collector globbing "*.prom" skips it), written in full,
- * fsync()ed, chmod 0644 (readers may be unprivileged users), then renamed
- * over PATH. On any error the temporary is removed and PATH is untouched.
+ * Contract of atomic_file_write():
+ *   1. the content goes to a new temporary file in PATH's own directory
+ *      (rename() is atomic only within one file system), named
+ *      ".BASENAME.tmp.XXXXXX": hidden, and not ending in ".prom" so that
+ *      node_exporter's textfile collector never reads a partial file;
+ *   2. it is written in full, fflush'ed and fsync'ed, then chmod 0644
+ *      (node_exporter runs unprivileged; mkstemp creates 0600);
+ *   3. it is rename()d over PATH, and the directory fsync'ed so the rename
+ *      survives a crash.
+ * On any error the temporary file is removed and PATH is left exactly as it
+ * was. A kill -9 at any point leaves PATH whole (old or new); at worst a
+ * stray temporary file remains.
  *
- * Errors do not stop profiling: each kind (the errno of the step that
- * failed) is logged once per struct atomic_file_errs, so a full disk does
- * not print a line every report, and a new kind of error still shows.
+ * Errors do not stop profiling: each distinct errno is logged once per
+ * export (a full disk is not reported every interval), and a write that
+ * succeeds again after failures says so once.
  */
 #ifndef PYLEAK_ATOMIC_FILE_H
 #define PYLEAK_ATOMIC_FILE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
-#define ATOMIC_FILE_ERR_KINDS 8
+#define ATOMIC_FILE_MAX_LOGGED 16
 
-/* Which errors were already logged, per output file; zero-initialise. */
-struct atomic_file_errs {
-	int seen[ATOMIC_FILE_ERR_KINDS]; /* positive errnos logged so far */
-	int nseen;
+struct atomic_file {
+	const char *path;	/* the file replaced */
+	const char *what;	/* names it in messages, e.g. "--prom-file" */
+	int logged[ATOMIC_FILE_MAX_LOGGED]; /* errnos already logged */
+	int nlogged;
+	bool failing;		/* the last write failed */
+	unsigned long writes, failures;
 };
 
-/* atomic_file_fill_fn - write the whole content to f; return 0 or -errno
- * (a failed fill aborts the replacement). */
+/* atomic_file_fill_fn - write the whole content to f. Returns 0 or -errno;
+ * stream errors are also caught afterwards through ferror(). */
 typedef int (*atomic_file_fill_fn)(FILE *f, void *ctx);
 
-/*
- * atomic_file_write() - replace path with what fill writes (see above).
- * once may be NULL (then every error is logged). Returns 0 or the -errno of
- * the first step that failed; on error path is left as it was.
- */
-int atomic_file_write(const char *path, int (*fill)(FILE *f, void *ctx), void *ctx,
-		      struct atomic_file_errs *once);
+/* atomic_file_init() - an export of what to path. Both strings must outlive it. */
+void atomic_file_init(struct atomic_file *af, const char *path, const char *what);
+
+/* atomic_file_write() - replace af->path with what fill writes, per the
+ * contract above. Returns 0 or -errno (already logged, once per errno). */
+int atomic_file_write(struct atomic_file *af, atomic_file_fill_fn fill, void *ctx);
 
 #endif /* PYLEAK_ATOMIC_FILE_H */

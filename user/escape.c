@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "escape.h"
-#include "utf8.h"
+#include "textsafe.h"
 
 void esc_put(FILE *f, const char *s, const char *keep)
 {
@@ -24,7 +24,7 @@ void esc_put(FILE *f, const char *s, const char *keep)
 			p++;
 		} else if (*p < 0x80) {
 			putc(*p++, f);
-		} else if ((n = utf8_seq(p)) > 1) {
+		} else if ((n = utf8_seq((const char *)p)) > 1) {
 			/* C1 controls, U+0080..U+009F, are c2 80..c2 9f */
 			bool c1 = p[0] == 0xc2 && p[1] <= 0x9f;
 

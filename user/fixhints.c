@@ -8,6 +8,9 @@
  * "mostly". */
 #define MIN_TYPE_SAMPLES 8
 #define MOSTLY 0.5
+/* Objects must be at least this share of the sampled bytes to say what
+ * kind of objects a site keeps. */
+#define MIN_OBJECT_SHARE 0.02
 
 static bool is_container(const char *t)
 {
@@ -151,12 +154,17 @@ enum fixhint_rule fixhint(const struct fix_evidence *e, char *buf, size_t len)
 		return FIXHINT_INSTANCES;
 	}
 	caller_parts(e->native_caller, sym, sizeof(sym), mod, sizeof(mod));
-	if (share(e, is_container) >= MOSTLY || (sym[0] && is_container_growth(sym))) {
+	objects_raw = share(e, NULL);
+	/* a container's own storage (a list's item array, a dict's keys
+	 * table) is a raw block beside it: judge by the share of the bytes
+	 * that are objects */
+	if ((objects_raw >= 0 && objects_raw < 1 - MIN_OBJECT_SHARE &&
+	     share(e, is_container) >= MOSTLY * (1 - objects_raw)) ||
+	    (sym[0] && is_container_growth(sym))) {
 		snprintf(buf, len, "unbounded cache or registry: bound the container "
 				   "(maxsize, TTL, weak references) or remove entries when done");
 		return FIXHINT_CONTAINER;
 	}
-	objects_raw = share(e, NULL);
 	if (mod[0] && !is_runtime_module(mod) && (objects_raw < 0 || objects_raw >= MOSTLY)) {
 		snprintf(buf, len, "native allocation in %s: likely a C extension leak (or a "
 				   "cache it keeps)", mod);

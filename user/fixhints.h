@@ -11,8 +11,9 @@
  *                                     -> reference cycles
  *  - the stack allocates in X.__init__ and the census shows X's instances
  *    growing                          -> instances of X kept alive
- *  - the site's sampled live bytes are mostly dicts/lists/sets (alloc
- *    mode), or its native caller is the dict/list/set growth code
+ *  - the sampled live objects of the site are mostly dicts/lists/sets by
+ *    bytes (their raw storage beside them), or its native caller is the
+ *    dict/list/set growth code
  *                                     -> unbounded cache or registry
  *  - the native caller is in a module that is neither the interpreter nor
  *    libc, and the sampled bytes (if any) are not Python objects

@@ -24,9 +24,10 @@
 #include <bpf/libbpf.h>
 #include "allocators.h"
 #include "allocswitch.h"
-#include "atomic_file.h"
 #include "capture.h"
 #include "collect.h"
+#include "compare.h"
+#include "exports.h"
 #include "gcstats.h"
 #include "growth.h"
 #include "fixhints.h"
@@ -86,6 +87,15 @@ static double now_s(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* wall_s() - Unix time, for reports that outlive the run (file exports). */
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -164,9 +174,9 @@ struct session {
 	/* object types */
 	struct objtypes *ot;
 	double next_census;
-	/* exports (issue 11): live terminal view, HTML report */
+	/* file exports (--prom-file, --pprof, --folded, --html) */
+	struct exports exports;
 	bool live;		  /* stdout is a terminal, no --format/--output: redraw in place */
-	struct atomic_file_errs html_errs;
 };
 
 static void add_warning(struct session *s, const char *w)
@@ -759,6 +769,11 @@ static void fill_growth(struct session *s, struct report_growth *g, uint64_t npe
 	g->window_spent_s = windows_spent(&s->ws, t);
 	g->window_budget_s = s->o->window_budget_s;
 	g->npersistent = npersistent;
+	g->verdict_eta_s = -1;
+	if (s->windows_ok && windows_verdict_eta(&s->ws, t, &g->verdict_window, &g->verdict_eta_s) &&
+	    g->verdict_eta_s < 0)
+		g->verdict_eta_s = 0;
+	g->window_total_s = windows_spent_total(&s->ws, t);
 }
 
 /* fill_histories() - the process's anonymous memory and each row's bytes
@@ -798,11 +813,6 @@ static void fill_histories(struct session *s, struct report *r, struct report_se
 	r->site_history = *sites;
 }
 
-static int html_fill(FILE *f, void *r)
-{
-	return out_html_write(f, r);
-}
-
 /* live_write() - report_writer_fn for the live view: stdout is the
  * terminal (s->live), whatever stream the report is rendered into. */
 static int live_write(FILE *f, const struct report *r)
@@ -811,23 +821,6 @@ static int live_write(FILE *f, const struct report *r)
 
 	out_live_size(STDOUT_FILENO, &rows, &cols);
 	return out_live_write(f, r, rows, cols);
-}
-
-/* write_report() - r to its sinks: stdout or --output (JSON, text, or the
- * live view on a terminal), then --html. Returns the report stream's error;
- * an HTML file that cannot be written is logged once per kind of error and
- * the previous one stays (atomic_file.h): profiling goes on. */
-static int write_report(struct session *s, const struct report *r)
-{
-	report_writer_fn w = s->o->format == FORMAT_JSON ? out_json_write : out_text_write;
-	int err;
-
-	if (s->live)
-		w = live_write;
-	err = outfile_emit(s->out, w, r);
-	if (s->o->html)
-		atomic_file_write(s->o->html, html_fill, (void *)r, &s->html_errs);
-	return err;
 }
 
 static int emit_report(struct session *s, bool final)
@@ -870,7 +863,7 @@ static int emit_report(struct session *s, bool final)
 	if (n < 0)
 		return n;
 	fill_judgement(s, &r, &proc);
-	if (s->ot && !s->growth && s->o->type_samples && !s->blind && !s->image_gone) {
+	if (s->ot && s->o->type_samples && !s->blind && !s->image_gone) {
 		/* the store's rows, given their type mix: the store owns them
 		 * until the next ranking and does not read these fields */
 		err = objtypes_sample_sites(s->ot, &s->cap, s->store, (struct report_site *)rows, n,
@@ -918,12 +911,16 @@ static int emit_report(struct session *s, bool final)
 	/* a blind capture's ranking would be wrong, not just incomplete */
 	r.nsites = s->blind ? 0 : n;
 	r.sites = rows;
+	h->unix_time = wall_s();
+	h->version = pyleak_version;
 	struct report_series anon_hist, *site_hist = NULL;
 	struct report_point *hist_buf = NULL;
 
 	if (s->live || s->o->html)
 		fill_histories(s, &r, &anon_hist, &site_hist, &hist_buf);
-	err = write_report(s, &r);
+	exports_write(&s->exports, &r);
+	err = outfile_emit(s->out, s->live ? live_write
+			   : s->o->format == FORMAT_JSON ? out_json_write : out_text_write, &r);
 	free(site_hist);
 	free(hist_buf);
 	if (err) {
@@ -1001,6 +998,7 @@ static void window_act(struct session *s, enum window_action a)
 			windows_abort(&s->ws);
 			return;
 		}
+		windows_capture_began(&s->ws, now_s());
 		log_debug("window %u open (%s): up to %u allocations or %gs", s->ws.id, s->ws.reason,
 			  o->window_allocs, o->window_s);
 		return;
@@ -1353,6 +1351,7 @@ static int attach_session(struct session *s, bool *done)
 			.every_s = o->window_every_s,
 			.first_s = o->first_window_s,
 			.trigger_bytes = o->growth_trigger,
+			.warmup = o->warmup,
 		};
 
 		windows_init(&s->ws, &wo, s->t0, s->anon0);
@@ -1480,6 +1479,9 @@ int main(int argc, char **argv)
 	char err_msg[256];
 	int rc;
 
+	/* A subcommand that reads files, not a process: no options, no BPF. */
+	if (argc > 1 && !strcmp(argv[1], "compare"))
+		return compare_main(argc - 1, argv + 1);
 	rc = options_parse(argc, argv, &o, stdout, err_msg, sizeof(err_msg));
 	if (rc == 1)
 		return EXIT_OK;
@@ -1508,6 +1510,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
 
+	exports_init(&s.exports, &o);
 	s.out = stdout;
 	if (o.output) {
 		int err = outfile_open(o.output, &s.out);

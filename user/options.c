@@ -13,9 +13,14 @@
 #define PYLEAK_VERSION "0.1.0"
 #endif
 
+const char pyleak_version[] = PYLEAK_VERSION;
+
 static const char usage_text[] =
 "Usage: pyleak-bpf --pid PID [OPTIONS]\n"
 "       pyleak-bpf [OPTIONS] -- COMMAND [ARGS...]\n"
+"       pyleak-bpf compare BEFORE.jsonl AFTER.jsonl   verify a fix: which sites that\n"
+"                           grew in BEFORE (--format json) still grow in AFTER, and\n"
+"                           what grows anew (exit 3); see pyleak-bpf compare --help\n"
 "\n"
 "Find which Python line keeps memory alive and growing in a running CPython\n"
 "process, without restarting or changing it. Every --interval seconds it\n"
@@ -37,10 +42,6 @@ static const char usage_text[] =
 "  -s, --stacks             print every Python frame of each site, not just the top one\n"
 "  -o, --output FILE        append reports to FILE instead of stdout (with -- COMMAND,\n"
 "                           keeps them apart from the command's own output)\n"
-"      --html PATH          also write each report as one self-contained HTML page\n"
-"                           (flame graph, memory chart, tables; no network needed to\n"
-"                           view it), replaced atomically: a reload never sees half\n"
-"                           a page\n"
 "  On a terminal, with neither --format nor --output, each report is redrawn in\n"
 "  place (like top) with a sparkline of each site's recent bytes; otherwise\n"
 "  reports are appended.\n"
@@ -68,6 +69,11 @@ static const char usage_text[] =
 "      --growth-trigger B   open a window when anonymous memory grew by B bytes\n"
 "                           since the last one (default 8M; K, M, G suffixes; 0 = off)\n"
 "      --first-window SEC   first window this long after attach (default 2; -1 = none)\n"
+"      --warmup N           the first N windows open back to back, following their\n"
+"                           survivors for at most 3s, so the first verdict (two\n"
+"                           settled windows) comes within about half a minute;\n"
+"                           then the schedule (default 3; 0 = off). The budget\n"
+"                           still applies\n"
 "      --no-hints           do not record first-touch stacks of page faults\n"
 "      SIGUSR1              open a window now, whatever the budget\n"
 "\n"
@@ -128,6 +134,19 @@ static const char usage_text[] =
 "      --census-max N       most objects one census reads (default 1000000); it\n"
 "                           also stops after 0.5 s and says how much it saw\n"
 "\n"
+"File exports (each rewritten atomically after every report; a write error\n"
+"is logged once and profiling goes on):\n"
+"      --prom-file PATH     Prometheus text format for node_exporter's textfile\n"
+"                           collector (PATH should end in .prom): memory, GC,\n"
+"                           capture and alert metrics, and the top sites\n"
+"      --prom-top K         sites in --prom-file (default 10; 0 = none)\n"
+"      --pprof PATH         gzip'ed pprof profile of the top sites' live memory\n"
+"                           (go tool pprof, Pyroscope, speedscope...)\n"
+"      --folded PATH        folded stacks of the top sites, weighted by bytes\n"
+"                           (flamegraph.pl, inferno, speedscope)\n"
+"      --html PATH          one self-contained HTML page: alerts, sites, a flame\n"
+"                           graph, memory charts, GC; opens offline in any browser\n"
+"\n"
 "General:\n"
 "  -v, --verbose            more detail, including libbpf's messages (repeatable)\n"
 "  -q, --quiet              only errors on stderr\n"
@@ -169,6 +188,7 @@ enum {
 	OPT_WINDOW_EVERY,
 	OPT_GROWTH_TRIGGER,
 	OPT_FIRST_WINDOW,
+	OPT_WARMUP,
 	OPT_NO_HINTS,
 	OPT_ALERT_RATE,
 	OPT_ALERT_MIN,
@@ -178,6 +198,10 @@ enum {
 	OPT_TYPE_SAMPLES,
 	OPT_CENSUS_EVERY,
 	OPT_CENSUS_MAX,
+	OPT_PROM_FILE,
+	OPT_PROM_TOP,
+	OPT_PPROF,
+	OPT_FOLDED,
 	/* exports (issue 11): HTML report */
 	OPT_HTML,
 };
@@ -207,6 +231,7 @@ static const struct option long_opts[] = {
 	{ "window-every", required_argument, NULL, OPT_WINDOW_EVERY },
 	{ "growth-trigger", required_argument, NULL, OPT_GROWTH_TRIGGER },
 	{ "first-window", required_argument, NULL, OPT_FIRST_WINDOW },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "no-hints", no_argument, NULL, OPT_NO_HINTS },
 	{ "window", required_argument, NULL, 'w' },
 	{ "alert-rate", required_argument, NULL, OPT_ALERT_RATE },
@@ -218,6 +243,10 @@ static const struct option long_opts[] = {
 	{ "type-samples", required_argument, NULL, OPT_TYPE_SAMPLES },
 	{ "census-every", required_argument, NULL, OPT_CENSUS_EVERY },
 	{ "census-max", required_argument, NULL, OPT_CENSUS_MAX },
+	{ "prom-file", required_argument, NULL, OPT_PROM_FILE },
+	{ "prom-top", required_argument, NULL, OPT_PROM_TOP },
+	{ "pprof", required_argument, NULL, OPT_PPROF },
+	{ "folded", required_argument, NULL, OPT_FOLDED },
 	{ "html", required_argument, NULL, OPT_HTML },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -356,6 +385,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		.window_budget_s = 120,
 		.window_every_s = 300,
 		.first_window_s = 2,
+		.warmup = 3,
 		.growth_trigger = 8u << 20,
 		.max_depth = PYLEAK_DEFAULT_FRAMES,
 		.max_allocs = 1u << 20,
@@ -368,6 +398,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		.type_samples = 64,
 		.census_every_s = 60,
 		.census_max = 1000000,
+		.prom_top = 10,
 	};
 	err[0] = 0;
 	optind = 0; /* full reset: parse may run more than once (tests) */
@@ -447,6 +478,11 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			if (parse_seconds_or(optarg, 0, -1, &o->first_window_s))
 				return fail(err, errlen, "--first-window needs a number of seconds (-1: none), got '%s'", optarg);
 			break;
+		case OPT_WARMUP:
+			if (parse_long(optarg, 0, 100, &v))
+				return fail(err, errlen, "--warmup needs a number of windows from 0 (off) to 100, got '%s'", optarg);
+			o->warmup = (uint32_t)v;
+			break;
 		case OPT_GROWTH_TRIGGER:
 			if (parse_bytes(optarg, &o->growth_trigger))
 				return fail(err, errlen, "--growth-trigger needs a byte count such as 8M (0: off), got '%s'", optarg);
@@ -507,8 +543,22 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			break;
 		case OPT_HTML:
 			if (!*optarg)
-				return fail(err, errlen, "--html needs a file name");
+				return fail(err, errlen, "--html needs a file path");
 			o->html = optarg;
+			break;
+		case OPT_PROM_FILE:
+		case OPT_PPROF:
+		case OPT_FOLDED:
+			if (!*optarg)
+				return fail(err, errlen, "--%s needs a file path",
+					    c == OPT_PROM_FILE ? "prom-file" : c == OPT_PPROF ? "pprof" : "folded");
+			*(c == OPT_PROM_FILE ? &o->prom_file : c == OPT_PPROF ? &o->pprof_file
+									 : &o->folded_file) = optarg;
+			break;
+		case OPT_PROM_TOP:
+			if (parse_long(optarg, 0, 1000, &v))
+				return fail(err, errlen, "--prom-top needs a number from 0 to 1000, got '%s'", optarg);
+			o->prom_top = (int)v;
 			break;
 		case OPT_SWITCH:
 			o->switch_allocator = true;
@@ -582,6 +632,8 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		return fail(err, errlen, "--restore-allocator needs --pid");
 	if (o->switch_allocator && o->restore_allocator)
 		return fail(err, errlen, "--switch-allocator and --restore-allocator exclude each other");
+	if (o->prom_file && o->prom_top > o->top)
+		return fail(err, errlen, "--prom-top %d exceeds --top %d: the file holds sites of the report; raise --top too", o->prom_top, o->top);
 	if (o->keep_pymalloc && (!o->command || o->mode != MODE_ALLOC))
 		return fail(err, errlen, "--keep-pymalloc only applies to --mode alloc with -- COMMAND");
 	return 0;

@@ -38,6 +38,7 @@ struct options {
 	double window_budget_s; /* --window-budget, seconds per hour */
 	double window_every_s;	/* --window-every, 0 = off */
 	double first_window_s;	/* --first-window, <0 = off */
+	uint32_t warmup;	/* --warmup: first windows back to back, 0 = off */
 	uint64_t growth_trigger; /* --growth-trigger bytes, 0 = off */
 	bool no_hints;		/* --no-hints: no first-touch stacks */
 	/* judgement and alerts (see sites.h, trend.h) */
@@ -52,6 +53,11 @@ struct options {
 	uint32_t type_samples;	/* --type-samples per top site (alloc mode), 0 = off */
 	double census_every_s;	/* --census-every, 0 = off */
 	uint32_t census_max;	/* --census-max objects per census */
+	/* file exports, rewritten atomically after every report (exports.h) */
+	const char *prom_file;	/* --prom-file PATH, NULL = off */
+	int prom_top;		/* --prom-top: sites in it */
+	const char *pprof_file;	/* --pprof PATH */
+	const char *folded_file; /* --folded PATH */
 	/* exports */
 	const char *html;	/* --html PATH, NULL = none */
 	bool format_given;	/* --format was given: no live terminal view */
@@ -75,6 +81,9 @@ enum exit_code {
 	EXIT_RESTORE_FAILED = 11, /* the allocator switch could not be undone: the
 				   * message says how (--restore-allocator) */
 };
+
+/* pyleak-bpf's version ("0.1.0"), as --version prints it. */
+extern const char pyleak_version[];
 
 /* options_parse() - parse argv into o (defaults first). Returns 0 to run,
  * 1 when --help or --version was printed to out (exit 0), or -EINVAL with a

@@ -27,7 +27,7 @@
 #include "fmt.h"
 #include "out_html.h"
 #include "report.h"
-#include "utf8.h"
+#include "textsafe.h"
 
 /* Flame graph geometry, in SVG user units (the SVG scales to the page). */
 #define FLAME_W 1200
@@ -72,9 +72,9 @@ void html_text(FILE *f, const char *s, size_t max_chars)
 			return;
 		}
 		chars++;
-		len = utf8_seq(p);
+		len = utf8_seq((const char *)p);
 		if (len < 0) {
-			fputs("\xef\xbf\xbd", f); /* U+FFFD */
+			fputs(UTF8_REPLACEMENT, f);
 			p += -len;
 			continue;
 		}

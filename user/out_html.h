@@ -17,7 +17,7 @@
  * html_text() - s for HTML text and for quoted attribute values alike:
  * & < > " ' as character references; C0 controls and DEL as the visible
  * text "\xNN" (a newline in a name must not break a label); each ill-formed
- * UTF-8 subpart as U+FFFD (utf8.h), so the page is valid UTF-8 whatever
+ * UTF-8 subpart as U+FFFD (textsafe.h), so the page is valid UTF-8 whatever
  * the target's bytes. At most max_chars characters are written; a longer
  * string is cut there with "…" (max_chars 0: no limit). NULL is "?".
  */

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "report.h"
-#include "utf8.h"
+#include "textsafe.h"
 
 /* json_ascii() - one byte < 0x80 as it must appear inside a JSON string. */
 static void json_ascii(FILE *f, unsigned char c)
@@ -58,25 +58,21 @@ static void json_ascii(FILE *f, unsigned char c)
  */
 static void json_str(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
 	if (!s) {
 		fputs("null", f);
 		return;
 	}
 	putc('"', f);
-	while (*p) {
-		int len = utf8_seq(p);
+	while (*s) {
+		int n = utf8_seq(s);
 
-		if (len == 1)
-			json_ascii(f, *p);
-		else if (len > 1)
-			fwrite(p, 1, len, f);
+		if (n == 1)
+			json_ascii(f, (unsigned char)*s);
+		else if (n > 1)
+			fwrite(s, 1, n, f);
 		else
 			fputs("\\ufffd", f);
-		/* An ill-formed subpart ends at the first byte that did not fit:
-		 * it may start a valid sequence. */
-		p += len > 0 ? len : -len;
+		s += n > 0 ? n : -n;
 	}
 	putc('"', f);
 }
@@ -90,25 +86,14 @@ static void json_str(FILE *f, const char *s)
  */
 static void json_double(FILE *f, double v)
 {
-	int64_t ms;
+	char buf[40];
 
 	if (!isfinite(v)) {
 		fputs("null", f);
 		return;
 	}
-	/* Beyond this the value does not fit the int64 below; it also has no
-	 * fractional part left at double precision, so "%.0f" (no decimal point,
-	 * locale-proof) is exact. */
-	if (v >= 1e15 || v <= -1e15) {
-		fprintf(f, "%.0f", v);
-		return;
-	}
-	ms = (int64_t)(v * 1000.0 + (v < 0 ? -0.5 : 0.5));
-	if (ms < 0) {
-		putc('-', f);
-		ms = -ms;
-	}
-	fprintf(f, "%" PRId64 ".%03" PRId64, ms / 1000, ms % 1000);
+	fmt_milli(buf, sizeof(buf), v);
+	fputs(buf, f);
 }
 
 static void json_bool(FILE *f, bool b)
@@ -232,7 +217,15 @@ static void json_growth(FILE *f, const struct report_growth *g)
 	json_double(f, g->window_spent_s);
 	fputs(",\"budget_per_hour_s\":", f);
 	json_double(f, g->window_budget_s);
-	fprintf(f, ",\"persistent_sites\":%" PRIu64 "}", g->npersistent);
+	fprintf(f, ",\"persistent_sites\":%" PRIu64, g->npersistent);
+	if (g->verdict_eta_s >= 0) {
+		fprintf(f, ",\"verdict_after_window\":%" PRIu32 ",\"verdict_eta_s\":",
+			g->verdict_window);
+		json_double(f, g->verdict_eta_s);
+		putc('}', f);
+	} else {
+		fputs(",\"verdict_after_window\":null,\"verdict_eta_s\":null}", f);
+	}
 }
 
 /* json_alert() - one transition, with its evidence. */

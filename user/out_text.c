@@ -86,6 +86,9 @@ static void put_growth(FILE *f, const struct report_header *h)
 		putc(')', f);
 	}
 	fprintf(f, "; %.1fs of %.0fs/h budget used\n", g->window_spent_s, g->window_budget_s);
+	if (g->verdict_eta_s >= 0)
+		fprintf(f, "    no leak verdict yet: it comes when window %" PRIu32 " settles, in "
+			"about %.0fs\n", g->verdict_window, g->verdict_eta_s);
 	fprintf(f, "  survivors %s in %" PRId64 " allocation%s at %" PRIu64 " site%s, %" PRIu64
 		" persistent\n",
 		fmt_bytes(a, sizeof(a), (double)h->outstanding_bytes, false), h->outstanding_count,

@@ -19,6 +19,7 @@ struct report_frame {
 	const char *file; /* co_filename */
 	const char *func; /* co_qualname (3.11+) or co_name */
 	int line;	  /* source line, or -1 if unknown */
+	int first_line;	  /* co_firstlineno (where the function starts), 0 if unknown */
 };
 
 /* One allocation site: a Python stack (innermost frame first). */
@@ -145,6 +146,10 @@ struct report_growth {
 	double window_spent_s;	      /* window time in the last hour */
 	double window_budget_s;	      /* allowed per hour */
 	uint64_t npersistent;	      /* sites judged persistent */
+	uint32_t verdict_window;      /* before the first verdict: the window it waits for */
+	double verdict_eta_s;	      /* ... and at most how long from now; <0: a verdict exists
+				       * (or no window opens by itself) */
+	double window_total_s;	      /* window time since attach (file exports) */
 };
 
 /* Process-level memory trend and GC health, every mode. */
@@ -202,6 +207,9 @@ struct report_header {
 	const struct report_growth *growth; /* growth mode only, else NULL */
 	const struct report_process *process; /* trend and GC, NULL if not computed */
 	const char *group_by;	    /* "stack", "line", "function", "file" */
+	/* file exports (out_prom.c, out_pprof.c) */
+	double unix_time;	    /* wall-clock time of the report, Unix seconds */
+	const char *version;	    /* pyleak-bpf's own version */
 };
 
 /* One sample of a time series: t seconds since attach, value v. */
@@ -246,6 +254,15 @@ int out_text_write(FILE *f, const struct report *r);
 /* out_json_write() - the same report as exactly one JSON object on one line
  * (schema in README "JSON output"). Returns 0 or -errno from the stream. */
 int out_json_write(FILE *f, const struct report *r);
+
+/* out_folded_write() - the report's sites as folded stacks, one line each:
+ * frames root first separated by ';', a space, the site's bytes (README
+ * "Folded stacks"). Returns 0 or -errno from the stream. */
+int out_folded_write(FILE *f, const struct report *r);
+
+/* out_pprof_write() - the report's sites as a gzip-compressed pprof
+ * profile.proto (README "pprof"). Returns 0 or -errno. */
+int out_pprof_write(FILE *f, const struct report *r);
 
 /* out_html_write() - the report as one self-contained HTML page (no
  * network, no external script or font): header, alerts, sites, a flame graph

@@ -207,6 +207,7 @@ static struct raw_entry *resolve(struct site_store *ss, uint64_t raw)
 		fr[0].file = "<unknown>";
 		fr[0].func = "<stack not stored>";
 		fr[0].line = -1;
+		fr[0].first_line = 0;
 		n = 1;
 	}
 	r->g = group_for(ss, fr, n, truncated);

@@ -233,6 +233,7 @@ int sym_frame(struct symbolizer *s, const struct pyleak_frame *f, struct report_
 		goto unknown;
 	out->file = e->file;
 	out->func = e->func;
+	out->first_line = (int)e->firstlineno;
 	out->line = e->table_len || f->lasti < 0
 			    ? lt_addr2line(s->fmt, e->table, e->table_len, (int)e->firstlineno,
 					   f->lasti)
@@ -242,6 +243,7 @@ unknown:
 	out->file = "<unknown>";
 	out->func = "<unknown>";
 	out->line = -1;
+	out->first_line = 0;
 	return e ? e->err : -ENOMEM;
 }
 
@@ -303,6 +305,7 @@ int sym_stack(struct symbolizer *s, const struct pyleak_stack *st, struct report
 		fr[0].file = (st->flags & PYLEAK_STACK_NO_TSTATE) ? "<native thread>" : "<interpreter>";
 		fr[0].func = "<no Python frame>";
 		fr[0].line = -1;
+		fr[0].first_line = 0;
 		n = 1;
 	}
 	return n;

@@ -92,6 +92,7 @@ static int parse_minor(const char *s, unsigned *minor)
 void target_read_comm(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
+	size_t n;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
@@ -99,8 +100,12 @@ void target_read_comm(pid_t pid, char *buf, size_t len)
 	f = fopen(path, "re");
 	if (!f)
 		return;
-	if (fgets(buf, len, f))
-		buf[strcspn(buf, "\n")] = 0;
+	/* the name itself may hold newlines (prctl(PR_SET_NAME) takes any
+	 * bytes): only the one the kernel appends is not part of it */
+	n = fread(buf, 1, len - 1, f);
+	if (n && buf[n - 1] == '\n')
+		n--;
+	buf[n] = 0;
 	fclose(f);
 }
 

@@ -32,11 +32,58 @@ double windows_spent(const struct window_sched *w, double now)
 	return sum;
 }
 
+double windows_spent_total(const struct window_sched *w, double now)
+{
+	return w->spent_total + (w->phase != WIN_IDLE ? now - w->open_at : 0);
+}
+
 double windows_capture_s(const struct window_sched *w, uint32_t id)
 {
 	unsigned slot = id % WINDOWS_SPEND_HISTORY;
 
 	return id && w->capture[slot].id == id ? w->capture[slot].s : 0;
+}
+
+double windows_follow_s(const struct window_sched *w, uint32_t id)
+{
+	return id <= w->o.warmup && w->o.follow_s > WINDOWS_WARMUP_FOLLOW_S
+		       ? WINDOWS_WARMUP_FOLLOW_S
+		       : w->o.follow_s;
+}
+
+bool windows_verdict_eta(const struct window_sched *w, double now, uint32_t *window,
+			 double *eta_s)
+{
+	double t = 0;
+	uint32_t id = w->id;
+
+	if (w->settled >= WINDOWS_FOR_VERDICT)
+		return false;
+	/* what is left of the running window */
+	if (w->phase == WIN_CAPTURE)
+		t = w->o.max_s - (now - w->phase_start) + windows_follow_s(w, id);
+	else if (w->phase == WIN_FOLLOW)
+		t = windows_follow_s(w, id) - (now - w->phase_start);
+	if (t < 0)
+		t = 0;
+	/* then the windows still to open, each as long as it may be */
+	while (id < WINDOWS_FOR_VERDICT) {
+		double wait;
+
+		id++;
+		if (id == 1 && w->o.first_s >= 0)
+			wait = w->o.first_s - (now - w->t0);
+		else if (id <= w->o.warmup)
+			wait = 0;
+		else if (w->o.every_s > 0)
+			wait = w->o.every_s - (now + t - w->last_sched);
+		else
+			return false; /* only growth or a demand would open it */
+		t += (wait > 0 ? wait : 0) + w->o.max_s + windows_follow_s(w, id);
+	}
+	*window = WINDOWS_FOR_VERDICT;
+	*eta_s = t;
+	return true;
 }
 
 const char *windows_phase_name(enum window_phase p)
@@ -51,6 +98,8 @@ static const char *open_reason(struct window_sched *w, double now, uint64_t anon
 		return "on demand";
 	if (w->o.first_s >= 0 && w->id == 0 && now - w->t0 >= w->o.first_s)
 		return "first";
+	if (w->id > 0 && w->id < w->o.warmup)
+		return "warm-up";
 	if (w->o.trigger_bytes && anon >= w->anon_base + w->o.trigger_bytes)
 		return "growth";
 	if (w->o.every_s > 0 && now - w->last_sched >= w->o.every_s)
@@ -74,11 +123,12 @@ enum window_action windows_tick(struct window_sched *w, double now, uint64_t ano
 		}
 		return WA_NONE;
 	case WIN_FOLLOW:
-		if (frees_full || now - w->phase_start >= w->o.follow_s) {
+		if (frees_full || now - w->phase_start >= windows_follow_s(w, w->id)) {
 			unsigned slot = w->nspend++ % WINDOWS_SPEND_HISTORY;
 
 			w->spend[slot].end = now;
 			w->spend[slot].dur = now - w->open_at;
+			w->spent_total += now - w->open_at;
 			w->phase = WIN_IDLE;
 			w->settled = w->id;
 			w->anon_base = anon;
@@ -92,7 +142,8 @@ enum window_action windows_tick(struct window_sched *w, double now, uint64_t ano
 	if (!why)
 		return WA_NONE;
 	/* the whole window must fit in the hour's budget before it starts */
-	if (!demand && windows_spent(w, now) + w->o.max_s + w->o.follow_s > w->o.budget_s)
+	if (!demand &&
+	    windows_spent(w, now) + w->o.max_s + windows_follow_s(w, w->id + 1) > w->o.budget_s)
 		return WA_NONE;
 	if (!strcmp(why, "schedule") || !strcmp(why, "growth"))
 		w->last_sched = now; /* a growth window also resets the schedule */
@@ -101,6 +152,12 @@ enum window_action windows_tick(struct window_sched *w, double now, uint64_t ano
 	w->phase = WIN_CAPTURE;
 	w->phase_start = w->open_at = now;
 	return WA_OPEN;
+}
+
+void windows_capture_began(struct window_sched *w, double now)
+{
+	if (w->phase == WIN_CAPTURE && now >= w->phase_start)
+		w->phase_start = now;
 }
 
 void windows_abort(struct window_sched *w)

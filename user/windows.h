@@ -9,7 +9,11 @@
  *
  * A window opens on sustained growth (anonymous memory up by --growth-trigger
  * since the last window), on a schedule (--window-every), on demand
- * (SIGUSR1), and once soon after attach. Except on demand, it opens only if
+ * (SIGUSR1), and once soon after attach. The first --warmup windows open
+ * back to back, each following its survivors for at most WINDOWS_WARMUP_FOLLOW_S
+ * (their follow sets are small and young), so the first verdict, which
+ * needs two settled windows, comes within seconds rather than after the
+ * schedule's minutes; then the steady cadence takes over. Except on demand, it opens only if
  * its longest possible duration fits in what is left of --window-budget
  * (window seconds per sliding hour): the cost is bounded before it is paid.
  *
@@ -31,7 +35,13 @@ struct window_opts {
 	double every_s;		 /* --window-every: scheduled period, 0 = never */
 	double first_s;		 /* first window this long after attach, <0 = none */
 	uint64_t trigger_bytes;	 /* --growth-trigger: anon growth that opens one, 0 = off */
+	uint32_t warmup;	 /* --warmup: this many first windows back to back, 0 = off */
 };
+
+/* The longest follow phase of a warm-up window. */
+#define WINDOWS_WARMUP_FOLLOW_S 3.0
+/* Settled windows the survivor verdict needs (sites.h). */
+#define WINDOWS_FOR_VERDICT 2
 
 enum window_phase { WIN_IDLE = 0, WIN_CAPTURE, WIN_FOLLOW };
 
@@ -59,6 +69,7 @@ struct window_sched {
 		double end, dur;
 	} spend[WINDOWS_SPEND_HISTORY]; /* finished windows, ring */
 	unsigned nspend;
+	double spent_total;    /* seconds of all finished windows */
 	struct {
 		uint32_t id;
 		double s;
@@ -78,6 +89,13 @@ void windows_init(struct window_sched *w, const struct window_opts *o, double no
 enum window_action windows_tick(struct window_sched *w, double now, uint64_t anon, bool demand,
 				bool alloc_full, bool frees_full);
 
+/* windows_capture_began() - the open just returned made its probes live at
+ * now: the capture phase is timed from here, so its length (the denominator
+ * of growth rates) leaves out the seconds that switching the allocator and
+ * attaching probes take (1-2 s in a nested VM). The budget still counts
+ * them. */
+void windows_capture_began(struct window_sched *w, double now);
+
 /* windows_abort() - the open just returned failed: back to idle, no spend. */
 void windows_abort(struct window_sched *w);
 
@@ -85,9 +103,27 @@ void windows_abort(struct window_sched *w);
  * the running window. */
 double windows_spent(const struct window_sched *w, double now);
 
+/* windows_spent_total() - window seconds since attach, including the
+ * running window: never decreases (a Prometheus counter). */
+double windows_spent_total(const struct window_sched *w, double now);
+
 /* windows_capture_s() - how long window id captured allocations, 0 if it
  * has not finished capturing or is too old to be remembered. */
 double windows_capture_s(const struct window_sched *w, uint32_t id);
+
+/* windows_follow_s() - the longest follow phase of window id. */
+double windows_follow_s(const struct window_sched *w, uint32_t id);
+
+/*
+ * windows_verdict_eta() - while fewer than WINDOWS_FOR_VERDICT windows have
+ * settled: the window whose settling brings the first verdict (*window) and
+ * the longest it can take from now, assuming budget allows (*eta_s; the
+ * windows before it included). Returns false once a verdict can exist, or
+ * when no window will open by itself (no first window, no warm-up, no
+ * schedule, no trigger).
+ */
+bool windows_verdict_eta(const struct window_sched *w, double now, uint32_t *window,
+			 double *eta_s);
 
 /* windows_phase_name() - "idle", "capturing", "following". */
 const char *windows_phase_name(enum window_phase p);

@@ -305,3 +305,26 @@ def test_windows_survive_late_imports(start_target):
     line = leak_line("leaky.py")  # late_imports.py leaks through leaky.leak
     assert top_frame(final["sites"][0]) == ("leaky.py", line, "leak"), describe(final)
     assert final["sites"][0]["persistent"], describe(final)
+
+
+def test_default_settings_answer_within_the_run(start_target):
+    """At default settings the warm-up windows open back to back: the first
+    reports say when the verdict will come, and within the run the leaking
+    line is judged persistent and alerted on (make bench measures how soon)."""
+    py = pyenv_python("3.11.7")
+    need(py.exists(), "pyenv 3.11.7 is not installed")
+    t = start_target(py, "rate_leak.py", 100, 60)
+    run = pyleak("--pid", t.pid, "--interval", 2, "--duration", 20)
+    assert run.rc == 0, run.stderr
+    first = run.reports[0]["windows"]
+    assert first["verdict_after_window"] == 2 and first["verdict_eta_s"] > 0, first
+    reasons = {r["windows"]["last_reason"] for r in run.reports}
+    assert "warm-up" in reasons, reasons
+    final = run.final
+    assert final["windows"]["verdict_after_window"] is None
+    top = final["sites"][0]
+    assert top_frame(top) == ("rate_leak.py", leak_line("rate_leak.py", "# LEAK_LINE"), "leak")
+    assert top["persistent"] and top["alert"], describe(final)
+    # the default follow is 10 s; warm-up windows follow at most 3 s, so
+    # three of them settle within the 20 s run
+    assert final["windows"]["settled"] >= 3, final["windows"]

@@ -111,6 +111,18 @@ static void test_container(void **state)
 
 	assert_int_equal(hint(&e, b), FIXHINT_CONTAINER);
 	assert_non_null(strstr(b, "unbounded cache or registry"));
+	/* a list's item arrays are raw blocks: the objects are lists */
+	const struct report_type_share lists[] = { { "(not an object)", 0.87 }, { "list", 0.13 } };
+	e.types = lists;
+	e.ntypes = N(lists);
+	assert_int_equal(hint(&e, b), FIXHINT_CONTAINER);
+	/* only raw blocks: nothing says containers */
+	const struct report_type_share raw[] = { { "(not an object)", 1.0 } };
+	e.types = raw;
+	e.ntypes = 1;
+	assert_int_equal(hint(&e, b), FIXHINT_NONE);
+	e.types = dicts;
+	e.ntypes = N(dicts);
 	/* too few samples to trust the mix */
 	e.types_sampled = 3;
 	assert_int_equal(hint(&e, b), FIXHINT_NONE);

@@ -709,6 +709,7 @@ static const struct known_opt {
 	{ "window-every", 0, "0" },
 	{ "growth-trigger", 0, "4M" },
 	{ "first-window", 0, "-1" },
+	{ "warmup", 0, "0" },
 	{ "no-hints", 0, NULL },
 	{ "window", 'w', "5m" },
 	{ "alert-rate", 0, "1M" },
@@ -720,6 +721,10 @@ static const struct known_opt {
 	{ "type-samples", 0, "16" },
 	{ "census-every", 0, "30" },
 	{ "census-max", 0, "5000" },
+	{ "prom-file", 0, "x.prom" },
+	{ "prom-top", 0, "3" },
+	{ "pprof", 0, "x.pb.gz" },
+	{ "folded", 0, "x.folded" },
 	{ "html", 0, "/tmp/report.html" },
 	{ "verbose", 'v', NULL },
 	{ "quiet", 'q', NULL },
@@ -885,6 +890,36 @@ static void test_allocator_options(void **state)
 }
 
 /* Judgement, alerts and object types: defaults, units, limits. */
+static void test_export_options(void **state)
+{
+	PARSE("-p", "5");
+	assert_ok();
+	assert_null(P.o.prom_file);
+	assert_null(P.o.pprof_file);
+	assert_null(P.o.folded_file);
+	assert_int_equal(P.o.prom_top, 10);
+
+	PARSE("-p", "5", "--prom-file", "/t/a.prom", "--prom-top", "0", "--pprof", "p.gz",
+	      "--folded", "f.txt");
+	assert_ok();
+	assert_string_equal(P.o.prom_file, "/t/a.prom");
+	assert_int_equal(P.o.prom_top, 0);
+	assert_string_equal(P.o.pprof_file, "p.gz");
+	assert_string_equal(P.o.folded_file, "f.txt");
+
+	PARSE("-p", "5", "--prom-file", "");
+	EXPECT_EINVAL("--prom-file", "file path");
+	PARSE("-p", "5", "--prom-top", "1001");
+	EXPECT_EINVAL("--prom-top", "0 to 1000");
+	PARSE("-p", "5", "--prom-top", "-1");
+	EXPECT_EINVAL("--prom-top", "-1");
+	/* the file holds sites of the report: no more than --top */
+	PARSE("-p", "5", "--prom-file", "a.prom", "--prom-top", "20");
+	EXPECT_EINVAL("--prom-top 20", "--top 10");
+	PARSE("-p", "5", "--prom-file", "a.prom", "--prom-top", "20", "--top", "20");
+	assert_ok();
+}
+
 static void test_judgement_options(void **state)
 {
 	PARSE("-p", "5");
@@ -947,8 +982,8 @@ static void test_judgement_options(void **state)
 	EXPECT_EINVAL("--census-max", "1000");
 }
 
-/* exports: --html, and whether --format was given (no live view then) */
-static void test_export_options(void **state)
+/* --html, and whether --format was given (no live view then) */
+static void test_html_and_live_options(void **state)
 {
 	PARSE("-p", "5");
 	assert_ok();
@@ -960,7 +995,7 @@ static void test_export_options(void **state)
 	assert_true(P.o.format_given);
 	assert_int_equal(P.o.format, FORMAT_TEXT);
 	PARSE("-p", "5", "--html", "");
-	EXPECT_EINVAL("--html", "file name");
+	EXPECT_EINVAL("--html", "file path");
 }
 
 static void test_window_options(void **state)
@@ -1098,9 +1133,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_version, teardown),
 		cmocka_unit_test_teardown(test_help_lists_every_option, teardown),
 		cmocka_unit_test_teardown(test_allocator_options, teardown),
-		cmocka_unit_test_teardown(test_export_options, teardown),
+		cmocka_unit_test_teardown(test_html_and_live_options, teardown),
 		cmocka_unit_test_teardown(test_window_options, teardown),
 		cmocka_unit_test_teardown(test_judgement_options, teardown),
+		cmocka_unit_test_teardown(test_export_options, teardown),
 		cmocka_unit_test_teardown(test_short_error_buffer, teardown),
 		cmocka_unit_test_teardown(test_parse_twice, teardown),
 	};

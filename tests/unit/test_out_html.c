@@ -19,7 +19,7 @@
 
 #include "out_html.h"
 #include "report.h"
-#include "utf8.h"
+#include "textsafe.h"
 
 /* esc() - html_text(s, max) into a fresh string; the caller frees it. */
 static char *esc(const char *s, size_t max)
@@ -203,7 +203,7 @@ static int count(const char *hay, const char *needle)
 static void assert_valid_utf8(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		int len = utf8_seq(p);
+		int len = utf8_seq((const char *)p);
 
 		assert_true(len > 0);
 		p += len;

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -564,6 +565,20 @@ static void test_module_fifo_swapped_in(void **state)
 	target_close(&t);
 }
 
+/* A process name may hold any bytes, newlines included (prctl): all of it
+ * is read, without the newline the kernel appends. */
+static void test_read_comm_hostile(void **state)
+{
+	static const char nasty[] = "p\"\\\n;<s>\xff\xfe";
+	char old[32], got[64];
+
+	target_read_comm(getpid(), old, sizeof(old));
+	assert_int_equal(prctl(PR_SET_NAME, nasty, 0, 0, 0), 0);
+	target_read_comm(getpid(), got, sizeof(got));
+	prctl(PR_SET_NAME, old, 0, 0, 0);
+	assert_string_equal(got, nasty);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_modules_follow_reload),
 		cmocka_unit_test(test_open_file_identity),
 		cmocka_unit_test(test_module_fifo_swapped_in),
+		cmocka_unit_test(test_read_comm_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,12 +37,14 @@ static void test_first_window_and_phases(void **state)
 	assert_string_equal(w.reason, "first");
 	assert_int_equal(w.id, 1);
 	assert_int_equal(w.phase, WIN_CAPTURE);
-	/* the allocation budget ends the capture before its time limit */
+	/* attaching took 0.3 s: the capture is timed from when probes are live */
+	windows_capture_began(&w, 102.3);
 	assert_int_equal(windows_tick(&w, 102.5, 50 * MiB, false, false, false), WA_NONE);
 	assert_int_equal(windows_tick(&w, 102.6, 50 * MiB, false, true, false), WA_CLOSE);
 	assert_int_equal(w.phase, WIN_FOLLOW);
-	/* the capture lasted 0.6 s: what growth rates are measured over */
-	assert_true(windows_capture_s(&w, 1) > 0.59 && windows_capture_s(&w, 1) < 0.61);
+	/* the capture lasted 0.3 s: what growth rates are measured over */
+	assert_true(windows_capture_s(&w, 1) > 0.29 && windows_capture_s(&w, 1) < 0.31);
+	/* the budget counts the whole window, attach included (below) */
 	assert_true(windows_capture_s(&w, 2) == 0);
 	/* following ends on time */
 	assert_int_equal(windows_tick(&w, 112.0, 50 * MiB, false, false, false), WA_NONE);
@@ -123,6 +125,32 @@ static void test_budget_bounds_an_hour(void **state)
 	assert_true(spent_max <= opts.budget_s + 0.5);
 }
 
+/* The since-attach total (pyleak_window_seconds_total) never decreases and,
+ * over two hours of endless growth, adds up every window's length. */
+static void test_spent_total_is_a_counter(void **state)
+{
+	struct window_sched w;
+	double t, last = 0, open_at = 0, sum = 0;
+	uint64_t anon = 0;
+
+	windows_init(&w, &opts, 0, 0);
+	for (t = 0; t < 7200; t += 0.5) {
+		enum window_action a;
+
+		anon += 16 * MiB;
+		a = windows_tick(&w, t, anon, false, false, false);
+		if (a == WA_OPEN)
+			open_at = t;
+		if (a == WA_SETTLE)
+			sum += t - open_at;
+		assert_true(windows_spent_total(&w, t) >= last);
+		last = windows_spent_total(&w, t);
+	}
+	assert_true(sum > 0);
+	assert_true(windows_spent_total(&w, t) >= sum - 1e-9);
+	assert_true(windows_spent_total(&w, t) <= sum + opts.max_s + opts.follow_s);
+}
+
 static void test_demand_overrides_budget(void **state)
 {
 	struct window_sched w;
@@ -141,6 +169,68 @@ static void test_demand_overrides_budget(void **state)
 	assert_int_equal(w.id, 2);
 }
 
+/* The warm-up: the first windows back to back with short follows, so the
+ * first verdict comes in seconds; then the schedule; the budget holds. */
+static void test_warmup(void **state)
+{
+	struct window_sched w;
+	struct window_opts o = opts;
+	uint32_t win;
+	double eta;
+
+	o.warmup = 3;
+	windows_init(&w, &o, 0, 0);
+	/* before anything: verdict when window 2 settles, at most
+	 * first 2 + (5 + 3) + (5 + 3) s away */
+	assert_true(windows_verdict_eta(&w, 0, &win, &eta));
+	assert_int_equal(win, 2);
+	assert_true(eta == 18);
+	assert_int_equal(windows_tick(&w, 2, 0, false, false, false), WA_OPEN);
+	assert_string_equal(w.reason, "first");
+	assert_int_equal(windows_tick(&w, 3, 0, false, true, false), WA_CLOSE);
+	/* following: 3 s at most in warm-up, not --follow's 10 */
+	assert_true(windows_verdict_eta(&w, 4, &win, &eta));
+	assert_true(eta == 2 + 8);
+	assert_int_equal(windows_tick(&w, 5.9, 0, false, false, false), WA_NONE);
+	assert_int_equal(windows_tick(&w, 6.0, 0, false, false, false), WA_SETTLE);
+	/* window 2 at once, not at the schedule's 300 s */
+	assert_int_equal(windows_tick(&w, 6.1, 0, false, false, false), WA_OPEN);
+	assert_string_equal(w.reason, "warm-up");
+	assert_int_equal(windows_tick(&w, 7, 0, false, true, false), WA_CLOSE);
+	assert_true(windows_verdict_eta(&w, 8, &win, &eta) && eta == 2);
+	assert_int_equal(windows_tick(&w, 10.0, 0, false, false, false), WA_SETTLE);
+	/* a verdict can exist: no more waiting */
+	assert_false(windows_verdict_eta(&w, 10.0, &win, &eta));
+	assert_int_equal(windows_tick(&w, 10.1, 0, false, false, false), WA_OPEN);
+	assert_string_equal(w.reason, "warm-up");
+	assert_true(windows_follow_s(&w, 3) == 3);
+	assert_true(windows_follow_s(&w, 4) == 10);
+	assert_int_equal(windows_tick(&w, 11, 0, false, true, false), WA_CLOSE);
+	assert_int_equal(windows_tick(&w, 14, 0, false, false, false), WA_SETTLE);
+	/* warm-up over: the fourth waits for the schedule */
+	assert_int_equal(windows_tick(&w, 20, 0, false, false, false), WA_NONE);
+	assert_int_equal(windows_tick(&w, 299, 0, false, false, false), WA_NONE);
+	assert_int_equal(windows_tick(&w, 300, 0, false, false, false), WA_OPEN);
+	assert_string_equal(w.reason, "schedule");
+	assert_true(windows_follow_s(&w, w.id) == 10);
+
+	/* a budget that fits one short window: the warm-up waits for it */
+	o.budget_s = 9;
+	windows_init(&w, &o, 0, 0);
+	assert_int_equal(windows_tick(&w, 2, 0, false, false, false), WA_OPEN);
+	assert_int_equal(windows_tick(&w, 7, 0, false, false, false), WA_CLOSE);
+	assert_int_equal(windows_tick(&w, 10, 0, false, false, false), WA_SETTLE);
+	assert_int_equal(windows_tick(&w, 11, 0, false, false, false), WA_NONE);
+	assert_true(windows_spent(&w, 11) <= 9);
+
+	/* no first window, warm-up, schedule: nothing says when */
+	o = opts;
+	o.first_s = -1;
+	o.every_s = 0;
+	windows_init(&w, &o, 0, 0);
+	assert_false(windows_verdict_eta(&w, 0, &win, &eta));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +240,8 @@ int main(void)
 		cmocka_unit_test(test_schedule),
 		cmocka_unit_test(test_budget_bounds_an_hour),
 		cmocka_unit_test(test_demand_overrides_budget),
+		cmocka_unit_test(test_warmup),
+		cmocka_unit_test(test_spent_total_is_a_counter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
