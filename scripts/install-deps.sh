@@ -19,6 +19,9 @@ pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc
       protobuf-c-compiler libprotobuf-c-dev prometheus prometheus-node-exporter
       golang-go golang-github-google-pprof-dev
       libjansson-dev"
+# exports: chromium renders the HTML report (--html) in its end-to-end test;
+# tmux gives the live terminal view a real terminal to draw on in its test
+pkgs="$pkgs chromium tmux"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

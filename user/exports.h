@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * exports.h: the file exports (--prom-file, --pprof, --folded), each
+ * exports.h: the file exports (--prom-file, --pprof, --folded, --html), each
  * rewritten atomically (atomic_file.h) from the report model after every
  * report, the final one included. A failing export is logged once per
  * error and never stops profiling.
@@ -15,8 +15,8 @@
 #include "report.h"
 
 struct exports {
-	struct atomic_file prom, pprof, folded;
-	bool prom_on, pprof_on, folded_on;
+	struct atomic_file prom, pprof, folded, html;
+	bool prom_on, pprof_on, folded_on, html_on;
 	int prom_top;
 };
 

@@ -59,6 +59,8 @@
 /* census types per report */
 #define TOP_TYPES 10
 #define MAX_HINTS 16384
+/* report rows given a history (sparklines, charts) */
+#define HISTORY_ROWS 200
 /* fix hints: their length, and how many incidents get one per report */
 #define FIXHINT_LEN 192
 #define MAX_INCIDENT_HINTS 32
@@ -171,8 +173,9 @@ struct session {
 	/* object types */
 	struct objtypes *ot;
 	double next_census;
-	/* file exports (--prom-file, --pprof, --folded) */
+	/* file exports (--prom-file, --pprof, --folded, --html) */
 	struct exports exports;
+	bool live;		  /* stdout is a terminal, no --format/--output: redraw in place */
 };
 
 static void add_warning(struct session *s, const char *w)
@@ -768,6 +771,53 @@ static void fill_growth(struct session *s, struct report_growth *g, uint64_t npe
 	g->window_total_s = windows_spent_total(&s->ws, t);
 }
 
+/* fill_histories() - the process's anonymous memory and each row's bytes
+ * over time (copies of the trend rings of health.c and sites.c) for the
+ * live view and the HTML report, in r; rows past HISTORY_ROWS get none
+ * (2 KiB each: a screen or a chart never shows that many). The copies live in *buf, which the
+ * caller frees after writing; without memory, r has no histories. */
+static void fill_histories(struct session *s, struct report *r, struct report_series *anon,
+			   struct report_series **sites, struct report_point **buf)
+{
+	struct report_point *p;
+	uint32_t k = 0;
+
+	int nhist = r->nsites < HISTORY_ROWS ? r->nsites : HISTORY_ROWS;
+
+	*sites = calloc(r->nsites + 1, sizeof(**sites));
+	*buf = calloc((size_t)(nhist + 1) * TREND_RING_CAP, sizeof(**buf));
+	if (!*sites || !*buf) {
+		free(*sites);
+		free(*buf);
+		*sites = NULL;
+		*buf = NULL;
+		return;
+	}
+	p = *buf;
+	for (; s->health_ok && k < trend_ring_count(&s->health.anon); k++) {
+		trend_ring_get(&s->health.anon, k, &p[k].t, &p[k].v);
+		p[k].t -= s->t0;
+	}
+	*anon = (struct report_series){ .n = (int)k, .pts = p };
+	r->anon_history = anon;
+	for (int i = 0; i < nhist; i++) {
+		p = *buf + (size_t)(i + 1) * TREND_RING_CAP;
+		(*sites)[i].n = sites_history(s->store, r->sites[i].id, s->t0, p, TREND_RING_CAP);
+		(*sites)[i].pts = p;
+	}
+	r->site_history = *sites;
+}
+
+/* live_write() - report_writer_fn for the live view: stdout is the
+ * terminal (s->live), whatever stream the report is rendered into. */
+static int live_write(FILE *f, const struct report *r)
+{
+	int rows, cols;
+
+	out_live_size(STDOUT_FILENO, &rows, &cols);
+	return out_live_write(f, r, rows, cols);
+}
+
 static int emit_report(struct session *s, bool final)
 {
 	static const char drop_msg[] = "some allocations were not tracked because a map was "
@@ -862,8 +912,16 @@ static int emit_report(struct session *s, bool final)
 	r.sites = rows;
 	h->unix_time = wall_s();
 	h->version = pyleak_version;
+	struct report_series anon_hist, *site_hist = NULL;
+	struct report_point *hist_buf = NULL;
+
+	if (s->live || s->o->html)
+		fill_histories(s, &r, &anon_hist, &site_hist, &hist_buf);
 	exports_write(&s->exports, &r);
-	err = outfile_emit(s->out, s->o->format == FORMAT_JSON ? out_json_write : out_text_write, &r);
+	err = outfile_emit(s->out, s->live ? live_write
+			   : s->o->format == FORMAT_JSON ? out_json_write : out_text_write, &r);
+	free(site_hist);
+	free(hist_buf);
 	if (err) {
 		log_err("cannot write the report: %s", strerror(-err));
 		return err;
@@ -1469,6 +1527,7 @@ int main(int argc, char **argv)
 		}
 		setvbuf(s.out, NULL, _IOLBF, 0);
 	}
+	s.live = !o.output && !o.format_given && isatty(STDOUT_FILENO);
 	s.growth = o.mode == MODE_GROWTH;
 	rc = start_target(&s);
 	if (rc)

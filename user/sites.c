@@ -249,17 +249,18 @@ static bool evict_ring(struct site_store *ss, int64_t need_bytes)
 	return true;
 }
 
-/* record() - add g's outstanding bytes at now to its history; a group gets
- * a ring once it holds memory, within SITES_MAX_HISTORIES. */
-static void record(struct site_store *ss, struct group *g, double now)
+/* record() - add g's bytes (outstanding, or surviving in growth mode) at
+ * now to its history; a group gets a ring once it holds memory, within
+ * SITES_MAX_HISTORIES. */
+static void record(struct site_store *ss, struct group *g, double now, int64_t bytes)
 {
 	if (!g->ring) {
-		if (g->bytes <= 0)
+		if (bytes <= 0)
 			return;
 		if (ss->nrings >= SITES_MAX_HISTORIES) {
 			if (ss->evict_failed)
 				return;
-			if (!evict_ring(ss, g->bytes)) {
+			if (!evict_ring(ss, bytes)) {
 				ss->evict_failed = true;
 				return;
 			}
@@ -270,7 +271,7 @@ static void record(struct site_store *ss, struct group *g, double now)
 		trend_ring_init(g->ring, trend_spacing_for(ss->o.window_s));
 		ss->nrings++;
 	}
-	trend_ring_push(g->ring, now, (double)g->bytes);
+	trend_ring_push(g->ring, now, (double)bytes);
 }
 
 int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
@@ -335,7 +336,7 @@ int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 	ss->evict_failed = false;
 	if (ss->o.history)
 		for (size_t i = 0; i < ss->nall; i++)
-			record(ss, ss->all[i], now_ns / 1e9);
+			record(ss, ss->all[i], now_ns / 1e9, ss->all[i]->bytes);
 	return 0;
 }
 
@@ -357,12 +358,13 @@ static void alert_step(struct site_store *ss, struct group *g, bool cond, double
 	a->subject = "site";
 	a->id = g->id;
 	a->rate_bps = g->rate_bps;
-	a->bytes = g->ring ? g->bytes : g->surv_bytes;
+	/* alloc mode judges trends; growth mode's ring is for display only */
+	a->bytes = ss->o.history ? g->bytes : g->surv_bytes;
 	a->since_s = g->alert_since - ss->o.t0_s;
 	a->native_caller = g->caller;
 	a->nframes = g->nframes;
 	a->frames = g->frames;
-	if (g->ring) {
+	if (ss->o.history) {
 		a->evidence = "trend";
 		a->growth_bytes = g->fit_ok ? g->fit.growth : 0;
 		a->duration_s = cond ? (g->fit_ok ? g->fit.span_s : 0) : now - g->alert_since;
@@ -438,7 +440,7 @@ int sites_active_alerts(struct site_store *ss, const struct site_alert **v)
 		ss->active_v = a;
 		a[n++] = (struct site_alert){ .site_id = g->id, .nframes = g->nframes,
 					      .frames = g->frames, .rate_bps = g->rate_bps,
-					      .bytes = g->ring ? g->bytes : g->surv_bytes,
+					      .bytes = ss->o.history ? g->bytes : g->surv_bytes,
 					      .since_s = g->alert_since - ss->o.t0_s,
 					      .native_caller = g->caller };
 	}
@@ -673,6 +675,9 @@ int sites_rank_survivors(struct site_store *ss, int top, const struct window_vie
 
 		if (attributed > g->rate_bps)
 			g->rate_bps = attributed;
+		/* for display only (charts, sparklines): growth mode judges
+		 * windows, not this series */
+		record(ss, g, now, g->surv_bytes);
 		/* raised on a persistent site whose rate, and rate over the
 		 * window, pass the thresholds; held while it stays persistent */
 		alert_step(ss, g,
@@ -712,4 +717,21 @@ int sites_rank_survivors(struct site_store *ss, int top, const struct window_vie
 	}
 	*rows = ss->rows;
 	return (int)n;
+}
+
+int sites_history(const struct site_store *ss, uint64_t id, double t0, struct report_point *out,
+		  int max)
+{
+	double t[TREND_RING_CAP], v[TREND_RING_CAP];
+	const struct group *g;
+	int n;
+
+	for (g = ss->groups[bucket(id)]; g && g->id != id; g = g->next)
+		;
+	if (!g || !g->ring || max <= 0)
+		return 0;
+	n = trend_ring_since(g->ring, -INFINITY, t, v, max < TREND_RING_CAP ? max : TREND_RING_CAP);
+	for (int i = 0; i < n; i++)
+		out[i] = (struct report_point){ t[i] - t0, v[i] };
+	return n;
 }

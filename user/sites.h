@@ -182,4 +182,11 @@ void sites_settle(struct site_store *ss, uint32_t window);
 int sites_rank_survivors(struct site_store *ss, int top, const struct window_view *wv,
 			 const struct report_site **rows, struct site_totals *tot);
 
+/* sites_history() - group id's history (outstanding bytes in alloc mode,
+ * surviving bytes per ranking in growth mode), newest max samples, oldest
+ * first, with times relative to t0 (update clock seconds), into out.
+ * Returns how many (0: unknown group or no history). */
+int sites_history(const struct site_store *ss, uint64_t id, double t0, struct report_point *out,
+		  int max);
+
 #endif /* PYLEAK_SITES_H */
