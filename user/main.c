@@ -26,6 +26,7 @@
 #include "allocswitch.h"
 #include "capture.h"
 #include "collect.h"
+#include "drops.h"
 #include "gcstats.h"
 #include "growth.h"
 #include "health.h"
@@ -138,6 +139,10 @@ struct session {
 	uint64_t alerts_raised;	  /* over the whole run, exec included: --fail-on-leak */
 	struct report_alert alerts[SITES_MAX_ALERTS + 1];
 	char uncollectable_msg[160];
+	/* drops (drops.h): the previous report's counters, for the warning */
+	struct report_drops prev_drops;
+	char drops_msg[400];
+	uint64_t hint_drops;	  /* growth mode: from the growth map */
 	/* object types */
 	struct objtypes *ot;
 	double next_census;
@@ -550,6 +555,7 @@ static void fill_growth(struct session *s, struct report_growth *g, uint64_t npe
 		g->munmap_bytes = k.munmap_bytes;
 		g->madv_free_bytes = k.madv_free_bytes;
 		g->brk_bytes = k.brk_bytes;
+		s->hint_drops = k.hint_drops;
 	}
 	g->window_capture = s->windows_ok ? s->window_desc : NULL;
 	g->window_state = windows_phase_name(s->ws.phase);
@@ -575,6 +581,7 @@ static int emit_report(struct session *s, bool final)
 	struct report_process proc;
 	struct site_totals htot;
 	const struct report_site *hrows = NULL;
+	const char *warnings[MAX_WARNINGS + 1];
 
 	err = refresh(s);
 	if (err)
@@ -638,12 +645,20 @@ static int emit_report(struct session *s, bool final)
 	}
 	h->alloc_hits = s->snap.stats[PYLEAK_STAT_ALLOC_HITS];
 	h->free_hits = s->snap.stats[PYLEAK_STAT_FREE_HITS];
-	h->drops = s->snap.stats[PYLEAK_STAT_LIVE_FULL] + s->snap.stats[PYLEAK_STAT_SITES_FULL];
-	h->no_tstate = s->snap.stats[PYLEAK_STAT_NO_TSTATE];
+	drops_from_stats(s->snap.stats, s->hint_drops, &h->drop_counts);
+	h->drops = drops_untracked(&h->drop_counts);
+	h->no_tstate = h->drop_counts.no_tstate;
 	if (h->drops)
 		add_warning(s, drop_msg);
+	memcpy(warnings, s->warnings, s->nwarnings * sizeof(*warnings));
 	h->nwarnings = s->nwarnings;
-	h->warnings = s->warnings;
+	h->warnings = warnings;
+	/* this report only: the counters that grew since the previous one */
+	if (drops_grew(&s->prev_drops, &h->drop_counts, s->drops_msg, sizeof(s->drops_msg))) {
+		log_warn("%s", s->drops_msg);
+		warnings[h->nwarnings++] = s->drops_msg;
+	}
+	s->prev_drops = h->drop_counts;
 	/* a blind capture's ranking would be wrong, not just incomplete */
 	r.nsites = s->blind ? 0 : n;
 	r.sites = rows;
@@ -1123,6 +1138,8 @@ static bool follow_exec(struct session *s, int *rc)
 	s->ai_ok = s->blind = s->windows_ok = s->window_switch = false;
 	s->gc0_ok = false;
 	s->nwarnings = 0;
+	memset(&s->prev_drops, 0, sizeof(s->prev_drops)); /* new maps count from 0 */
+	s->hint_drops = 0;
 	for (;;) {
 		*rc = EXIT_OK;
 		if (exiting)

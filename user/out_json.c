@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drops.h"
 #include "report.h"
 
 /* json_ascii() - one byte < 0x80 as it must appear inside a JSON string. */
@@ -104,6 +105,29 @@ static void json_str(FILE *f, const char *s)
 		p += i;
 	}
 	putc('"', f);
+}
+
+/* put_drops() - "drops":{"live_full":N,...}: every drop counter by name. */
+struct drops_out {
+	FILE *f;
+	bool first;
+};
+
+static void put_drop(void *ctx, const char *name, uint64_t value)
+{
+	struct drops_out *o = ctx;
+
+	fprintf(o->f, "%s\"%s\":%" PRIu64, o->first ? "" : ",", name, value);
+	o->first = false;
+}
+
+static void put_drops(FILE *f, const struct report_drops *d)
+{
+	struct drops_out o = { .f = f, .first = true };
+
+	fputs(",\"drops\":{", f);
+	drops_each(d, put_drop, &o);
+	putc('}', f);
 }
 
 /*
@@ -403,6 +427,7 @@ int out_json_write(FILE *f, const struct report *r)
 	fprintf(f, ",\"alloc_hits\":%" PRIu64 ",\"free_hits\":%" PRIu64, h->alloc_hits,
 		h->free_hits);
 	fprintf(f, ",\"dropped\":%" PRIu64 ",\"no_tstate\":%" PRIu64, h->drops, h->no_tstate);
+	put_drops(f, &h->drop_counts);
 	fputs(",\"gc_collections\":", f);
 	if (h->gc_collections_known)
 		fprintf(f, "[%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]", h->gc_collections[0],

@@ -13,7 +13,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "drops.h"
 #include "report.h"
 
 /* Column layout of the site table: "%10s %8s %10s  " puts SITE at column 32.
@@ -214,6 +216,32 @@ static void put_alert(FILE *f, const struct report_alert *a)
 		a->nframes ? "live" : "anonymous", a->since_s);
 }
 
+/* put_drops() - "  drops: live_full 0, sites_full 3, ..." when anything
+ * was lost: the counters by cause behind "dropped" and "no-tstate". */
+struct drops_out {
+	FILE *f;
+	bool first;
+};
+
+static void put_drop(void *ctx, const char *name, uint64_t value)
+{
+	struct drops_out *o = ctx;
+
+	fprintf(o->f, "%s%s %" PRIu64, o->first ? "  drops: " : ", ", name, value);
+	o->first = false;
+}
+
+static void put_drops(FILE *f, const struct report_drops *d)
+{
+	static const struct report_drops none;
+	struct drops_out o = { .f = f, .first = true };
+
+	if (!memcmp(d, &none, sizeof(none)))
+		return;
+	drops_each(d, put_drop, &o);
+	putc('\n', f);
+}
+
 static void put_header(FILE *f, const struct report_header *h)
 {
 	char rss[32], out[32];
@@ -257,6 +285,7 @@ static void put_header(FILE *f, const struct report_header *h)
 	fprintf(f, "    probe hits: %" PRIu64 " alloc, %" PRIu64 " free    dropped %" PRIu64
 		", no-tstate %" PRIu64 "\n",
 		h->alloc_hits, h->free_hits, h->drops, h->no_tstate);
+	put_drops(f, &h->drop_counts);
 
 	if (h->process)
 		put_process(f, h->process);
