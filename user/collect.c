@@ -9,6 +9,7 @@
 #include "alloc.skel.h"
 #include "capture.h"
 #include "collect.h"
+#include "tstates.h"
 
 /* read_sw() - every (site, window) entry into snap->sw. */
 static int read_sw(struct capture *c, struct collect_snapshot *snap)
@@ -172,6 +173,27 @@ int collect_stack(struct capture *c, uint64_t id, struct pyleak_stack *st)
 	if (st->depth > PYLEAK_MAX_FRAMES)
 		st->depth = PYLEAK_MAX_FRAMES;
 	return 0;
+}
+
+static int tstate_apply(void *ctx, const struct tstate_entry *e, bool gone)
+{
+	int fd = *(const int *)ctx;
+
+	if (gone) {
+		bpf_map_delete_elem(fd, &e->thread_id); /* evicted already: fine */
+		return 0;
+	}
+	return bpf_map_update_elem(fd, &e->thread_id, &e->tstate, BPF_ANY) ? -errno : 0;
+}
+
+int collect_tstates_apply_fd(int map_fd, const struct tstates *ts)
+{
+	return tstates_changes(ts, tstate_apply, &map_fd);
+}
+
+int collect_tstates_apply(struct capture *c, const struct tstates *ts)
+{
+	return collect_tstates_apply_fd(bpf_map__fd(c->skel->maps.tstate_cache), ts);
 }
 
 void collect_free(struct collect_snapshot *snap)

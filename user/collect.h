@@ -44,6 +44,15 @@ long collect_prune(struct capture *c, uint32_t keep_from);
 /* collect_stack() - the stack stored for site id. Returns 0 or -ENOENT. */
 int collect_stack(struct capture *c, uint64_t id, struct pyleak_stack *st);
 
+struct tstates;
+
+/* collect_tstates_apply() - write the thread states that changed since the
+ * previous walk (tstates.h) into the unwinder's tstate cache: new and moved
+ * ones updated, ended threads' deleted. collect_tstates_apply_fd() does it
+ * for any tstate_cache map (growth.c's too). Returns 0 or -errno. */
+int collect_tstates_apply(struct capture *c, const struct tstates *ts);
+int collect_tstates_apply_fd(int map_fd, const struct tstates *ts);
+
 void collect_free(struct collect_snapshot *snap);
 
 #endif /* PYLEAK_COLLECT_H */

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "array.h"
+#include "collect.h"
 #include "growth.h"
 #include "growth.skel.h"
 #include "log.h"
@@ -98,6 +99,11 @@ int growth_hint_stack(struct growth_watch *g, uint64_t id, struct pyleak_stack *
 	if (bpf_map_lookup_elem(bpf_map__fd(g->skel->maps.hint_stacks), &id, st))
 		return -ENOENT;
 	return 0;
+}
+
+int growth_tstates_apply(struct growth_watch *g, const struct tstates *ts)
+{
+	return collect_tstates_apply_fd(bpf_map__fd(g->skel->maps.tstate_cache), ts);
 }
 
 void growth_close(struct growth_watch *g)

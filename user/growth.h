@@ -47,6 +47,12 @@ int growth_read_hints(struct growth_watch *g);
 /* growth_hint_stack() - the frames of hint id. 0 or -ENOENT. */
 int growth_hint_stack(struct growth_watch *g, uint64_t id, struct pyleak_stack *st);
 
+struct tstates;
+
+/* growth_tstates_apply() - the thread states that changed into the hint
+ * unwinder's tstate cache (see collect_tstates_apply()). 0 or -errno. */
+int growth_tstates_apply(struct growth_watch *g, const struct tstates *ts);
+
 void growth_close(struct growth_watch *g); /* safe on a zeroed struct */
 
 #endif /* PYLEAK_GROWTH_H */

@@ -39,6 +39,7 @@
 #include "sites.h"
 #include "symbolize.h"
 #include "target.h"
+#include "tstates.h"
 #include "windows.h"
 
 #define TICK_MS 100
@@ -143,6 +144,7 @@ struct session {
 	struct report_drops prev_drops;
 	char drops_msg[400];
 	uint64_t hint_drops;	  /* growth mode: from the growth map */
+	struct tstates tst;	  /* thread states cached for the unwinder (tstates.h) */
 	/* object types */
 	struct objtypes *ot;
 	double next_census;
@@ -418,14 +420,36 @@ static void check_blind(struct session *s)
 	add_warning(s, s->blind_msg);
 }
 
+/* sync_tstates() - find every thread state of the target and give the
+ * BPF unwinders the ones that changed (tstates.h): threads beyond the
+ * newest PYLEAK_MAX_THREADS keep their Python stacks. */
+static void sync_tstates(struct session *s)
+{
+	struct pyleak_proc proc;
+	pid_t pid = s->t.pid;
+	int err;
+
+	pyoffsets_proc(&s->L, s->t.runtime_addr, &proc);
+	err = tstates_refresh(&s->tst, &proc, tstates_pm_read, &pid);
+	if (!err && s->cap_open)
+		err = collect_tstates_apply(&s->cap, &s->tst);
+	if (!err && s->gw_ok)
+		err = growth_tstates_apply(&s->gw, &s->tst);
+	if (err)
+		log_debug("thread states not refreshed: %s", strerror(-err));
+}
+
 /* refresh() - read the maps, judge the probes, and fold new sites into the
  * store (symbolising them while their code objects are surely alive: after
  * the target exits they can no longer be read). Also notes the RSS, which
  * is kept after the target is gone. Returns 0 or -errno. */
 static int refresh(struct session *s)
 {
-	int err = collect_read(&s->cap, s->t.pid, s->growth, &s->snap);
+	int err;
 	struct proc_mem m;
+
+	sync_tstates(s);
+	err = collect_read(&s->cap, s->t.pid, s->growth, &s->snap);
 
 	if (!target_memory(s->t.pid, &m)) {
 		s->mem = m;
@@ -1046,6 +1070,7 @@ static int attach_session(struct session *s, bool *done)
 	if (!gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
 		s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
 	s->t0 = tso.t0_s;
+	sync_tstates(s);
 	health_init(&s->health, o->trend_window_s, &rule, s->t0);
 	s->health_ok = true;
 	s->ot = objtypes_new(s->t.pid, s->t.version_hex, o->trend_window_s);
@@ -1114,6 +1139,7 @@ static void detach_session(struct session *s, bool gone_image)
 	objtypes_free(s->ot);
 	s->ot = NULL;
 	collect_free(&s->snap);
+	tstates_free(&s->tst); /* the maps that held them are gone */
 	if (s->target_open)
 		target_close(&s->t);
 	s->target_open = false;

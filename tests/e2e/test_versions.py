@@ -25,24 +25,25 @@ PYENV_VERSIONS = ["3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"]
 CHROOT_SUITES = {"bullseye": "3.9", "trixie": "3.13", "sid": "3.14"}
 
 
-def prepared_chroot(suite):
-    """The chroot of suite with tests/targets/leaky.py copied into /opt."""
+def prepared_chroot(suite, script="leaky.py"):
+    """The chroot of suite with tests/targets/SCRIPT copied into /opt."""
     root = CHROOTS / suite
     need((root / ".complete").exists(), f"chroot {suite} missing: run tests/setup_chroots.sh")
     dest = root / "opt" / "pyleak-targets"
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy(TARGETS / "leaky.py", dest / "leaky.py")
+    shutil.copy(TARGETS / script, dest / script)
     return root
 
 
 class ChrootTarget:
-    """leaky.py inside a chroot with its own mount and PID namespaces."""
+    """leaky.py (or script with args) inside a chroot with its own mount and
+    PID namespaces."""
 
-    def __init__(self, suite, seconds):
-        root = prepared_chroot(suite)
+    def __init__(self, suite, seconds, script="leaky.py", args=()):
+        root = prepared_chroot(suite, script)
         self.proc = subprocess.Popen(
             ["unshare", "--mount", "--pid", "--fork", "chroot", str(root), "python3",
-             "/opt/pyleak-targets/leaky.py", str(seconds)],
+             f"/opt/pyleak-targets/{script}", *map(str, args), str(seconds)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         assert "READY" in self.proc.stdout.readline()
         self.pid = self._python_pid()
