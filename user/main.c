@@ -57,6 +57,13 @@
 /* census types per report */
 #define TOP_TYPES 10
 #define MAX_HINTS 16384
+/* A site with nothing outstanding is deleted from the maps once it has not
+ * allocated for this long (retention.h): in growth mode a second (its
+ * windows are seconds long, and the maps must hold only a few windows'
+ * sites), in alloc mode longer, so a site that allocates now and then is
+ * not deleted and stored again all the time. */
+#define RETIRE_QUIET_GROWTH_NS (1ULL * 1000 * 1000 * 1000)
+#define RETIRE_QUIET_ALLOC_NS (10ULL * 1000 * 1000 * 1000)
 /* share of a window's allocated bytes at a site that must survive to count */
 #define MIN_SURVIVAL 0.5
 
@@ -464,8 +471,17 @@ static int refresh(struct session *s)
 	if (!s->growth)
 		check_blind(s);
 	err = sites_update(s->store, s->snap.sites, s->snap.n, s->snap.sw, s->snap.nsw, now_ns());
-	if (!err && s->gw_ok && s->hints && !growth_read_hints(&s->gw))
+	/* then make room in the maps: sites and hints that are over go
+	 * (retention.h), so a long run keeps seeing new ones */
+	if (!err && collect_prune_sites(&s->cap, &s->snap, s->growth ? s->ws.settled : UINT32_MAX,
+					now_ns(),
+					s->growth ? RETIRE_QUIET_GROWTH_NS : RETIRE_QUIET_ALLOC_NS) > 0)
+		sites_retire(s->store, s->snap.retired, s->snap.nretired);
+	if (!err && s->gw_ok && s->hints && !growth_read_hints(&s->gw)) {
 		err = sites_update(s->hints, s->gw.hints, s->gw.nhints, NULL, 0, now_ns());
+		if (!err && growth_prune_hints(&s->gw, TOP_HINTS) > 0)
+			sites_retire(s->hints, s->gw.retired, s->gw.nretired);
+	}
 	return err;
 }
 

@@ -18,6 +18,7 @@ struct group {
 	/* this interval */
 	int64_t bytes, count;
 	uint64_t allocs, frees, first_ns;
+	uint64_t retired_allocs, retired_frees; /* of raw sites deleted from the maps */
 	const char *caller;
 	int64_t caller_bytes;
 	/* per window (slot = id % SITES_WINDOW_HISTORY), this interval */
@@ -217,6 +218,22 @@ static struct raw_entry *resolve(struct site_store *ss, uint64_t raw)
 	return r;
 }
 
+void sites_retire(struct site_store *ss, const struct raw_site *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct raw_entry **pp = &ss->raws[bucket(v[i].id)], *r;
+
+		while ((r = *pp) && r->raw != v[i].id)
+			pp = &r->next;
+		if (!r)
+			continue;
+		r->g->retired_allocs += v[i].v.allocs;
+		r->g->retired_frees += v[i].v.frees;
+		*pp = r->next;
+		free(r);
+	}
+}
+
 /* evict_ring() - give up the ring of the smallest group without an alert,
  * if it is smaller than need_bytes. Returns true if one was freed. */
 static bool evict_ring(struct site_store *ss, int64_t need_bytes)
@@ -269,7 +286,9 @@ int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 		struct group *g = ss->all[i];
 
 		g->bytes = g->count = 0;
-		g->allocs = g->frees = g->first_ns = 0;
+		g->allocs = g->retired_allocs;
+		g->frees = g->retired_frees;
+		g->first_ns = 0;
 		g->caller = NULL;
 		g->caller_bytes = 0;
 		memset(g->win, 0, sizeof(g->win));

@@ -136,6 +136,12 @@ uint64_t site_id_of(const struct report_frame *frames, int n);
 int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 		 const struct raw_sw *sw, size_t nsw, uint64_t now_ns);
 
+/* sites_retire() - raw sites v[n] were deleted from the maps with these
+ * last totals (nothing outstanding, see retention.h): their groups keep
+ * counting their allocations and frees, and the raw ids are forgotten (a
+ * stack that allocates again is a new raw site, resolved afresh). */
+void sites_retire(struct site_store *ss, const struct raw_site *v, size_t n);
+
 /* sites_rank() - the top groups by outstanding bytes, with deltas against the
  * previous call, in *rows (owned by the store, valid until the next update
  * or rank), labelled with evidence. Totals go to *tot. Returns the number of

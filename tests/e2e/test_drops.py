@@ -35,3 +35,26 @@ def test_many_short_lived_threads_keep_capture(pyenv311, start_target):
     assert drops["inflight_full"] == 0, drops
     assert final["capture"]["dropped"] == 0
     assert_top_site(final, "thread_churn.py", leak_line("thread_churn.py"), "leaker")
+
+
+# growth mode with short, frequent windows (as in test_growth.py)
+FAST_WINDOWS = ("--first-window", 1, "--window-every", 1, "--window-time", 1, "--follow", 1.5,
+                "--window-allocs", 5000, "--window-budget", 3600)
+
+
+def test_growth_small_max_sites_sees_late_leak(pyenv311, start_target):
+    # Hundreds of generated functions that allocate only temporaries, one
+    # after another, against --max-sites 64: sites that are over must be
+    # deleted from the maps, or the table is full long before the leak
+    # starts (7 s in) and the leak is never seen.
+    t = start_target(pyenv311, "transient_sites.py", 7, 60)
+    run = pyleak("--pid", t.pid, "--interval", 4, "--duration", 18, "--max-sites", 64,
+                 *FAST_WINDOWS)
+    assert run.rc == 0, run.stderr
+    final = run.final
+    assert final["capture"]["mode"] == "growth"
+    drops = final["capture"]["drops"]
+    assert list(drops) == DROP_NAMES
+    assert drops["sites_full"] == 0 and drops["stacks_full"] == 0, drops
+    assert_top_site(final, "transient_sites.py", leak_line("transient_sites.py"), "leak")
+    assert final["sites"][0]["persistent"], final["sites"][0]
