@@ -67,8 +67,11 @@ int drops_grew(const struct report_drops *prev, const struct report_drops *cur, 
 	return n;
 }
 
-void drops_each(const struct report_drops *d, drops_fn fn, void *ctx)
+void drops_print(FILE *f, const struct report_drops *d, bool json)
 {
+	const char *sep = json ? "," : ", ";
+
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		fn(ctx, fields[i].name, field(d, i));
+		fprintf(f, json ? "%s\"%s\":%" PRIu64 : "%s%s %" PRIu64, i ? sep : "",
+			fields[i].name, field(d, i));
 }

@@ -10,8 +10,10 @@
 #ifndef PYLEAK_DROPS_H
 #define PYLEAK_DROPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "pyleak.h"
 #include "report.h"
 
@@ -31,9 +33,8 @@ uint64_t drops_untracked(const struct report_drops *d);
 int drops_grew(const struct report_drops *prev, const struct report_drops *cur, char *buf,
 	       size_t len);
 
-/* drops_each() - call fn for every counter of d with its name (the JSON key
- * and the text label), in a fixed order. */
-typedef void (*drops_fn)(void *ctx, const char *name, uint64_t value);
-void drops_each(const struct report_drops *d, drops_fn fn, void *ctx);
+/* drops_print() - every counter of d, by name in a fixed order, to f: as
+ * JSON members ("live_full":0,...) or as text (live_full 0, ...). */
+void drops_print(FILE *f, const struct report_drops *d, bool json);
 
 #endif /* PYLEAK_DROPS_H */

@@ -108,25 +108,10 @@ static void json_str(FILE *f, const char *s)
 }
 
 /* put_drops() - "drops":{"live_full":N,...}: every drop counter by name. */
-struct drops_out {
-	FILE *f;
-	bool first;
-};
-
-static void put_drop(void *ctx, const char *name, uint64_t value)
-{
-	struct drops_out *o = ctx;
-
-	fprintf(o->f, "%s\"%s\":%" PRIu64, o->first ? "" : ",", name, value);
-	o->first = false;
-}
-
 static void put_drops(FILE *f, const struct report_drops *d)
 {
-	struct drops_out o = { .f = f, .first = true };
-
 	fputs(",\"drops\":{", f);
-	drops_each(d, put_drop, &o);
+	drops_print(f, d, true);
 	putc('}', f);
 }
 

@@ -218,27 +218,14 @@ static void put_alert(FILE *f, const struct report_alert *a)
 
 /* put_drops() - "  drops: live_full 0, sites_full 3, ..." when anything
  * was lost: the counters by cause behind "dropped" and "no-tstate". */
-struct drops_out {
-	FILE *f;
-	bool first;
-};
-
-static void put_drop(void *ctx, const char *name, uint64_t value)
-{
-	struct drops_out *o = ctx;
-
-	fprintf(o->f, "%s%s %" PRIu64, o->first ? "  drops: " : ", ", name, value);
-	o->first = false;
-}
-
 static void put_drops(FILE *f, const struct report_drops *d)
 {
 	static const struct report_drops none;
-	struct drops_out o = { .f = f, .first = true };
 
 	if (!memcmp(d, &none, sizeof(none)))
 		return;
-	drops_each(d, put_drop, &o);
+	fputs("  drops: ", f);
+	drops_print(f, d, false);
 	putc('\n', f);
 }
 

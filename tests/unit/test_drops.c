@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -40,25 +41,27 @@ static void test_from_stats(void **state)
 						      PYLEAK_STAT_INFLIGHT_FULL);
 }
 
-static void collect(void *ctx, const char *name, uint64_t value)
-{
-	char *buf = ctx;
-	size_t n = strlen(buf);
-
-	snprintf(buf + n, 512 - n, "%s=%llu;", name, (unsigned long long)value);
-}
-
-static void test_each_names_every_counter(void **state)
+static void test_print_names_every_counter(void **state)
 {
 	struct report_drops d = { .live_full = 1, .sites_full = 2, .inflight_full = 3,
 				  .stacks_full = 4, .sw_full = 5, .read_fault = 6,
 				  .truncated = 7, .no_tstate = 8, .hint_drops = 9 };
-	char buf[512] = "";
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
 
 	(void)state;
-	drops_each(&d, collect, buf);
-	assert_string_equal(buf, "live_full=1;sites_full=2;inflight_full=3;stacks_full=4;"
-				 "sw_full=5;read_fault=6;truncated=7;no_tstate=8;hint_drops=9;");
+	assert_non_null(f);
+	drops_print(f, &d, true);
+	fputc('|', f);
+	drops_print(f, &d, false);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf, "\"live_full\":1,\"sites_full\":2,\"inflight_full\":3,"
+				 "\"stacks_full\":4,\"sw_full\":5,\"read_fault\":6,"
+				 "\"truncated\":7,\"no_tstate\":8,\"hint_drops\":9|"
+				 "live_full 1, sites_full 2, inflight_full 3, stacks_full 4, "
+				 "sw_full 5, read_fault 6, truncated 7, no_tstate 8, hint_drops 9");
+	free(buf);
 }
 
 static void test_grew(void **state)
@@ -83,7 +86,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_from_stats),
-		cmocka_unit_test(test_each_names_every_counter),
+		cmocka_unit_test(test_print_names_every_counter),
 		cmocka_unit_test(test_grew),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
