@@ -340,17 +340,9 @@ int collect_tstates_apply(struct capture *c, const struct tstates *ts)
 
 void collect_free(struct collect_snapshot *snap)
 {
-	free(snap->sites);
-	snap->sites = NULL;
-	snap->n = snap->cap = 0;
-	free(snap->sw);
-	snap->sw = NULL;
-	snap->nsw = snap->capsw = 0;
-	free(snap->retired);
-	snap->retired = NULL;
-	snap->nretired = snap->capretired = 0;
-	free(snap->orphans);
-	snap->orphans = NULL;
-	snap->norphans = snap->caporphans = 0;
+	ARRAY_FREE(snap->sites, snap->n, snap->cap);
+	ARRAY_FREE(snap->sw, snap->nsw, snap->capsw);
+	ARRAY_FREE(snap->retired, snap->nretired, snap->capretired);
+	ARRAY_FREE(snap->orphans, snap->norphans, snap->caporphans);
 	snap->orphan_scan_ns = snap->orphan_mark = 0;
 }

@@ -185,13 +185,7 @@ void growth_close(struct growth_watch *g)
 	g->nlinks = 0;
 	growth_bpf__destroy(g->skel);
 	g->skel = NULL;
-	free(g->hints);
-	g->hints = NULL;
-	g->nhints = g->caphints = 0;
-	free(g->prev);
-	g->prev = NULL;
-	g->nprev = g->capprev = 0;
-	free(g->retired);
-	g->retired = NULL;
-	g->nretired = g->capretired = 0;
+	ARRAY_FREE(g->hints, g->nhints, g->caphints);
+	ARRAY_FREE(g->prev, g->nprev, g->capprev);
+	ARRAY_FREE(g->retired, g->nretired, g->capretired);
 }
