@@ -23,8 +23,9 @@ def test_many_short_lived_threads_keep_capture(pyenv311, start_target):
     # threads than the in-flight map holds (16384). The thread that leaks
     # starts after them all, so a map that kept every thread it ever saw
     # has no room left for it (inflight_full grew, the leak went unseen).
-    # Attached, not run: table-function probes keep the churn quick.
-    t = start_target(pyenv311, "thread_churn.py", 17000, 3)
+    # Attached, not run: table-function probes keep the churn quick. The
+    # leak lasts 6 s: enough samples for alloc mode's growth ranking.
+    t = start_target(pyenv311, "thread_churn.py", 17000, 6)
     run = pyleak("--mode", "alloc", "--pid", t.pid, "--interval", 5, timeout=180)
     rc, out, _ = t.finish()
     assert rc == 0 and "CHURNED 17000" in out and "DONE" in out, out
