@@ -328,14 +328,14 @@ static int tstate_apply(void *ctx, const struct tstate_entry *e, bool gone)
 	return bpf_map_update_elem(fd, &e->thread_id, &e->tstate, BPF_ANY) ? -errno : 0;
 }
 
-int collect_tstates_apply_fd(int map_fd, const struct tstates *ts)
+int collect_tstates_apply_fd(int map_fd, const struct tstates *ts, bool all)
 {
-	return tstates_changes(ts, tstate_apply, &map_fd);
+	return tstates_changes(ts, all, tstate_apply, &map_fd);
 }
 
-int collect_tstates_apply(struct capture *c, const struct tstates *ts)
+int collect_tstates_apply(struct capture *c, const struct tstates *ts, bool all)
 {
-	return collect_tstates_apply_fd(bpf_map__fd(c->skel->maps.tstate_cache), ts);
+	return collect_tstates_apply_fd(bpf_map__fd(c->skel->maps.tstate_cache), ts, all);
 }
 
 void collect_free(struct collect_snapshot *snap)

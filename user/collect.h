@@ -70,10 +70,11 @@ struct tstates;
 
 /* collect_tstates_apply() - write the thread states that changed since the
  * previous walk (tstates.h) into the unwinder's tstate cache: new and moved
- * ones updated, ended threads' deleted. collect_tstates_apply_fd() does it
- * for any tstate_cache map (growth.c's too). Returns 0 or -errno. */
-int collect_tstates_apply(struct capture *c, const struct tstates *ts);
-int collect_tstates_apply_fd(int map_fd, const struct tstates *ts);
+ * ones updated, ended threads' deleted; with all, every state of the last
+ * walk (the map's first). collect_tstates_apply_fd() does it for any
+ * tstate_cache map (growth.c's too). Returns 0 or -errno. */
+int collect_tstates_apply(struct capture *c, const struct tstates *ts, bool all);
+int collect_tstates_apply_fd(int map_fd, const struct tstates *ts, bool all);
 
 void collect_free(struct collect_snapshot *snap);
 

@@ -173,9 +173,9 @@ int growth_hint_stack(struct growth_watch *g, uint64_t id, struct pyleak_stack *
 	return 0;
 }
 
-int growth_tstates_apply(struct growth_watch *g, const struct tstates *ts)
+int growth_tstates_apply(struct growth_watch *g, const struct tstates *ts, bool all)
 {
-	return collect_tstates_apply_fd(bpf_map__fd(g->skel->maps.tstate_cache), ts);
+	return collect_tstates_apply_fd(bpf_map__fd(g->skel->maps.tstate_cache), ts, all);
 }
 
 void growth_close(struct growth_watch *g)

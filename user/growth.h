@@ -61,7 +61,7 @@ struct tstates;
 
 /* growth_tstates_apply() - the thread states that changed into the hint
  * unwinder's tstate cache (see collect_tstates_apply()). 0 or -errno. */
-int growth_tstates_apply(struct growth_watch *g, const struct tstates *ts);
+int growth_tstates_apply(struct growth_watch *g, const struct tstates *ts, bool all);
 
 void growth_close(struct growth_watch *g); /* safe on a zeroed struct */
 

@@ -152,6 +152,7 @@ struct session {
 	char drops_msg[400];
 	uint64_t hint_drops;	  /* growth mode: from the growth map */
 	struct tstates tst;	  /* thread states cached for the unwinder (tstates.h) */
+	bool tst_cap, tst_gw;	  /* the alloc / growth map has had them all once */
 	/* object types */
 	struct objtypes *ot;
 	double next_census;
@@ -438,10 +439,11 @@ static void sync_tstates(struct session *s)
 
 	pyoffsets_proc(&s->L, s->t.runtime_addr, &proc);
 	err = tstates_refresh(&s->tst, &proc, tstates_pm_read, &pid);
-	if (!err && s->cap_open)
-		err = collect_tstates_apply(&s->cap, &s->tst);
-	if (!err && s->gw_ok)
-		err = growth_tstates_apply(&s->gw, &s->tst);
+	/* a map's first time: every state, not just the changes */
+	if (!err && s->cap_open && !(err = collect_tstates_apply(&s->cap, &s->tst, !s->tst_cap)))
+		s->tst_cap = true;
+	if (!err && s->gw_ok && !(err = growth_tstates_apply(&s->gw, &s->tst, !s->tst_gw)))
+		s->tst_gw = true;
 	if (err)
 		log_debug("thread states not refreshed: %s", strerror(-err));
 }
@@ -1046,6 +1048,7 @@ static int attach_session(struct session *s, bool *done)
 		return rc;
 	}
 	s->cap_open = true;
+	sync_tstates(s); /* before the probes: the first allocations find their thread */
 	if (s->growth) {
 		/* GC figures come from the interpreter's memory: USDT or uprobes
 		 * on the collector would trap on every collection */
@@ -1156,6 +1159,7 @@ static void detach_session(struct session *s, bool gone_image)
 	s->ot = NULL;
 	collect_free(&s->snap);
 	tstates_free(&s->tst); /* the maps that held them are gone */
+	s->tst_cap = s->tst_gw = false;
 	if (s->target_open)
 		target_close(&s->t);
 	s->target_open = false;

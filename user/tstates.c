@@ -80,10 +80,16 @@ int tstates_refresh(struct tstates *ts, const struct pyleak_proc *p, tstates_rea
 	return 0;
 }
 
-int tstates_changes(const struct tstates *ts, tstates_change_fn fn, void *ctx)
+int tstates_changes(const struct tstates *ts, bool all, tstates_change_fn fn, void *ctx)
 {
 	size_t i = 0, j = 0;
 	int err;
+
+	for (; all && i < ts->ncur; i++)
+		if ((err = fn(ctx, &ts->cur[i], false)))
+			return err;
+	if (all)
+		return 0;
 
 	/* merge of two sorted lists */
 	while (i < ts->ncur || j < ts->nprev) {

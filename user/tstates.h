@@ -65,8 +65,9 @@ int tstates_refresh(struct tstates *ts, const struct pyleak_proc *p, tstates_rea
  * Non-zero stops the iteration and is returned. */
 typedef int (*tstates_change_fn)(void *ctx, const struct tstate_entry *e, bool gone);
 
-/* tstates_changes() - call fn for every change from prev to cur. */
-int tstates_changes(const struct tstates *ts, tstates_change_fn fn, void *ctx);
+/* tstates_changes() - call fn for every change from prev to cur; with all,
+ * for every entry of cur instead (a map that has none of them yet). */
+int tstates_changes(const struct tstates *ts, bool all, tstates_change_fn fn, void *ctx);
 
 void tstates_free(struct tstates *ts); /* safe on a zeroed struct */
 

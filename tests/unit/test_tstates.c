@@ -133,7 +133,7 @@ static void test_changes(void **state)
 	(void)state;
 	make_list(3);
 	assert_int_equal(tstates_refresh(&ts, &layout, rd, NULL), 0);
-	assert_int_equal(tstates_changes(&ts, note, &s), 0);
+	assert_int_equal(tstates_changes(&ts, false, note, &s), 0);
 	assert_int_equal(s.n, 3); /* all new, in thread_id order */
 	assert_int_equal(s.ids[0], 0x7f0000);
 	assert_false(s.gone[0]);
@@ -141,7 +141,7 @@ static void test_changes(void **state)
 	/* nothing changed: nothing to write */
 	assert_int_equal(tstates_refresh(&ts, &layout, rd, NULL), 0);
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(tstates_changes(&ts, note, &s), 0);
+	assert_int_equal(tstates_changes(&ts, false, note, &s), 0);
 	assert_int_equal(s.n, 0);
 
 	/* thread 1 ended, thread 0 got a new state (5), a thread 9 came (6):
@@ -153,7 +153,7 @@ static void test_changes(void **state)
 	mem[16 + 4 * 6 + 2] = 0x7f0009;
 	assert_int_equal(tstates_refresh(&ts, &layout, rd, NULL), 0);
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(tstates_changes(&ts, note, &s), 0);
+	assert_int_equal(tstates_changes(&ts, false, note, &s), 0);
 	assert_int_equal(s.n, 3);
 	assert_int_equal(s.ids[0], 0x7f0000);
 	assert_false(s.gone[0]);
@@ -161,6 +161,13 @@ static void test_changes(void **state)
 	assert_true(s.gone[1]);
 	assert_int_equal(s.ids[2], 0x7f0009);
 	assert_false(s.gone[2]);
+
+	/* a map that has none yet gets every entry */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(tstates_changes(&ts, true, note, &s), 0);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.ids[1], 0x7f0002);
+	assert_false(s.gone[0] || s.gone[1] || s.gone[2]);
 
 	/* a thread listed twice (read mid-change) is kept once */
 	mem[16 + 4 * 6 + 2] = 0x7f0000;
