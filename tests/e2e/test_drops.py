@@ -49,7 +49,7 @@ def test_growth_small_max_sites_sees_late_leak(pyenv311, start_target):
     # deleted from the maps, or the table is full long before the leak
     # starts (7 s in) and the leak is never seen.
     t = start_target(pyenv311, "transient_sites.py", 7, 60)
-    run = pyleak("--pid", t.pid, "--interval", 4, "--duration", 18, "--max-sites", 64,
+    run = pyleak("--pid", t.pid, "--interval", 4, "--duration", 20, "--max-sites", 64,
                  *FAST_WINDOWS)
     assert run.rc == 0, run.stderr
     final = run.final
@@ -58,4 +58,4 @@ def test_growth_small_max_sites_sees_late_leak(pyenv311, start_target):
     assert list(drops) == DROP_NAMES
     assert drops["sites_full"] == 0 and drops["stacks_full"] == 0, drops
     assert_top_site(final, "transient_sites.py", leak_line("transient_sites.py"), "leak")
-    assert final["sites"][0]["persistent"], final["sites"][0]
+    assert final["sites"][0]["persistent"], (final["windows"], final["sites"][0])
