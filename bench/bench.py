@@ -52,7 +52,8 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 PYENV = Path("/root/.pyenv/versions/3.11.7/bin/python3")
 DEBIAN = Path("/usr/bin/python3.11")
 NO_WINDOWS = ["--first-window", "-1", "--window-every", "0", "--growth-trigger", "0"]
-ONE_WINDOW = ["--first-window", "0", "--window-every", "0", "--growth-trigger", "0"]
+ONE_WINDOW = ["--first-window", "0", "--window-every", "0", "--growth-trigger", "0",
+              "--warmup", "0"]
 
 
 def run(python, kind, n, profile=None, pyflags=()):

@@ -29,6 +29,7 @@
 #include "collect.h"
 #include "compare.h"
 #include "exports.h"
+#include "drops.h"
 #include "gcstats.h"
 #include "growth.h"
 #include "fixhints.h"
@@ -46,6 +47,7 @@
 #include "sites.h"
 #include "symbolize.h"
 #include "target.h"
+#include "tstates.h"
 #include "windows.h"
 
 #define TICK_MS 100
@@ -64,6 +66,13 @@
 /* fix hints: their length, and how many incidents get one per report */
 #define FIXHINT_LEN 192
 #define MAX_INCIDENT_HINTS 32
+/* A site with nothing outstanding is deleted from the maps once it has not
+ * allocated for this long (retention.h): in growth mode a second (its
+ * windows are seconds long, and the maps must hold only a few windows'
+ * sites), in alloc mode longer, so a site that allocates now and then is
+ * not deleted and stored again all the time. */
+#define RETIRE_QUIET_GROWTH_NS (1ULL * 1000 * 1000 * 1000)
+#define RETIRE_QUIET_ALLOC_NS (10ULL * 1000 * 1000 * 1000)
 /* share of a window's survivors at a site (at settlement) that must stay alive */
 #define MIN_SURVIVAL 0.5
 
@@ -170,6 +179,12 @@ struct session {
 	char incident_hints[MAX_INCIDENT_HINTS][FIXHINT_LEN];
 	struct resources res;	  /* open fds and threads */
 	char uncollectable_msg[160];
+	/* drops (drops.h): the previous report's counters, for the warning */
+	struct report_drops prev_drops;
+	char drops_msg[400];
+	uint64_t hint_drops;	  /* growth mode: from the growth map */
+	struct tstates tst;	  /* thread states cached for the unwinder (tstates.h) */
+	bool tst_cap, tst_gw;	  /* the alloc / growth map has had them all once */
 	/* object types */
 	struct objtypes *ot;
 	double next_census;
@@ -461,6 +476,26 @@ static void sample_resources(struct session *s, double now)
 		resources_sample(&s->res, now, fds, threads);
 }
 
+/* sync_tstates() - find every thread state of the target and give the
+ * BPF unwinders the ones that changed (tstates.h): threads beyond the
+ * newest PYLEAK_MAX_THREADS keep their Python stacks. */
+static void sync_tstates(struct session *s)
+{
+	struct pyleak_proc proc;
+	pid_t pid = s->t.pid;
+	int err;
+
+	pyoffsets_proc(&s->L, s->t.runtime_addr, &proc);
+	err = tstates_refresh(&s->tst, &proc, tstates_pm_read, &pid);
+	/* a map's first time: every state, not just the changes */
+	if (!err && s->cap_open && !(err = collect_tstates_apply(&s->cap, &s->tst, !s->tst_cap)))
+		s->tst_cap = true;
+	if (!err && s->gw_ok && !(err = growth_tstates_apply(&s->gw, &s->tst, !s->tst_gw)))
+		s->tst_gw = true;
+	if (err)
+		log_debug("thread states not refreshed: %s", strerror(-err));
+}
+
 /* refresh() - read the maps, judge the probes, and fold new sites into the
  * store (symbolising them while their code objects are surely alive: after
  * the target exits they can no longer be read). Also notes the RSS, which
@@ -475,6 +510,7 @@ static int refresh(struct session *s)
 
 	if (s->image_gone)
 		return 0;
+	sync_tstates(s);
 	err = collect_read(&s->cap, s->t.pid, s->growth, &s->snap);
 	mem_ok = !target_memory(s->t.pid, &m);
 	/* after the reading: if no exec happened by now, what was read is the
@@ -500,8 +536,17 @@ static int refresh(struct session *s)
 	if (!s->growth)
 		check_blind(s);
 	err = sites_update(s->store, s->snap.sites, s->snap.n, s->snap.sw, s->snap.nsw, now_ns());
-	if (!err && s->gw_ok && s->hints && !growth_read_hints(&s->gw))
+	/* then make room in the maps: sites and hints that are over go
+	 * (retention.h), so a long run keeps seeing new ones */
+	if (!err && collect_prune_sites(&s->cap, &s->snap, s->growth ? s->ws.settled : UINT32_MAX,
+					now_ns(),
+					s->growth ? RETIRE_QUIET_GROWTH_NS : RETIRE_QUIET_ALLOC_NS) > 0)
+		sites_retire(s->store, s->snap.retired, s->snap.nretired);
+	if (!err && s->gw_ok && s->hints && !growth_read_hints(&s->gw)) {
 		err = sites_update(s->hints, s->gw.hints, s->gw.nhints, NULL, 0, now_ns());
+		if (!err && growth_prune_hints(&s->gw, TOP_HINTS) > 0)
+			sites_retire(s->hints, s->gw.retired, s->gw.nretired);
+	}
 	return err;
 }
 
@@ -755,6 +800,7 @@ static void fill_growth(struct session *s, struct report_growth *g, uint64_t npe
 		g->munmap_bytes = k.munmap_bytes;
 		g->madv_free_bytes = k.madv_free_bytes;
 		g->brk_bytes = k.brk_bytes;
+		s->hint_drops = k.hint_drops;
 	}
 	g->window_capture = s->windows_ok ? s->window_desc : NULL;
 	g->window_state = windows_phase_name(s->ws.phase);
@@ -832,6 +878,7 @@ static int emit_report(struct session *s, bool final)
 	struct report_process proc;
 	struct site_totals htot;
 	const struct report_site *hrows = NULL;
+	const char *warnings[MAX_WARNINGS + 1];
 
 	err = refresh(s);
 	if (err)
@@ -901,12 +948,20 @@ static int emit_report(struct session *s, bool final)
 	}
 	h->alloc_hits = s->snap.stats[PYLEAK_STAT_ALLOC_HITS];
 	h->free_hits = s->snap.stats[PYLEAK_STAT_FREE_HITS];
-	h->drops = s->snap.stats[PYLEAK_STAT_LIVE_FULL] + s->snap.stats[PYLEAK_STAT_SITES_FULL];
-	h->no_tstate = s->snap.stats[PYLEAK_STAT_NO_TSTATE];
+	drops_from_stats(s->snap.stats, s->hint_drops, &h->drop_counts);
+	h->drops = drops_untracked(&h->drop_counts);
+	h->no_tstate = h->drop_counts.no_tstate;
 	if (h->drops)
 		add_warning(s, drop_msg);
+	memcpy(warnings, s->warnings, s->nwarnings * sizeof(*warnings));
 	h->nwarnings = s->nwarnings;
-	h->warnings = s->warnings;
+	h->warnings = warnings;
+	/* this report only: the counters that grew since the previous one */
+	if (drops_grew(&s->prev_drops, &h->drop_counts, s->drops_msg, sizeof(s->drops_msg))) {
+		log_warn("%s", s->drops_msg);
+		warnings[h->nwarnings++] = s->drops_msg;
+	}
+	s->prev_drops = h->drop_counts;
 	/* a blind capture's ranking would be wrong, not just incomplete */
 	r.nsites = s->blind ? 0 : n;
 	r.sites = rows;
@@ -1289,6 +1344,7 @@ static int attach_session(struct session *s, bool *done)
 		return rc;
 	}
 	s->cap_open = true;
+	sync_tstates(s); /* before the probes: the first allocations find their thread */
 	if (s->growth) {
 		/* GC figures come from the interpreter's memory: USDT or uprobes
 		 * on the collector would trap on every collection */
@@ -1330,6 +1386,7 @@ static int attach_session(struct session *s, bool *done)
 	if (!gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
 		s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
 	s->t0 = tso.t0_s;
+	sync_tstates(s);
 	health_init(&s->health, o->trend_window_s, &rule, s->t0);
 	s->health_ok = true;
 	s->ot = objtypes_new(s->t.pid, s->t.version_hex, o->trend_window_s);
@@ -1408,6 +1465,8 @@ static void detach_session(struct session *s, bool gone_image)
 	objtypes_free(s->ot);
 	s->ot = NULL;
 	collect_free(&s->snap);
+	tstates_free(&s->tst); /* the maps that held them are gone */
+	s->tst_cap = s->tst_gw = false;
 	if (s->target_open)
 		target_close(&s->t);
 	s->target_open = false;
@@ -1432,6 +1491,8 @@ static bool follow_exec(struct session *s, int *rc)
 	s->ai_ok = s->blind = s->windows_ok = s->window_switch = s->image_gone = false;
 	s->gc0_ok = false;
 	s->nwarnings = 0;
+	memset(&s->prev_drops, 0, sizeof(s->prev_drops)); /* new maps count from 0 */
+	s->hint_drops = 0;
 	for (;;) {
 		*rc = EXIT_OK;
 		if (exiting)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drops.h"
 #include "escape.h"
 #include "fmt.h"
 #include "report.h"
@@ -254,6 +255,19 @@ static void put_alerts(FILE *f, const struct report *r)
 		putc('\n', f);
 }
 
+/* put_drops() - "  drops: live_full 0, sites_full 3, ..." when anything
+ * was lost: the counters by cause behind "dropped" and "no-tstate". */
+static void put_drops(FILE *f, const struct report_drops *d)
+{
+	static const struct report_drops none;
+
+	if (!memcmp(d, &none, sizeof(none)))
+		return;
+	fputs("  drops: ", f);
+	drops_print(f, d, false);
+	putc('\n', f);
+}
+
 static void put_header(FILE *f, const struct report_header *h)
 {
 	char rss[32], out[32];
@@ -297,6 +311,7 @@ static void put_header(FILE *f, const struct report_header *h)
 	fprintf(f, "    probe hits: %" PRIu64 " alloc, %" PRIu64 " free    dropped %" PRIu64
 		", no-tstate %" PRIu64 "\n",
 		h->alloc_hits, h->free_hits, h->drops, h->no_tstate);
+	put_drops(f, &h->drop_counts);
 
 	if (h->process)
 		put_process(f, h->process);

@@ -181,6 +181,22 @@ struct report_process {
 	uint64_t incidents_raised;    /* since attach, exec included */
 };
 
+/* What the capture lost, by cause, each counted since attach (the BPF
+ * stats of include/pyleak.h and the growth map's hint drops; names and
+ * order in user/drops.c, which the exporters use). */
+struct report_drops {
+	uint64_t live_full;	/* allocations not tracked: live map full (--max-allocs) */
+	uint64_t sites_full;	/* not tracked: site map full (--max-sites) */
+	uint64_t inflight_full;	/* not tracked: per-thread in-flight map full */
+	uint64_t stacks_full;	/* tracked, but the site's frames not stored */
+	uint64_t sw_full;	/* growth mode: survival in a window not counted */
+	uint64_t read_fault;	/* stacks cut short by a failed read of target memory */
+	uint64_t truncated;	/* stacks cut at --max-depth */
+	uint64_t no_tstate;	/* allocations whose thread's Python state was not
+				 * found: recorded without Python frames */
+	uint64_t hint_drops;	/* growth mode: first-touch hints not stored (map full) */
+};
+
 /* Counters and facts about the profiled process and the capture. */
 struct report_header {
 	uint64_t seq;		    /* 1, 2, ... per report */
@@ -202,6 +218,7 @@ struct report_header {
 	uint64_t free_hits;	    /* free probe hits since attach */
 	uint64_t drops;		    /* allocations not tracked (maps full) */
 	uint64_t no_tstate;	    /* allocations without a Python thread state */
+	struct report_drops drop_counts; /* every drop counter, by cause */
 	int nwarnings;
 	const char *const *warnings; /* one line each, e.g. the blind-probe verdict */
 	const struct report_growth *growth; /* growth mode only, else NULL */

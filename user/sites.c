@@ -8,6 +8,8 @@
 #include "sites.h"
 
 #define BUCKETS 8192
+/* shares_growth(): the least part of its captures a site must keep */
+#define SHARE_MIN_KEPT 0.05
 
 struct group {
 	struct group *next; /* hash chain by id */
@@ -18,6 +20,7 @@ struct group {
 	/* this interval */
 	int64_t bytes, count;
 	uint64_t allocs, frees, first_ns;
+	uint64_t retired_allocs, retired_frees; /* of raw sites deleted from the maps */
 	const char *caller;
 	int64_t caller_bytes;
 	/* per window (slot = id % SITES_WINDOW_HISTORY), this interval */
@@ -35,6 +38,7 @@ struct group {
 	} settle[SITES_WINDOW_HISTORY];
 	/* ranking by survivors, computed in sites_rank_survivors() */
 	int64_t surv_bytes, surv_count;
+	uint64_t cap_bytes, cap_count; /* what the counted windows captured here */
 	uint32_t seen, survived, lost;
 	bool persistent;
 	/* at the previous ranking */
@@ -228,6 +232,22 @@ static struct raw_entry *resolve(struct site_store *ss, uint64_t raw)
 	return r;
 }
 
+void sites_retire(struct site_store *ss, const struct raw_site *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct raw_entry **pp = &ss->raws[bucket(v[i].id)], *r;
+
+		while ((r = *pp) && r->raw != v[i].id)
+			pp = &r->next;
+		if (!r)
+			continue;
+		r->g->retired_allocs += v[i].v.allocs;
+		r->g->retired_frees += v[i].v.frees;
+		*pp = r->next;
+		free(r);
+	}
+}
+
 /* evict_ring() - give up the ring of the smallest group without an alert,
  * if it is smaller than need_bytes. Returns true if one was freed. */
 static bool evict_ring(struct site_store *ss, int64_t need_bytes)
@@ -281,7 +301,9 @@ int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 		struct group *g = ss->all[i];
 
 		g->bytes = g->count = 0;
-		g->allocs = g->frees = g->first_ns = 0;
+		g->allocs = g->retired_allocs;
+		g->frees = g->retired_frees;
+		g->first_ns = 0;
 		g->caller = NULL;
 		g->caller_bytes = 0;
 		memset(g->win, 0, sizeof(g->win));
@@ -606,6 +628,7 @@ static void judge(struct group *g, const struct window_view *wv)
 	double live = 0, secs = 0;
 
 	g->surv_bytes = g->surv_count = 0;
+	g->cap_bytes = g->cap_count = 0;
 	g->seen = g->survived = g->lost = 0;
 	for (int i = 0; i < SITES_WINDOW_HISTORY; i++) {
 		uint32_t w = g->win[i].window;
@@ -616,6 +639,8 @@ static void judge(struct group *g, const struct window_view *wv)
 		if (!w || w > wv->settled || !g->win[i].allocs)
 			continue;
 		g->seen++;
+		g->cap_bytes += g->win[i].alloc_bytes;
+		g->cap_count += g->win[i].allocs;
 		g->surv_bytes += lb > 0 ? lb : 0;
 		g->surv_count += lc > 0 ? lc : 0;
 		if (wv->capture_id[slot] == w && wv->capture_s[slot] > 0) {
@@ -641,6 +666,19 @@ static void judge(struct group *g, const struct window_view *wv)
 	g->rate_bps = secs > 0 ? live / secs : 0;
 }
 
+/* shares_growth() - may the process's growth be shared out to g? Only a
+ * persistent site that keeps a fair part of what it allocates: a churning
+ * site's few phantom survivors (objects parked in a free list, whose reuse
+ * no probe sees between windows) can look persistent, but they are a
+ * speck of its captures, and must not be handed a share of a growth that
+ * is someone else's. */
+static bool shares_growth(const struct group *g)
+{
+	return g->persistent &&
+	       ((double)g->surv_bytes >= SHARE_MIN_KEPT * (double)g->cap_bytes ||
+		(double)g->surv_count >= SHARE_MIN_KEPT * (double)g->cap_count);
+}
+
 static int by_survivors_desc(const void *a, const void *b)
 {
 	const struct group *x = *(struct group *const *)a, *y = *(struct group *const *)b;
@@ -664,12 +702,13 @@ int sites_rank_survivors(struct site_store *ss, int top, const struct window_vie
 
 	for (size_t i = 0; i < ss->nall; i++) {
 		judge(ss->all[i], wv);
-		all_surv += (double)ss->all[i]->surv_bytes;
+		if (shares_growth(ss->all[i]))
+			all_surv += (double)ss->all[i]->surv_bytes;
 	}
 	begin_alerts(ss);
 	for (size_t i = 0; i < ss->nall; i++) {
 		struct group *g = ss->all[i];
-		double attributed = all_surv > 0 && wv->process_rate_bps > 0
+		double attributed = all_surv > 0 && wv->process_rate_bps > 0 && shares_growth(g)
 					    ? wv->process_rate_bps * (double)g->surv_bytes / all_surv
 					    : 0;
 
