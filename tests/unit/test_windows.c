@@ -232,7 +232,7 @@ static void test_warmup(void **state)
 	assert_int_equal(windows_tick(&w, 2, 0, false, true, false), WA_CLOSE);
 	assert_int_equal(windows_tick(&w, 5, 0, false, false, false), WA_NONE); /* its full follow */
 	assert_int_equal(windows_tick(&w, 12, 0, false, false, false), WA_SETTLE);
-	assert_int_equal(windows_tick(&w, 6, 0, false, false, false), WA_NONE);
+	assert_int_equal(windows_tick(&w, 13, 0, false, false, false), WA_NONE);
 
 	/* no first window, warm-up, schedule: nothing says when */
 	o = opts;
