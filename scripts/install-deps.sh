@@ -27,6 +27,9 @@ pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc
       golang-go golang-github-google-pprof-dev
       libjansson-dev libmicrohttpd-dev
       buildah podman runc systemd nodejs python3-yaml"
+# exports: chromium renders the HTML report (--html) in its end-to-end test;
+# tmux gives the live terminal view a real terminal to draw on in its test
+pkgs="$pkgs chromium tmux"
 # kubectl (kubectl kustomize): Debian's kubernetes-client, unless a kubectl
 # is already installed (e.g. Google's kubectl package, which conflicts)
 command -v kubectl >/dev/null || pkgs="$pkgs kubernetes-client"

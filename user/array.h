@@ -27,4 +27,12 @@ static inline void *array_room(void *v, size_t *cap, size_t n, size_t size, size
 	return v;
 }
 
+/* ARRAY_FREE() - free array v and zero its count n and capacity cap. */
+#define ARRAY_FREE(v, n, cap) \
+	do { \
+		free(v); \
+		(v) = NULL; \
+		(n) = (cap) = 0; \
+	} while (0)
+
 #endif /* PYLEAK_ARRAY_H */

@@ -135,15 +135,16 @@ static int probe_function(struct capture *c, int pid, const char *path, uint64_t
 			  uint32_t kind, bool has_ctx, const char *what)
 {
 	uint64_t cookie = kind | (has_ctx ? PYLEAK_COOKIE_CTX : 0);
+	/* realloc frees too: it stays with the frees while survivors are followed */
+	struct link_set *ls = kind == PYLEAK_KIND_REALLOC ? &c->frees : &c->allocs;
 	int err;
 
 	if (kind == PYLEAK_KIND_FREE)
 		err = uprobe(&c->frees, c->skel->progs.free_enter, false, pid, path, off, cookie,
 			     what);
-	else if (!(err = uprobe(&c->allocs, c->skel->progs.alloc_enter, false, pid, path, off,
-				cookie, what)))
-		err = uprobe(&c->allocs, c->skel->progs.alloc_return, true, pid, path, off, cookie,
-			     what);
+	else if (!(err = uprobe(ls, c->skel->progs.alloc_enter, false, pid, path, off, cookie,
+				what)))
+		err = uprobe(ls, c->skel->progs.alloc_return, true, pid, path, off, cookie, what);
 	if (!err)
 		c->nprobes++;
 	return err;
@@ -306,6 +307,13 @@ int capture_register(struct capture *c, struct target *t, const struct py_layout
 	l = bpf_program__attach(c->skel->progs.process_exec);
 	if (!l)
 		log_debug("cannot attach the exec tracepoint: %s", strerror(errno));
+	else if ((err = add_link(&c->fixed, l)))
+		return err;
+	/* without it a thread that dies inside an allocator call keeps its
+	 * in-flight slot (alloc.bpf.c); every other slot is freed on return */
+	l = bpf_program__attach(c->skel->progs.thread_exit);
+	if (!l)
+		log_debug("cannot attach the thread-exit tracepoint: %s", strerror(errno));
 	else if ((err = add_link(&c->fixed, l)))
 		return err;
 	return 0;

@@ -55,7 +55,7 @@ struct capture {
 	struct alloc_bpf *skel;
 	struct link_set fixed;	/* GC and shutdown probes: for the whole session */
 	struct link_set allocs;	/* allocator entry/return probes */
-	struct link_set frees;	/* free probes (kept while following survivors) */
+	struct link_set frees;	/* free and realloc probes (kept while following survivors) */
 	struct ring_buffer *rb; /* budget events */
 	uint32_t events;	/* PYLEAK_EV_* bits seen, see capture_events() */
 	uint32_t pid;
@@ -82,7 +82,8 @@ int capture_probes_attach(struct capture *c, struct target *t, const struct allo
 			  enum capture_method m);
 
 /* capture_probes_detach() - remove the allocating functions' probes, and
- * the free probes too unless keep_frees (survivors are being followed). */
+ * the free and realloc probes too unless keep_frees (survivors are being
+ * followed: a realloc frees its old block). */
 void capture_probes_detach(struct capture *c, bool keep_frees);
 
 /* capture_attach() - capture_register(open) + capture_probes_attach(): alloc

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "compare.h"
+#include "fmt.h"
 #include "options.h"
 #include "report.h"
 

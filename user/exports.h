@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * exports.h: the file exports (--prom-file, --pprof, --folded), each
+ * exports.h: the file exports (--prom-file, --pprof, --folded, --html), each
  * rewritten atomically (atomic_file.h) from the report model after every
  * report, the final one included. A failing export is logged once per
  * error and never stops profiling. --listen serves the --prom-file
@@ -19,9 +19,9 @@
 struct http_metrics;
 
 struct exports {
-	struct atomic_file prom, pprof, folded;
+	struct atomic_file prom, pprof, folded, html;
 	struct http_metrics *http; /* --listen, NULL = off */
-	bool prom_on, pprof_on, folded_on;
+	bool prom_on, pprof_on, folded_on, html_on;
 	int prom_top;
 };
 

@@ -20,6 +20,19 @@ void health_sample(struct health *h, double now, const struct proc_mem *m)
 	trend_ring_push(&h->rss, now, (double)m->rss);
 }
 
+double health_anon_rate(const struct health *h, double now, uint64_t anon_now, uint64_t anon0)
+{
+	struct trend_fit f;
+	double r = 0;
+
+	trend_ring_assess(&h->anon, now - h->window_s, &h->rule, &f);
+	if (f.n >= 3 && f.span_s > 0)
+		r = f.slope;
+	else if (now > h->t0)
+		r = ((double)anon_now - (double)anon0) / (now - h->t0);
+	return r > 0 ? r : 0;
+}
+
 static uint64_t sum3(const uint64_t v[3])
 {
 	return v[0] + v[1] + v[2];

@@ -45,6 +45,11 @@ void health_init(struct health *h, double window_s, const struct trend_rule *rul
 /* health_sample() - one memory reading at now. */
 void health_sample(struct health *h, double now, const struct proc_mem *m);
 
+/* health_anon_rate() - how fast anonymous memory grows now, bytes per
+ * second: the Theil-Sen slope of the window's samples when there are three
+ * or more, else the average since attach (anon0 at t0); never negative. */
+double health_anon_rate(const struct health *h, double now, uint64_t anon_now, uint64_t anon0);
+
 /* Warnings health_report() may ask for (bits). */
 enum {
 	HEALTH_WARN_GC_DISABLED = 1,	   /* gc.isenabled() is false */

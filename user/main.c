@@ -24,10 +24,12 @@
 #include <bpf/libbpf.h>
 #include "allocators.h"
 #include "allocswitch.h"
+#include "blind.h"
 #include "capture.h"
 #include "collect.h"
 #include "compare.h"
 #include "exports.h"
+#include "drops.h"
 #include "gcstats.h"
 #include "growth.h"
 #include "fixhints.h"
@@ -45,6 +47,7 @@
 #include "sites.h"
 #include "symbolize.h"
 #include "target.h"
+#include "tstates.h"
 #include "windows.h"
 
 #define TICK_MS 100
@@ -52,20 +55,25 @@
 #define REFRESH_S 1.0
 /* run_loop()'s "the target called exec": not an exit code */
 #define RUN_EXECED 1000
-/* Blind-probe verdict: at least this many object allocations in evidence,
- * and probes saw fewer than 1/BLIND_RATIO of them. */
-#define BLIND_MIN_EVIDENCE 2000
-#define BLIND_RATIO 20
 #define MAX_WARNINGS 8
 /* growth mode: first-touch hints shown per report, and their map size */
 #define TOP_HINTS 5
 /* census types per report */
 #define TOP_TYPES 10
 #define MAX_HINTS 16384
+/* report rows given a history (sparklines, charts) */
+#define HISTORY_ROWS 200
 /* fix hints: their length, and how many incidents get one per report */
 #define FIXHINT_LEN 192
 #define MAX_INCIDENT_HINTS 32
-/* share of a window's allocated bytes at a site that must survive to count */
+/* A site with nothing outstanding is deleted from the maps once it has not
+ * allocated for this long (retention.h): in growth mode a second (its
+ * windows are seconds long, and the maps must hold only a few windows'
+ * sites), in alloc mode longer, so a site that allocates now and then is
+ * not deleted and stored again all the time. */
+#define RETIRE_QUIET_GROWTH_NS (1ULL * 1000 * 1000 * 1000)
+#define RETIRE_QUIET_ALLOC_NS (10ULL * 1000 * 1000 * 1000)
+/* share of a window's survivors at a site (at settlement) that must stay alive */
 #define MIN_SURVIVAL 0.5
 
 static volatile sig_atomic_t exiting, window_demand;
@@ -131,6 +139,8 @@ struct session {
 	int nwarnings;
 	char blind_msg[512];
 	bool blind;
+	struct blind_watch bw;	/* evidence of allocation since attach */
+	bool mem_ok;		/* mem was read */
 	uint64_t last_rss;
 	FILE *out; /* reports: stdout or --output */
 	bool stopped;	/* the target is stopped by us (run mode, after an exec) */
@@ -169,11 +179,18 @@ struct session {
 	char incident_hints[MAX_INCIDENT_HINTS][FIXHINT_LEN];
 	struct resources res;	  /* open fds and threads */
 	char uncollectable_msg[160];
+	/* drops (drops.h): the previous report's counters, for the warning */
+	struct report_drops prev_drops;
+	char drops_msg[400];
+	uint64_t hint_drops;	  /* growth mode: from the growth map */
+	struct tstates tst;	  /* thread states cached for the unwinder (tstates.h) */
+	bool tst_cap, tst_gw;	  /* the alloc / growth map has had them all once */
 	/* object types */
 	struct objtypes *ot;
 	double next_census;
-	/* file exports (--prom-file, --pprof, --folded) */
+	/* file exports (--prom-file, --pprof, --folded, --html) */
 	struct exports exports;
+	bool live;		  /* stdout is a terminal, no --format/--output: redraw in place */
 };
 
 static void add_warning(struct session *s, const char *w)
@@ -386,11 +403,17 @@ static int choose_capture(struct session *s, enum capture_method *m)
 			*m = CAPTURE_TABLE;
 			snprintf(s->capture_desc, sizeof(s->capture_desc), "%s (pymalloc)",
 				 capture_method_name(*m));
-			if (s->ai.inlined_fast_path)
-				log_warn("this Python build inlines pymalloc's fast path into its "
-					 "callers (LTO): probes on the allocator will see few "
-					 "allocations. Use --switch-allocator, or start the program "
-					 "under pyleak-bpf -- COMMAND");
+			if (s->ai.inlined_fast_path) {
+				/* in every report too, before the blindness is proven */
+				static const char lto[] =
+					"this Python build inlines pymalloc's fast path into its "
+					"callers (LTO): probes on the allocator will see few "
+					"allocations. Use --switch-allocator, or start the program "
+					"under pyleak-bpf -- COMMAND";
+
+				log_warn("%s", lto);
+				add_warning(s, lto);
+			}
 			return 0;
 		}
 		break;
@@ -419,38 +442,27 @@ static void describe_build(struct session *s)
 		 s->ai.inlined_fast_path ? ", LTO (pymalloc inlined)" : "");
 }
 
-/* gc_evidence() - object allocations the GC has certainly seen since attach:
- * every generation-0 collection follows threshold[0] container allocations. */
-static uint64_t gc_evidence(const struct gc_snapshot *a, const struct gc_snapshot *b)
-{
-	uint64_t d = b->collections[0] - a->collections[0];
-
-	return d * (uint64_t)(b->threshold[0] > 0 ? b->threshold[0] : 0) +
-	       (b->count[0] > a->count[0] && !d ? (uint64_t)(b->count[0] - a->count[0]) : 0);
-}
-
-/* check_blind() - compare probe hits with the GC's evidence of allocation. */
+/* check_blind() - judge the probes on every evidence of allocation (blind.h). */
 static void check_blind(struct session *s)
 {
+	struct blind_evidence e = { .alloc_hits = s->snap.stats[PYLEAK_STAT_ALLOC_HITS] };
+	struct blind_verdict v;
 	struct gc_snapshot g;
-	uint64_t evidence, hits;
 
-	if (s->blind || !s->gc0_ok || gc_read(&s->gcr, &g))
+	if (s->blind)
 		return;
-	evidence = gc_evidence(&s->gc0, &g);
-	hits = s->snap.stats[PYLEAK_STAT_ALLOC_HITS];
-	if (evidence < BLIND_MIN_EVIDENCE || hits * BLIND_RATIO >= evidence)
+	blind_watch_sample(&s->bw, s->mem_ok, s->mem.anon, now_s(), &e);
+	e.small_unseen = s->ai.state == ALLOC_PYMALLOC && s->ai.inlined_fast_path &&
+			 s->cap.method == CAPTURE_TABLE;
+	for (size_t i = 0; i < s->snap.n; i++)
+		e.tracked_bytes += s->snap.sites[i].v.bytes;
+	e.gc_known = s->gc0_ok && !gc_read(&s->gcr, &g);
+	e.gc_objects = e.gc_known ? blind_gc_objects(&s->gc0, &g) : 0;
+	if (!blind_judge(&e, &v))
 		return;
 	s->blind = true;
-	snprintf(s->blind_msg, sizeof(s->blind_msg),
-		 "probes are blind: %" PRIu64 " allocator hits for at least %" PRIu64
-		 " object allocations in %.1fs (%s). No ranking is shown. %s",
-		 hits, evidence, now_s() - s->t0, capture_method_name(s->cap.method),
-		 s->ai.inlined_fast_path
-			 ? "This build inlines pymalloc's fast path (LTO): use --switch-allocator, "
-			   "or start the program under pyleak-bpf -- COMMAND (PYTHONMALLOC=malloc)"
-			 : "The allocator in use is not the one probed; use --switch-allocator or "
-			   "run it under pyleak-bpf -- COMMAND");
+	blind_message(&v, &e, capture_method_name(s->cap.method), s->ai.inlined_fast_path,
+		      s->blind_msg, sizeof(s->blind_msg));
 	log_warn("%s", s->blind_msg);
 	add_warning(s, s->blind_msg);
 }
@@ -462,6 +474,26 @@ static void sample_resources(struct session *s, double now)
 
 	if (!resources_count(s->t.pid, &fds, &threads))
 		resources_sample(&s->res, now, fds, threads);
+}
+
+/* sync_tstates() - find every thread state of the target and give the
+ * BPF unwinders the ones that changed (tstates.h): threads beyond the
+ * newest PYLEAK_MAX_THREADS keep their Python stacks. */
+static void sync_tstates(struct session *s)
+{
+	struct pyleak_proc proc;
+	pid_t pid = s->t.pid;
+	int err;
+
+	pyoffsets_proc(&s->L, s->t.runtime_addr, &proc);
+	err = tstates_refresh(&s->tst, &proc, tstates_pm_read, &pid);
+	/* a map's first time: every state, not just the changes */
+	if (!err && s->cap_open && !(err = collect_tstates_apply(&s->cap, &s->tst, !s->tst_cap)))
+		s->tst_cap = true;
+	if (!err && s->gw_ok && !(err = growth_tstates_apply(&s->gw, &s->tst, !s->tst_gw)))
+		s->tst_gw = true;
+	if (err)
+		log_debug("thread states not refreshed: %s", strerror(-err));
 }
 
 /* refresh() - read the maps, judge the probes, and fold new sites into the
@@ -478,6 +510,7 @@ static int refresh(struct session *s)
 
 	if (s->image_gone)
 		return 0;
+	sync_tstates(s);
 	err = collect_read(&s->cap, s->t.pid, s->growth, &s->snap);
 	mem_ok = !target_memory(s->t.pid, &m);
 	/* after the reading: if no exec happened by now, what was read is the
@@ -487,7 +520,8 @@ static int refresh(struct session *s)
 		s->image_gone = true;
 		return 0;
 	}
-	if (mem_ok) {
+	s->mem_ok = mem_ok;
+	if (s->mem_ok) {
 		s->mem = m;
 		s->last_rss = m.rss;
 		if (s->health_ok)
@@ -502,8 +536,17 @@ static int refresh(struct session *s)
 	if (!s->growth)
 		check_blind(s);
 	err = sites_update(s->store, s->snap.sites, s->snap.n, s->snap.sw, s->snap.nsw, now_ns());
-	if (!err && s->gw_ok && s->hints && !growth_read_hints(&s->gw))
+	/* then make room in the maps: sites and hints that are over go
+	 * (retention.h), so a long run keeps seeing new ones */
+	if (!err && collect_prune_sites(&s->cap, &s->snap, s->growth ? s->ws.settled : UINT32_MAX,
+					now_ns(),
+					s->growth ? RETIRE_QUIET_GROWTH_NS : RETIRE_QUIET_ALLOC_NS) > 0)
+		sites_retire(s->store, s->snap.retired, s->snap.nretired);
+	if (!err && s->gw_ok && s->hints && !growth_read_hints(&s->gw)) {
 		err = sites_update(s->hints, s->gw.hints, s->gw.nhints, NULL, 0, now_ns());
+		if (!err && growth_prune_hints(&s->gw, TOP_HINTS) > 0)
+			sites_retire(s->hints, s->gw.retired, s->gw.nretired);
+	}
 	return err;
 }
 
@@ -757,6 +800,7 @@ static void fill_growth(struct session *s, struct report_growth *g, uint64_t npe
 		g->munmap_bytes = k.munmap_bytes;
 		g->madv_free_bytes = k.madv_free_bytes;
 		g->brk_bytes = k.brk_bytes;
+		s->hint_drops = k.hint_drops;
 	}
 	g->window_capture = s->windows_ok ? s->window_desc : NULL;
 	g->window_state = windows_phase_name(s->ws.phase);
@@ -773,6 +817,53 @@ static void fill_growth(struct session *s, struct report_growth *g, uint64_t npe
 	g->window_total_s = windows_spent_total(&s->ws, t);
 }
 
+/* fill_histories() - the process's anonymous memory and each row's bytes
+ * over time (copies of the trend rings of health.c and sites.c) for the
+ * live view and the HTML report, in r; rows past HISTORY_ROWS get none
+ * (2 KiB each: a screen or a chart never shows that many). The copies live in *buf, which the
+ * caller frees after writing; without memory, r has no histories. */
+static void fill_histories(struct session *s, struct report *r, struct report_series *anon,
+			   struct report_series **sites, struct report_point **buf)
+{
+	struct report_point *p;
+	uint32_t k = 0;
+
+	int nhist = r->nsites < HISTORY_ROWS ? r->nsites : HISTORY_ROWS;
+
+	*sites = calloc(r->nsites + 1, sizeof(**sites));
+	*buf = calloc((size_t)(nhist + 1) * TREND_RING_CAP, sizeof(**buf));
+	if (!*sites || !*buf) {
+		free(*sites);
+		free(*buf);
+		*sites = NULL;
+		*buf = NULL;
+		return;
+	}
+	p = *buf;
+	for (; s->health_ok && k < trend_ring_count(&s->health.anon); k++) {
+		trend_ring_get(&s->health.anon, k, &p[k].t, &p[k].v);
+		p[k].t -= s->t0;
+	}
+	*anon = (struct report_series){ .n = (int)k, .pts = p };
+	r->anon_history = anon;
+	for (int i = 0; i < nhist; i++) {
+		p = *buf + (size_t)(i + 1) * TREND_RING_CAP;
+		(*sites)[i].n = sites_history(s->store, r->sites[i].id, s->t0, p, TREND_RING_CAP);
+		(*sites)[i].pts = p;
+	}
+	r->site_history = *sites;
+}
+
+/* live_write() - report_writer_fn for the live view: stdout is the
+ * terminal (s->live), whatever stream the report is rendered into. */
+static int live_write(FILE *f, const struct report *r)
+{
+	int rows, cols;
+
+	out_live_size(STDOUT_FILENO, &rows, &cols);
+	return out_live_write(f, r, rows, cols);
+}
+
 static int emit_report(struct session *s, bool final)
 {
 	static const char drop_msg[] = "some allocations were not tracked because a map was "
@@ -787,12 +878,17 @@ static int emit_report(struct session *s, bool final)
 	struct report_process proc;
 	struct site_totals htot;
 	const struct report_site *hrows = NULL;
+	const char *warnings[MAX_WARNINGS + 1];
 
 	err = refresh(s);
 	if (err)
 		return err;
 	if (s->growth) {
 		struct window_view wv = { .settled = s->ws.settled, .min_survival = MIN_SURVIVAL };
+
+		if (s->health_ok)
+			wv.process_rate_bps = health_anon_rate(&s->health, now_s(), s->mem.anon,
+							       s->anon0);
 
 		for (uint32_t w = s->ws.settled, i = 0; w && i < SITES_WINDOW_HISTORY; w--, i++) {
 			wv.capture_id[w % SITES_WINDOW_HISTORY] = w;
@@ -852,19 +948,35 @@ static int emit_report(struct session *s, bool final)
 	}
 	h->alloc_hits = s->snap.stats[PYLEAK_STAT_ALLOC_HITS];
 	h->free_hits = s->snap.stats[PYLEAK_STAT_FREE_HITS];
-	h->drops = s->snap.stats[PYLEAK_STAT_LIVE_FULL] + s->snap.stats[PYLEAK_STAT_SITES_FULL];
-	h->no_tstate = s->snap.stats[PYLEAK_STAT_NO_TSTATE];
+	drops_from_stats(s->snap.stats, s->hint_drops, &h->drop_counts);
+	h->drops = drops_untracked(&h->drop_counts);
+	h->no_tstate = h->drop_counts.no_tstate;
 	if (h->drops)
 		add_warning(s, drop_msg);
+	memcpy(warnings, s->warnings, s->nwarnings * sizeof(*warnings));
 	h->nwarnings = s->nwarnings;
-	h->warnings = s->warnings;
+	h->warnings = warnings;
+	/* this report only: the counters that grew since the previous one */
+	if (drops_grew(&s->prev_drops, &h->drop_counts, s->drops_msg, sizeof(s->drops_msg))) {
+		log_warn("%s", s->drops_msg);
+		warnings[h->nwarnings++] = s->drops_msg;
+	}
+	s->prev_drops = h->drop_counts;
 	/* a blind capture's ranking would be wrong, not just incomplete */
 	r.nsites = s->blind ? 0 : n;
 	r.sites = rows;
 	h->unix_time = wall_s();
 	h->version = pyleak_version;
+	struct report_series anon_hist, *site_hist = NULL;
+	struct report_point *hist_buf = NULL;
+
+	if (s->live || s->o->html)
+		fill_histories(s, &r, &anon_hist, &site_hist, &hist_buf);
 	exports_write(&s->exports, &r);
-	err = outfile_emit(s->out, s->o->format == FORMAT_JSON ? out_json_write : out_text_write, &r);
+	err = outfile_emit(s->out, s->live ? live_write
+			   : s->o->format == FORMAT_JSON ? out_json_write : out_text_write, &r);
+	free(site_hist);
+	free(hist_buf);
 	if (err) {
 		log_err("cannot write the report: %s", strerror(-err));
 		return err;
@@ -959,6 +1071,9 @@ static void window_act(struct session *s, enum window_action a)
 	case WA_SETTLE:
 		capture_probes_detach(&s->cap, false);
 		capture_window_set(&s->cap, 0, 0, 0, 0);
+		/* what outlived the follow phase: later windows judge it (sites.h) */
+		if (!refresh(s))
+			sites_settle(s->store, s->ws.settled);
 		if (s->ws.settled + 2 > SITES_WINDOW_HISTORY) {
 			pruned = collect_prune(&s->cap, s->ws.settled + 2 - SITES_WINDOW_HISTORY);
 			if (pruned < 0)
@@ -1231,6 +1346,7 @@ static int attach_session(struct session *s, bool *done)
 		return rc;
 	}
 	s->cap_open = true;
+	sync_tstates(s); /* before the probes: the first allocations find their thread */
 	if (s->growth) {
 		/* GC figures come from the interpreter's memory: USDT or uprobes
 		 * on the collector would trap on every collection */
@@ -1272,19 +1388,22 @@ static int attach_session(struct session *s, bool *done)
 	if (!gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
 		s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
 	s->t0 = tso.t0_s;
+	sync_tstates(s);
 	health_init(&s->health, o->trend_window_s, &rule, s->t0);
 	s->health_ok = true;
 	s->ot = objtypes_new(s->t.pid, s->t.version_hex, o->trend_window_s);
 	if (!s->ot)
 		log_debug("no object types: %s", strerror(errno));
 	s->next_census = s->t0 + 1;
-	if (!target_memory(s->t.pid, &s->mem)) {
+	s->mem_ok = !target_memory(s->t.pid, &s->mem);
+	if (s->mem_ok) {
 		s->anon0 = s->mem.anon;
 		s->last_rss = s->mem.rss;
 		health_sample(&s->health, s->t0, &s->mem);
 	}
 	resources_init(&s->res, o->trend_window_s, o->alert_fds, o->alert_threads, s->t0);
 	sample_resources(s, s->t0);
+	blind_watch_init(&s->bw, &s->t, s->mem_ok, s->mem.anon, s->t0);
 	if (s->growth) {
 		struct window_opts wo = {
 			.allocs = o->window_allocs,
@@ -1348,6 +1467,8 @@ static void detach_session(struct session *s, bool gone_image)
 	objtypes_free(s->ot);
 	s->ot = NULL;
 	collect_free(&s->snap);
+	tstates_free(&s->tst); /* the maps that held them are gone */
+	s->tst_cap = s->tst_gw = false;
 	if (s->target_open)
 		target_close(&s->t);
 	s->target_open = false;
@@ -1372,6 +1493,8 @@ static bool follow_exec(struct session *s, int *rc)
 	s->ai_ok = s->blind = s->windows_ok = s->window_switch = s->image_gone = false;
 	s->gc0_ok = false;
 	s->nwarnings = 0;
+	memset(&s->prev_drops, 0, sizeof(s->prev_drops)); /* new maps count from 0 */
+	s->hint_drops = 0;
 	for (;;) {
 		*rc = EXIT_OK;
 		if (exiting)
@@ -1469,6 +1592,7 @@ int main(int argc, char **argv)
 		}
 		setvbuf(s.out, NULL, _IOLBF, 0);
 	}
+	s.live = !o.output && !o.format_given && isatty(STDOUT_FILENO);
 	s.growth = o.mode == MODE_GROWTH;
 	rc = start_target(&s);
 	if (rc)

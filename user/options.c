@@ -43,6 +43,9 @@ static const char usage_text[] =
 "  -s, --stacks             print every Python frame of each site, not just the top one\n"
 "  -o, --output FILE        append reports to FILE instead of stdout (with -- COMMAND,\n"
 "                           keeps them apart from the command's own output)\n"
+"  On a terminal, with neither --format nor --output, each report is redrawn in\n"
+"  place (like top) with a sparkline of each site's recent bytes; otherwise\n"
+"  reports are appended.\n"
 "\n"
 "Modes:\n"
 "  -m, --mode growth|alloc  growth (default): cheap enough to leave running. Always\n"
@@ -142,6 +145,8 @@ static const char usage_text[] =
 "                           (go tool pprof, Pyroscope, speedscope...)\n"
 "      --folded PATH        folded stacks of the top sites, weighted by bytes\n"
 "                           (flamegraph.pl, inferno, speedscope)\n"
+"      --html PATH          one self-contained HTML page: alerts, sites, a flame\n"
+"                           graph, memory charts, GC; opens offline in any browser\n"
 "      --listen ADDR:PORT   serve the --prom-file metrics over HTTP on /metrics\n"
 "                           (Prometheus scrapes it) and /healthz (503 when the\n"
 "                           profiler's loop is stuck); 127.0.0.1:9435, [::1]:9435\n"
@@ -201,6 +206,8 @@ enum {
 	OPT_PROM_TOP,
 	OPT_PPROF,
 	OPT_FOLDED,
+	/* exports (issue 11): HTML report */
+	OPT_HTML,
 	OPT_LISTEN,
 };
 
@@ -245,6 +252,7 @@ static const struct option long_opts[] = {
 	{ "prom-top", required_argument, NULL, OPT_PROM_TOP },
 	{ "pprof", required_argument, NULL, OPT_PPROF },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -429,6 +437,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 				o->format = FORMAT_JSON;
 			else
 				return fail(err, errlen, "--format must be text or json, got '%s'", optarg);
+			o->format_given = true;
 			break;
 		case 's':
 			o->stacks = true;
@@ -537,6 +546,11 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			if (parse_long(optarg, 1000, 100000000, &v))
 				return fail(err, errlen, "--census-max needs a number from 1000 to 100000000, got '%s'", optarg);
 			o->census_max = (uint32_t)v;
+			break;
+		case OPT_HTML:
+			if (!*optarg)
+				return fail(err, errlen, "--html needs a file path");
+			o->html = optarg;
 			break;
 		case OPT_PROM_FILE:
 		case OPT_PPROF:

@@ -8,6 +8,8 @@
 #include "sites.h"
 
 #define BUCKETS 8192
+/* shares_growth(): the least part of its captures a site must keep */
+#define SHARE_MIN_KEPT 0.05
 
 struct group {
 	struct group *next; /* hash chain by id */
@@ -18,6 +20,7 @@ struct group {
 	/* this interval */
 	int64_t bytes, count;
 	uint64_t allocs, frees, first_ns;
+	uint64_t retired_allocs, retired_frees; /* of raw sites deleted from the maps */
 	const char *caller;
 	int64_t caller_bytes;
 	/* per window (slot = id % SITES_WINDOW_HISTORY), this interval */
@@ -26,9 +29,17 @@ struct group {
 		uint64_t allocs, alloc_bytes;
 		int64_t live_count, live_bytes;
 	} win[SITES_WINDOW_HISTORY];
+	/* what each window's captures here still held when it settled (slot as
+	 * win[]); kept across updates: the survivors later windows are judged
+	 * against */
+	struct {
+		uint32_t window;
+		int64_t live_count, live_bytes;
+	} settle[SITES_WINDOW_HISTORY];
 	/* ranking by survivors, computed in sites_rank_survivors() */
 	int64_t surv_bytes, surv_count;
-	uint32_t seen, survived;
+	uint64_t cap_bytes, cap_count; /* what the counted windows captured here */
+	uint32_t seen, survived, lost;
 	bool persistent;
 	/* at the previous ranking */
 	int64_t prev_bytes, prev_count;
@@ -221,6 +232,22 @@ static struct raw_entry *resolve(struct site_store *ss, uint64_t raw)
 	return r;
 }
 
+void sites_retire(struct site_store *ss, const struct raw_site *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct raw_entry **pp = &ss->raws[bucket(v[i].id)], *r;
+
+		while ((r = *pp) && r->raw != v[i].id)
+			pp = &r->next;
+		if (!r)
+			continue;
+		r->g->retired_allocs += v[i].v.allocs;
+		r->g->retired_frees += v[i].v.frees;
+		*pp = r->next;
+		free(r);
+	}
+}
+
 /* evict_ring() - give up the ring of the smallest group without an alert,
  * if it is smaller than need_bytes. Returns true if one was freed. */
 static bool evict_ring(struct site_store *ss, int64_t need_bytes)
@@ -242,17 +269,18 @@ static bool evict_ring(struct site_store *ss, int64_t need_bytes)
 	return true;
 }
 
-/* record() - add g's outstanding bytes at now to its history; a group gets
- * a ring once it holds memory, within SITES_MAX_HISTORIES. */
-static void record(struct site_store *ss, struct group *g, double now)
+/* record() - add g's bytes (outstanding, or surviving in growth mode) at
+ * now to its history; a group gets a ring once it holds memory, within
+ * SITES_MAX_HISTORIES. */
+static void record(struct site_store *ss, struct group *g, double now, int64_t bytes)
 {
 	if (!g->ring) {
-		if (g->bytes <= 0)
+		if (bytes <= 0)
 			return;
 		if (ss->nrings >= SITES_MAX_HISTORIES) {
 			if (ss->evict_failed)
 				return;
-			if (!evict_ring(ss, g->bytes)) {
+			if (!evict_ring(ss, bytes)) {
 				ss->evict_failed = true;
 				return;
 			}
@@ -263,7 +291,7 @@ static void record(struct site_store *ss, struct group *g, double now)
 		trend_ring_init(g->ring, trend_spacing_for(ss->o.window_s));
 		ss->nrings++;
 	}
-	trend_ring_push(g->ring, now, (double)g->bytes);
+	trend_ring_push(g->ring, now, (double)bytes);
 }
 
 int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
@@ -273,7 +301,9 @@ int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 		struct group *g = ss->all[i];
 
 		g->bytes = g->count = 0;
-		g->allocs = g->frees = g->first_ns = 0;
+		g->allocs = g->retired_allocs;
+		g->frees = g->retired_frees;
+		g->first_ns = 0;
 		g->caller = NULL;
 		g->caller_bytes = 0;
 		memset(g->win, 0, sizeof(g->win));
@@ -328,7 +358,7 @@ int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 	ss->evict_failed = false;
 	if (ss->o.history)
 		for (size_t i = 0; i < ss->nall; i++)
-			record(ss, ss->all[i], now_ns / 1e9);
+			record(ss, ss->all[i], now_ns / 1e9, ss->all[i]->bytes);
 	return 0;
 }
 
@@ -350,12 +380,13 @@ static void alert_step(struct site_store *ss, struct group *g, bool cond, double
 	a->subject = "site";
 	a->id = g->id;
 	a->rate_bps = g->rate_bps;
-	a->bytes = g->ring ? g->bytes : g->surv_bytes;
+	/* alloc mode judges trends; growth mode's ring is for display only */
+	a->bytes = ss->o.history ? g->bytes : g->surv_bytes;
 	a->since_s = g->alert_since - ss->o.t0_s;
 	a->native_caller = g->caller;
 	a->nframes = g->nframes;
 	a->frames = g->frames;
-	if (g->ring) {
+	if (ss->o.history) {
 		a->evidence = "trend";
 		a->growth_bytes = g->fit_ok ? g->fit.growth : 0;
 		a->duration_s = cond ? (g->fit_ok ? g->fit.span_s : 0) : now - g->alert_since;
@@ -431,7 +462,7 @@ int sites_active_alerts(struct site_store *ss, const struct site_alert **v)
 		ss->active_v = a;
 		a[n++] = (struct site_alert){ .site_id = g->id, .nframes = g->nframes,
 					      .frames = g->frames, .rate_bps = g->rate_bps,
-					      .bytes = g->ring ? g->bytes : g->surv_bytes,
+					      .bytes = ss->o.history ? g->bytes : g->surv_bytes,
 					      .since_s = g->alert_since - ss->o.t0_s,
 					      .native_caller = g->caller };
 	}
@@ -557,44 +588,95 @@ int sites_rank(struct site_store *ss, int top, const char *evidence,
 	return (int)n;
 }
 
+/* settle_window() - remember what g holds now of window w's captures as
+ * the survivors of w's follow phase. */
+static void settle_window(struct group *g, uint32_t w)
+{
+	unsigned slot = w % SITES_WINDOW_HISTORY;
+
+	if (g->win[slot].window != w)
+		return;
+	g->settle[slot].window = w;
+	g->settle[slot].live_count = g->win[slot].live_count;
+	g->settle[slot].live_bytes = g->win[slot].live_bytes;
+}
+
+void sites_settle(struct site_store *ss, uint32_t window)
+{
+	for (size_t i = 0; i < ss->nall && window; i++)
+		settle_window(ss->all[i], window);
+}
+
 /* judge() - the survivor figures, rate and verdict of g over the settled
- * windows. A window counts as survived when at least min_survival of the
- * bytes OR of the allocations it captured live on: by bytes, a leaking
- * line's short-lived temporaries (argument conversions, iterators) cannot
- * hide the block it keeps; by count, a container that keeps its items but
- * reallocates its own table (a dict resizing at the leaking line, freeing
- * the previous table) is not judged by that one big freed block. */
+ * windows. What leaks is what outlives a window's follow phase and then
+ * stays alive while later windows come and go; the share of a site's
+ * allocations that survive says nothing (a leaking line may make many
+ * temporaries beside the block it keeps). So each settled window is judged
+ * on its own survivors, as sites_settle() recorded them (or, for a window
+ * settled without that call, as first seen here): it is kept when at least
+ * min_survival of those survivors' bytes OR count live on now, and lost
+ * when they had survivors and most have died since. By bytes OR count: a
+ * list growing at the leaking line reallocates (frees) its big item array
+ * while every item it appended lives on. A window whose captures here all
+ * died within its follow phase is neither. The site is persistent when at
+ * least two windows are kept, one of them among the latest two settled
+ * (it still accumulates), and kept windows outnumber lost ones: a cache
+ * or pool's survivors die as later windows come, a leak's never do. */
 static void judge(struct group *g, const struct window_view *wv)
 {
 	bool recent = false;
 	double live = 0, secs = 0;
 
 	g->surv_bytes = g->surv_count = 0;
-	g->seen = g->survived = 0;
+	g->cap_bytes = g->cap_count = 0;
+	g->seen = g->survived = g->lost = 0;
 	for (int i = 0; i < SITES_WINDOW_HISTORY; i++) {
 		uint32_t w = g->win[i].window;
 		unsigned slot = w % SITES_WINDOW_HISTORY;
-		bool by_bytes, by_count;
+		int64_t lb = g->win[i].live_bytes, lc = g->win[i].live_count;
+		int64_t sb, sc;
 
 		if (!w || w > wv->settled || !g->win[i].allocs)
 			continue;
 		g->seen++;
-		g->surv_bytes += g->win[i].live_bytes > 0 ? g->win[i].live_bytes : 0;
-		g->surv_count += g->win[i].live_count > 0 ? g->win[i].live_count : 0;
+		g->cap_bytes += g->win[i].alloc_bytes;
+		g->cap_count += g->win[i].allocs;
+		g->surv_bytes += lb > 0 ? lb : 0;
+		g->surv_count += lc > 0 ? lc : 0;
 		if (wv->capture_id[slot] == w && wv->capture_s[slot] > 0) {
-			live += g->win[i].live_bytes > 0 ? g->win[i].live_bytes : 0;
+			live += lb > 0 ? lb : 0;
 			secs += wv->capture_s[slot];
 		}
-		by_bytes = (double)g->win[i].live_bytes >= wv->min_survival * g->win[i].alloc_bytes;
-		by_count = (double)g->win[i].live_count >= wv->min_survival * g->win[i].allocs;
-		if (g->win[i].live_bytes > 0 && (by_bytes || by_count)) {
+		if (g->settle[slot].window != w)
+			settle_window(g, w);
+		sb = g->settle[slot].live_bytes;
+		sc = g->settle[slot].live_count;
+		if (sb <= 0 && sc <= 0)
+			continue; /* all died while followed: no evidence either way */
+		if (lb > 0 && ((double)lb >= wv->min_survival * sb ||
+			       (double)lc >= wv->min_survival * sc)) {
 			g->survived++;
 			if (w + 1 >= wv->settled)
 				recent = true;
+		} else {
+			g->lost++;
 		}
 	}
-	g->persistent = g->survived >= 2 && recent;
+	g->persistent = g->survived >= 2 && recent && g->survived > g->lost;
 	g->rate_bps = secs > 0 ? live / secs : 0;
+}
+
+/* shares_growth() - may the process's growth be shared out to g? Only a
+ * persistent site that keeps a fair part of what it allocates: a churning
+ * site's few phantom survivors (objects parked in a free list, whose reuse
+ * no probe sees between windows) can look persistent, but they are a
+ * speck of its captures, and must not be handed a share of a growth that
+ * is someone else's. */
+static bool shares_growth(const struct group *g)
+{
+	return g->persistent &&
+	       ((double)g->surv_bytes >= SHARE_MIN_KEPT * (double)g->cap_bytes ||
+		(double)g->surv_count >= SHARE_MIN_KEPT * (double)g->cap_count);
 }
 
 static int by_survivors_desc(const void *a, const void *b)
@@ -611,17 +693,30 @@ static int by_survivors_desc(const void *a, const void *b)
 int sites_rank_survivors(struct site_store *ss, int top, const struct window_view *wv,
 			 const struct report_site **rows, struct site_totals *tot)
 {
-	double now = ss->now_ns / 1e9;
+	double now = ss->now_ns / 1e9, all_surv = 0;
 	size_t n = 0;
 
 	memset(tot, 0, sizeof(*tot));
 	if (ensure_rows(ss))
 		return -ENOMEM;
+
+	for (size_t i = 0; i < ss->nall; i++) {
+		judge(ss->all[i], wv);
+		if (shares_growth(ss->all[i]))
+			all_surv += (double)ss->all[i]->surv_bytes;
+	}
 	begin_alerts(ss);
 	for (size_t i = 0; i < ss->nall; i++) {
 		struct group *g = ss->all[i];
+		double attributed = all_surv > 0 && wv->process_rate_bps > 0 && shares_growth(g)
+					    ? wv->process_rate_bps * (double)g->surv_bytes / all_surv
+					    : 0;
 
-		judge(g, wv);
+		if (attributed > g->rate_bps)
+			g->rate_bps = attributed;
+		/* for display only (charts, sparklines): growth mode judges
+		 * windows, not this series */
+		record(ss, g, now, g->surv_bytes);
 		/* raised on a persistent site whose rate, and rate over the
 		 * window, pass the thresholds; held while it stays persistent */
 		alert_step(ss, g,
@@ -661,4 +756,21 @@ int sites_rank_survivors(struct site_store *ss, int top, const struct window_vie
 	}
 	*rows = ss->rows;
 	return (int)n;
+}
+
+int sites_history(const struct site_store *ss, uint64_t id, double t0, struct report_point *out,
+		  int max)
+{
+	double t[TREND_RING_CAP], v[TREND_RING_CAP];
+	const struct group *g;
+	int n;
+
+	for (g = ss->groups[bucket(id)]; g && g->id != id; g = g->next)
+		;
+	if (!g || !g->ring || max <= 0)
+		return 0;
+	n = trend_ring_since(g->ring, -INFINITY, t, v, max < TREND_RING_CAP ? max : TREND_RING_CAP);
+	for (int i = 0; i < n; i++)
+		out[i] = (struct report_point){ t[i] - t0, v[i] };
+	return n;
 }

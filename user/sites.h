@@ -11,11 +11,15 @@
  *  - by outstanding bytes (alloc mode; first-touch hints);
  *  - by survivors (growth mode): per capture window, what each group
  *    allocated and how much of it is still live. A window is "settled" once
- *    its survivors have been followed; only settled windows count. A group
- *    is persistent (the leak verdict) when most of the bytes it allocated
- *    survive in at least two settled windows, one of them among the latest
- *    two. Churn dies at once, a bounded cache's entries die as they are
- *    evicted, a warm-up stops allocating: none stays persistent.
+ *    its survivors have been followed; only settled windows count. What a
+ *    window's captures still hold when it settles are its survivors
+ *    (sites_settle()); a window is kept while most of them stay alive, lost
+ *    once most have died. A group is persistent (the leak verdict) when at
+ *    least two settled windows are kept, one of them among the latest two,
+ *    and kept windows outnumber lost ones: its survivors stay and keep
+ *    accumulating, however many temporaries the same line also makes.
+ *    Churn dies at once, a bounded cache's entries die as they are evicted
+ *    (in later windows), a warm-up stops allocating: none stays persistent.
  *
  * Growth judgement and alerts. In alloc mode each group keeps a history ring
  * of its outstanding bytes (trend.h; at most SITES_MAX_HISTORIES rings, the
@@ -79,13 +83,20 @@ struct site_totals {
 /* Which windows the survivor ranking may use. */
 struct window_view {
 	uint32_t settled;	 /* newest settled window id (0: none yet) */
-	double min_survival;	 /* share of a window's allocated bytes (or allocations)
-				  * that must survive for it to count as survived (0.5) */
+	double min_survival;	 /* share of a window's survivors at settlement (bytes or
+				  * count) that must still live for it to count as kept (0.5) */
 	/* capture length of window id, at [id % SITES_WINDOW_HISTORY] when
 	 * capture_id[] holds id: survivors per second of capture are the
 	 * growth-mode rate */
 	uint32_t capture_id[SITES_WINDOW_HISTORY];
 	double capture_s[SITES_WINDOW_HISTORY];
+	/* the process's anonymous memory growth, bytes per second (0 unknown).
+	 * Probes slow the target while a window captures (a trap costs 15-20
+	 * us in a VM), so survivors per wall second of capture understate a
+	 * leak; a persistent site that keeps at least 5% of what it allocates
+	 * also gets this growth times its share of such sites' survivors, and
+	 * the larger of the two is its rate */
+	double process_rate_bps;
 };
 
 enum site_group_by { GROUP_STACK = 0, GROUP_LINE, GROUP_FUNCTION, GROUP_FILE };
@@ -152,6 +163,12 @@ uint64_t site_id_of(const struct report_frame *frames, int n);
 int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 		 const struct raw_sw *sw, size_t nsw, uint64_t now_ns);
 
+/* sites_retire() - raw sites v[n] were deleted from the maps with these
+ * last totals (nothing outstanding, see retention.h): their groups keep
+ * counting their allocations and frees, and the raw ids are forgotten (a
+ * stack that allocates again is a new raw site, resolved afresh). */
+void sites_retire(struct site_store *ss, const struct raw_site *v, size_t n);
+
 /* sites_rank() - the top groups by outstanding bytes, with deltas against the
  * previous call, in *rows (owned by the store, valid until the next update
  * or rank), labelled with evidence. Totals go to *tot. Returns the number of
@@ -159,10 +176,24 @@ int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 int sites_rank(struct site_store *ss, int top, const char *evidence,
 	       const struct report_site **rows, struct site_totals *tot);
 
+/* sites_settle() - window has just settled: remember what each group holds
+ * of its captures in the latest update as the window's survivors, which
+ * later rankings compare with what still lives. Call right after the update
+ * that read the maps at settlement; a window settled without this call is
+ * judged from the first ranking that sees it settled. */
+void sites_settle(struct site_store *ss, uint32_t window);
+
 /* sites_rank_survivors() - the top groups by what survives of the settled
  * windows, persistent ones first, then by surviving bytes. Rows carry the
  * window counts and the verdict. Returns the number of rows or -ENOMEM. */
 int sites_rank_survivors(struct site_store *ss, int top, const struct window_view *wv,
 			 const struct report_site **rows, struct site_totals *tot);
+
+/* sites_history() - group id's history (outstanding bytes in alloc mode,
+ * surviving bytes per ranking in growth mode), newest max samples, oldest
+ * first, with times relative to t0 (update clock seconds), into out.
+ * Returns how many (0: unknown group or no history). */
+int sites_history(const struct site_store *ss, uint64_t id, double t0, struct report_point *out,
+		  int max);
 
 #endif /* PYLEAK_SITES_H */

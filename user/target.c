@@ -253,6 +253,20 @@ found:
 	close(fd);
 }
 
+bool target_is_libpython(const char *path)
+{
+	return is_libpython(path);
+}
+
+int target_open_mapping(pid_t pid, const struct maps_entry *e)
+{
+	char path[PATH_MAX], mf[80];
+
+	map_files_path(pid, e->start, e->end, mf, sizeof(mf));
+	pick_host_path(pid, e, path, sizeof(path));
+	return target_open_file(path, e->dev, e->inode, !strcmp(path, mf));
+}
+
 static void module_free(struct target_module *m)
 {
 	elf_close(m->elf);

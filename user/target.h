@@ -98,6 +98,16 @@ struct elf_file *target_module_elf(struct target_module *m);
  * target's owner controls its files: a path is re-checked at every open. */
 int target_open_file(const char *path, uint64_t dev, uint64_t inode, bool map_files);
 
+/* target_open_mapping() - open the file that maps line e of pid names, for
+ * reading: by its path from here, under /proc/PID/root (another mount
+ * namespace), else through /proc/PID/map_files (deleted or replaced), each
+ * checked as target_open_file() does. Returns the descriptor or -errno. */
+int target_open_mapping(pid_t pid, const struct maps_entry *e);
+
+/* target_is_libpython() - is path (a maps path) a libpython3.X shared
+ * object ("libpython3.11.so.1.0", "libpython3.11d.so")? */
+bool target_is_libpython(const char *path);
+
 /* target_file_offset() - the file and file offset that back addr: what a
  * uprobe on the instruction at addr is attached to. Returns 0 or -ENOENT. */
 int target_file_offset(struct target *t, uint64_t addr, const char **host_path, uint64_t *off);

@@ -42,6 +42,14 @@ def pyenv_python(version):
     return PYENV / version / "bin" / "python3"
 
 
+@pytest.fixture
+def py311():
+    """pyenv's CPython 3.11.7 (shared libpython, no LTO): the usual target."""
+    py = pyenv_python("3.11.7")
+    need(py.exists(), "pyenv 3.11.7 is not installed")
+    return py
+
+
 def leak_line(script, marker="# LEAK_LINE"):
     """1-based line number of the marked line of a target script."""
     for n, line in enumerate((TARGETS / script).read_text().splitlines(), 1):

@@ -28,6 +28,8 @@ LEAKING = {
     "cycles": "make_cycle",
     "ctypes": "leak_native",
     "thread": "thread_worker",
+    # a line whose temporaries outnumber what it keeps (issue 10, item 7)
+    "fmt_append": "fmt_append",
 }
 NOT_LEAKING = ["churn", "cache", "warmup", "batch"]
 
@@ -50,6 +52,9 @@ def describe(report):
 # Alert thresholds for these short runs: a 6 s trend window, and rates far
 # below every leaking program's and far above what noise gives.
 ALERTS = ("--window", 6, "--alert-rate", "64K", "--alert-min-bytes", "64K")
+# fmt_append keeps one string per ~1000 allocations: under the probes' cost
+# that is a few KiB per second of capture, so its alert needs lower ones
+SLOW_ALERTS = {"fmt_append": ("--alert-rate", "16K", "--alert-min-bytes", "8K")}
 
 
 def profile(start_target, python, extra, scenario, seconds=11, runs=None):
@@ -75,7 +80,8 @@ def alerts(run):
 def test_leak_ranked_first(build, scenario, start_target):
     python, extra = interpreter(build)
     runs = []
-    final = profile(start_target, python, extra, scenario, runs=runs)
+    slow = SLOW_ALERTS.get(scenario, ())
+    final = profile(start_target, python, (*extra, *slow), scenario, runs=runs)
     line = leak_line("accuracy.py", f"# LEAK_LINE:{scenario}")
     assert final["sites"], f"no survivors: {final}"
     top = final["sites"][0]
@@ -92,7 +98,8 @@ def test_leak_ranked_first(build, scenario, start_target):
     a = on_line[0]
     assert a["state"] == "leak_suspect" and a["subject"] == "site", a
     assert a["frames"][0]["func"] == LEAKING[scenario], a
-    assert a["rate_bytes_per_min"] >= 64 << 10 and a["windows_survived"] >= 2, a
+    assert a["rate_bytes_per_min"] >= (16 if slow else 64) << 10, a
+    assert a["windows_survived"] >= 2, a
     persistent = {s["id"] for s in final["sites"] if s["persistent"]}
     for other in transitions:
         assert other["state"] == "leak_suspect" and other["id"] in persistent, other
@@ -259,8 +266,8 @@ def test_switch_with_a_thread_in_uninterruptible_sleep(start_target, tmp_path):
     proc = subprocess.Popen(
         [BINARY, "--format", "json", "--output", str(out), "--pid", str(t.pid),
          "--switch-allocator", "--interval", "0.5", "--first-window", "0.5",
-         "--window-every", "0", "--growth-trigger", "0", "--window-time", "1", "--follow",
-         "1", "--window-allocs", "5000"],
+         "--window-every", "0", "--growth-trigger", "0", "--warmup", "0", "--window-time", "1",
+         "--follow", "1", "--window-allocs", "5000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         r = wait_windows_settled(out, 1)

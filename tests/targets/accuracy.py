@@ -5,7 +5,7 @@ scenario for SECONDS, then prints DONE. Leaking scenarios mark the line that
 keeps memory with "# LEAK_LINE:<scenario>"; the others must show no
 persistent site.
 
-Leaking:    dict, listeners, cycles, ctypes, thread
+Leaking:    dict, listeners, cycles, ctypes, thread, fmt_append
 Not leaking: churn, cache, warmup, batch
 Every scenario also churns (builds and drops small objects) so that the
 leak is never the only allocation, and sleeps a little each round so the
@@ -68,6 +68,19 @@ def thread_worker(end):
             time.sleep(0.005)
 
 
+LOG = []
+
+
+def fmt_append(i, t):
+    # heavy dict churn, and every fifth round a formatted line kept for
+    # good: the line's temporaries (each value's repr, the formatting
+    # buffers) outnumber what it keeps, by count (about 60 to 1) and by
+    # bytes (about 2 to 1)
+    rows = {f"key{k}": {"n": k, "s": str(i + k)} for k in range(16)}
+    if i % 5 == 0:
+        LOG.append(f"{i:08d} {t:.6f} {rows!r}")  # LEAK_LINE:fmt_append
+
+
 # --- not leaking ---------------------------------------------------------
 
 CACHE = collections.OrderedDict()
@@ -125,6 +138,7 @@ def main():
         "cycles": lambda i, t: make_cycle(i),
         "ctypes": lambda i, t: leak_native(i),
         "thread": lambda i, t: None,
+        "fmt_append": fmt_append,
         "churn": lambda i, t: None,
         "cache": lambda i, t: bounded_cache(i),
         "warmup": lambda i, t: warmup(i, t, start),

@@ -725,6 +725,7 @@ static const struct known_opt {
 	{ "prom-top", 0, "3" },
 	{ "pprof", 0, "x.pb.gz" },
 	{ "folded", 0, "x.folded" },
+	{ "html", 0, "/tmp/report.html" },
 	{ "listen", 0, "127.0.0.1:9435" },
 	{ "verbose", 'v', NULL },
 	{ "quiet", 'q', NULL },
@@ -995,6 +996,22 @@ static void test_judgement_options(void **state)
 	EXPECT_EINVAL("--census-max", "1000");
 }
 
+/* --html, and whether --format was given (no live view then) */
+static void test_html_and_live_options(void **state)
+{
+	PARSE("-p", "5");
+	assert_ok();
+	assert_null(P.o.html);
+	assert_false(P.o.format_given);
+	PARSE("-p", "5", "--html", "/tmp/r.html", "--format", "text");
+	assert_ok();
+	assert_string_equal(P.o.html, "/tmp/r.html");
+	assert_true(P.o.format_given);
+	assert_int_equal(P.o.format, FORMAT_TEXT);
+	PARSE("-p", "5", "--html", "");
+	EXPECT_EINVAL("--html", "file path");
+}
+
 static void test_window_options(void **state)
 {
 	PARSE("-p", "5", "--mode", "growth", "--window-allocs", "500", "--window-time", "0.5",
@@ -1130,6 +1147,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_version, teardown),
 		cmocka_unit_test_teardown(test_help_lists_every_option, teardown),
 		cmocka_unit_test_teardown(test_allocator_options, teardown),
+		cmocka_unit_test_teardown(test_html_and_live_options, teardown),
 		cmocka_unit_test_teardown(test_window_options, teardown),
 		cmocka_unit_test_teardown(test_judgement_options, teardown),
 		cmocka_unit_test_teardown(test_export_options, teardown),
