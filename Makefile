@@ -126,6 +126,47 @@ test: unit e2e
 bench: pyleak-bpf
 	$(Q)$(PYTHON) bench/bench.py
 
+# Fuzzing (README "Safety"): each tests/fuzz/fuzz_X.c is a libFuzzer harness
+# linked with the userspace modules built again by clang with ASan, UBSan and
+# coverage into .output/fuzz/; corpus/X/ holds its checked-in seeds. make fuzz
+# runs each for FUZZ_SECONDS, make fuzz-ci (part of make test) for 20 s.
+FUZZ_CC ?= clang-14
+FUZZ_OUT := $(OUTPUT)/fuzz
+FUZZ_SAN := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+# clang has no -Wformat-truncation (gcc only)
+FUZZ_WARNINGS := $(filter-out -Wno-format-truncation,$(WARNINGS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
+FUZZ_LIB_OBJS := $(patsubst $(OUTPUT)/%,$(FUZZ_OUT)/%,$(LIB_OBJS))
+FUZZ_SECONDS ?= 300
+FUZZ_CI_SECONDS ?= 20
+
+$(FUZZ_OUT)/user/%.o: user/%.c | $(BPF_SKELS)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(FUZZ_WARNINGS) $(DEPFLAGS) $(INCLUDES) \
+		-c $< -o $@
+
+$(FUZZ_OUT)/profile.pb-c.o: $(OUTPUT)/profile.pb-c.c
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -I$(OUTPUT) -c $< -o $@
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_WARNINGS) $(DEPFLAGS) $(INCLUDES) -Itests/unit \
+		$< $(FUZZ_LIB_OBJS) $(LDLIBS) -o $@
+
+.PHONY: fuzz-build fuzz fuzz-ci
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+fuzz-ci: fuzz-build
+	$(Q)tests/fuzz/run.sh $(FUZZ_CI_SECONDS) $(FUZZ_BINS)
+
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
@@ -143,3 +184,4 @@ clean:
 .SECONDARY:
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(FUZZ_OUT)/user/*.d $(FUZZ_OUT)/*.d)
