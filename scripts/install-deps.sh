@@ -14,11 +14,15 @@ set -eu
 # (golang-go), and golang-github-google-pprof-dev holds the upstream
 # profile.proto our copy is compared with
 # compare: libjansson-dev parses the JSON lines of two runs
+# safety (make fuzz-ci, asan, valgrind): clang-14 and libclang-rt-14-dev
+# (libFuzzer and the sanitizer runtimes clang links the fuzzers with), gcc's
+# libasan8/libubsan1 come with gcc; valgrind for the memcheck sessions
 pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc
       libcmocka-dev python3 python3-pytest debootstrap util-linux procps
       protobuf-c-compiler libprotobuf-c-dev prometheus prometheus-node-exporter
       golang-go golang-github-google-pprof-dev
-      libjansson-dev"
+      libjansson-dev
+      clang-14 libclang-rt-14-dev valgrind"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -37,8 +37,11 @@ int collect_live_each(struct capture *c, uint64_t max, collect_live_fn fn, void 
 {
 	enum { CHUNK = 4096 };
 	int live_fd = bpf_map__fd(c->skel->maps.live);
-	struct pyleak_ptr *keys = malloc(CHUNK * sizeof(*keys));
-	struct pyleak_alloc *vals = malloc(CHUNK * sizeof(*vals));
+	/* zeroed: entries are read only up to the count the kernel gives, but
+	 * memcheck cannot see the kernel fill them (it does not model
+	 * BPF_MAP_LOOKUP_BATCH) and make valgrind must stay free of reports */
+	struct pyleak_ptr *keys = calloc(CHUNK, sizeof(*keys));
+	struct pyleak_alloc *vals = calloc(CHUNK, sizeof(*vals));
 	uint64_t token = 0, seen = 0; /* the hash map's batch cursor: a bucket index */
 	bool first = true, done = false;
 	int err = 0;
