@@ -200,9 +200,17 @@ asan-build: $(BPF_SKELS)
 asan-unit: asan-build
 	$(Q)$(ASAN_ENV) tests/run_unit.sh $(ASAN_UNIT_BINS)
 
+# Reports also go to files ($(ASAN_OUT)/reports): a report in a run whose
+# exit status a test does not check still fails make asan.
+ASAN_REPORTS := $(abspath $(ASAN_OUT))/reports
 asan-e2e: asan-build
-	$(Q)$(ASAN_ENV) PYLEAK_BINARY=./pyleak-bpf-asan $(PYTHON) -m pytest -p no:cacheprovider \
-		-v -rs -m asan tests/e2e
+	$(Q)rm -rf $(ASAN_REPORTS) && mkdir -p $(ASAN_REPORTS)
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$(ASAN_REPORTS)/asan \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(ASAN_REPORTS)/ubsan \
+	PYLEAK_BINARY=./pyleak-bpf-asan $(PYTHON) -m pytest -p no:cacheprovider \
+		-v -rs -m asan tests/e2e; rc=$$?; \
+	if [ -n "$$(ls -A $(ASAN_REPORTS))" ]; then \
+		echo "asan: sanitizer reports:"; cat $(ASAN_REPORTS)/*; exit 1; fi; exit $$rc
 
 asan: asan-unit asan-e2e
 
