@@ -141,17 +141,31 @@ static void check_prom_line(const char *l)
 		abort();
 }
 
+/* render() - r written by w into memory, checked for control bytes (no
+ * C1 either for a terminal format); the caller frees it. */
+static char *render(int (*w)(FILE *, const struct report *), const struct report *r, bool term)
+{
+	struct memout m;
+	char *out;
+
+	(void)w(mem_open(&m), r);
+	out = mem_close(&m);
+	check_c0(out, m.len, true, term);
+	return out;
+}
+
+static int prom_one(FILE *f, const struct report *r)
+{
+	return out_prom_write(f, &r, 1, 10);
+}
+
 static void report_formats(const char *const *s)
 {
 	struct fixture fx;
 	struct report *r = fixture_report(&fx);
-	const struct report *rr[1] = { r };
 	struct report_frame fr[2][2];
 	struct report_site sites[2];
 	char *out, *line, *save;
-	struct memout m;
-	size_t len;
-	FILE *f;
 	int lines;
 
 	for (int i = 0; i < 2; i++) {
@@ -167,19 +181,9 @@ static void report_formats(const char *const *s)
 	r->h.build = s[4];
 	fx.incidents[0].head = fr[0][0];
 
-	f = mem_open(&m);
-	if (out_text_write(f, r) < 0 && 0)
-		abort();
-	out = mem_close(&m);
-	len = m.len;
-	check_c0(out, len, true, true);
-	free(out);
+	free(render(out_text_write, r, true));
 
-	f = mem_open(&m);
-	(void)out_json_write(f, r);
-	out = mem_close(&m);
-	len = m.len;
-	check_c0(out, len, true, false);
+	out = render(out_json_write, r, false);
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		json_error_t err;
 		json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &err);
@@ -192,11 +196,7 @@ static void report_formats(const char *const *s)
 	}
 	free(out);
 
-	f = mem_open(&m);
-	(void)out_folded_write(f, r);
-	out = mem_close(&m);
-	len = m.len;
-	check_c0(out, len, true, false);
+	out = render(out_folded_write, r, false);
 	lines = 0;
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		const char *sp = strrchr(line, ' ');
@@ -209,11 +209,7 @@ static void report_formats(const char *const *s)
 		abort();
 	free(out);
 
-	f = mem_open(&m);
-	(void)out_prom_write(f, rr, 1, 10);
-	out = mem_close(&m);
-	len = m.len;
-	check_c0(out, len, true, false);
+	out = render(prom_one, r, false);
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		check_prom_line(line);
 	free(out);
