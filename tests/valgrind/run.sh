@@ -7,7 +7,8 @@
 # --error-exitcode=1):
 #   1. growth mode attached to a pyenv 3.11 target for about 5 s, with fast
 #      windows (probes attached and removed several times);
-#   2. alloc mode, run mode: pyleak-bpf -- python3.11 accuracy.py dict 3.
+#   2. alloc mode, run mode: pyleak-bpf -- python3.11 accuracy.py dict 12 (attaching under
+#      valgrind takes seconds: the target must outlive it).
 # tests/valgrind/pyleak.supp holds the only suppressions: the kernel
 # interfaces libbpf uses that valgrind does not model (each commented).
 # Logs: .output/valgrind/*.log. Ends with "valgrind: N sessions, M failed".
@@ -69,7 +70,7 @@ report growth "$rc" "$start"
 # 2. alloc mode, run mode
 start=$(date +%s)
 vg alloc-run "$bin" --format json --mode alloc --interval 1 -- \
-	"$py" "$top/tests/targets/accuracy.py" dict 3 >"$out/alloc-run.out" 2>"$out/alloc-run.err"
+	"$py" "$top/tests/targets/accuracy.py" dict 12 >"$out/alloc-run.out" 2>"$out/alloc-run.err"
 rc=$?
 report alloc-run "$rc" "$start"
 
