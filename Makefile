@@ -159,6 +159,8 @@ $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
 	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_WARNINGS) $(DEPFLAGS) $(INCLUDES) -Itests/unit \
 		$< $(FUZZ_LIB_OBJS) $(FUZZ_LDFLAGS) $(LDLIBS) -o $@
 
+$(FUZZ_OUT)/user/out_pprof.o: $(OUTPUT)/profile.pb-c.h
+
 # the allocator-switch harness is the target: its reads and writes are fakes
 $(FUZZ_OUT)/fuzz_allocswitch: FUZZ_LDFLAGS = -Wl,--wrap=pm_read,--wrap=pm_read_u64,--wrap=pm_write
 # the escaper harness parses the JSON it gets with jansson (linked already)

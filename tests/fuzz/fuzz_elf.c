@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * fuzz_elf.c: libFuzzer harness for user/elfsym.c. The input is an ELF file
- * (seeds: real ones from this machine, cut down with objcopy, see
- * tests/fuzz/README); it is written to a memfd and opened with
+ * (seeds: real files of this machine, cut down to a few sections:
+ *   python3.11-notes: objcopy -j .note.stapsdt -j .stapsdt.base -j .dynamic
+ *     -j .gnu.version -j .gnu.version_d -j .gnu.version_r -j .interp
+ *     -j .note.gnu.build-id /usr/bin/python3.11 (its USDT notes),
+ *   libc.so.6-dynsym: objcopy -j .note.stapsdt -j .stapsdt.base -j .dynamic
+ *     -j .dynsym -j .dynstr -j .gnu.version -j .gnu.version_d libc.so.6,
+ *   libffi.so.8: the whole 43 KB library);
+ * it is written to a memfd and opened with
  * elf_open_fd(), then every lookup runs on it: symbols by name (versioned
  * names too), symbolisation of addresses, vaddr to offset, initialised
  * bytes at a vaddr, USDT notes, DT_NEEDED, .rodata. Nothing may crash,
