@@ -21,12 +21,16 @@ set -eu
 # Kubernetes schema validator (npm packages kubernetes-models, installed by
 # the test from deploy/kubernetes/test/package-lock.json); python3-yaml
 # reads the rendered manifests; prometheus (above) runs the alert rules
+# safety (make fuzz-ci, asan, valgrind): clang-14 and libclang-rt-14-dev
+# (libFuzzer and the sanitizer runtimes clang links the fuzzers with), gcc's
+# libasan8/libubsan1 come with gcc; valgrind for the memcheck sessions
 pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc
       libcmocka-dev python3 python3-pytest debootstrap util-linux procps
       protobuf-c-compiler libprotobuf-c-dev prometheus prometheus-node-exporter
       golang-go golang-github-google-pprof-dev
       libjansson-dev libmicrohttpd-dev
-      buildah podman runc systemd nodejs python3-yaml"
+      buildah podman runc systemd nodejs python3-yaml
+      clang-14 libclang-rt-14-dev valgrind"
 # exports: chromium renders the HTML report (--html) in its end-to-end test;
 # tmux gives the live terminal view a real terminal to draw on in its test
 pkgs="$pkgs chromium tmux"

@@ -39,8 +39,11 @@ int collect_live_each(struct capture *c, uint64_t max, collect_live_fn fn, void 
 {
 	enum { CHUNK = 4096 };
 	int live_fd = bpf_map__fd(c->skel->maps.live);
-	struct pyleak_ptr *keys = malloc(CHUNK * sizeof(*keys));
-	struct pyleak_alloc *vals = malloc(CHUNK * sizeof(*vals));
+	/* zeroed: entries are read only up to the count the kernel gives, but
+	 * memcheck cannot see the kernel fill them (it does not model
+	 * BPF_MAP_LOOKUP_BATCH) and make valgrind must stay free of reports */
+	struct pyleak_ptr *keys = calloc(CHUNK, sizeof(*keys));
+	struct pyleak_alloc *vals = calloc(CHUNK, sizeof(*vals));
 	uint64_t token = 0, seen = 0; /* the hash map's batch cursor: a bucket index */
 	bool first = true, done = false;
 	int err = 0;
@@ -196,7 +199,7 @@ static int prune_orphan_stacks(struct capture *c, struct collect_snapshot *snap,
 		found = p;
 		found[nfound++] = next;
 	}
-	qsort(found, nfound, sizeof(*found), by_u64);
+	array_sort(found, nfound, sizeof(*found), by_u64);
 	/* orphans twice: their call is long over (deleting moves the key
 	 * order, so this happens after the walk) */
 	for (size_t i = 0; i < nfound; i++)
@@ -223,7 +226,7 @@ long collect_prune_sites(struct capture *c, struct collect_snapshot *snap, uint3
 	int err;
 
 	snap->nretired = 0;
-	qsort(snap->sw, snap->nsw, sizeof(*snap->sw), sw_by_site);
+	array_sort(snap->sw, snap->nsw, sizeof(*snap->sw), sw_by_site);
 	for (size_t i = 0; i < snap->n; i++) {
 		const struct raw_site *s = &snap->sites[i];
 		struct raw_sw *lo, *hi, *end = snap->sw + snap->nsw;
@@ -257,7 +260,7 @@ long collect_prune_sites(struct capture *c, struct collect_snapshot *snap, uint3
 		deleted++;
 	}
 	/* the stacks of the sites just deleted are gone too: not orphans */
-	qsort(snap->sites, snap->n, sizeof(*snap->sites), site_by_id);
+	array_sort(snap->sites, snap->n, sizeof(*snap->sites), site_by_id);
 	err = prune_orphan_stacks(c, snap, now_ns);
 	return err ? err : deleted;
 }

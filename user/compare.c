@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "array.h"
 #include "compare.h"
 #include "fmt.h"
 #include "options.h"
@@ -647,7 +648,7 @@ int cmp_compare(const struct cmp_run *before, const struct cmp_run *after,
 	}
 	free(best);
 	res->nrows = n;
-	qsort(res->rows, n, sizeof(*res->rows), row_cmp);
+	array_sort(res->rows, n, sizeof(*res->rows), row_cmp);
 	return 0;
 }
 

@@ -124,7 +124,7 @@ long growth_prune_hints(struct growth_watch *g, int keep_top)
 	/* the keep_top largest stay, whatever their age */
 	for (size_t i = 0; i < g->nhints; i++)
 		bytes[i] = g->hints[i].v.bytes;
-	qsort(bytes, g->nhints, sizeof(*bytes), by_bytes_desc);
+	array_sort(bytes, g->nhints, sizeof(*bytes), by_bytes_desc);
 	if (keep_top > 0 && g->nhints > (size_t)keep_top)
 		kept_bytes = (uint64_t)bytes[keep_top - 1];
 	free(bytes);
@@ -158,7 +158,7 @@ long growth_prune_hints(struct growth_watch *g, int keep_top)
 		next = p;
 		next[keep++] = *h;
 	}
-	qsort(next, keep, sizeof(*next), by_id);
+	array_sort(next, keep, sizeof(*next), by_id);
 	free(g->prev);
 	g->prev = next;
 	g->nprev = keep;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "fmt.h"
 #include "out_html.h"
 #include "report.h"
@@ -192,7 +193,7 @@ static void layout(struct flame *fl, int i, int *scratch, double total)
 	for (int c = fl->v[i].child; c >= 0; c = fl->v[c].sibling)
 		scratch[k++] = c;
 	sort_fl = fl;
-	qsort(scratch, k, sizeof(*scratch), by_bytes_then_name);
+	array_sort(scratch, k, sizeof(*scratch), by_bytes_then_name);
 	fl->v[i].child = k ? scratch[0] : -1;
 	for (int j = 0; j < k; j++) {
 		struct flame_node *c = &fl->v[scratch[j]];

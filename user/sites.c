@@ -489,7 +489,7 @@ static void end_alerts(struct site_store *ss)
 {
 	for (size_t i = 0; i < ss->nall; i++)
 		ss->active += ss->all[i]->alert;
-	qsort(ss->alerts, ss->nalerts, sizeof(ss->alerts[0]), raised_first);
+	array_sort(ss->alerts, ss->nalerts, sizeof(ss->alerts[0]), raised_first);
 }
 
 static int by_bytes_desc(const void *a, const void *b)
@@ -568,7 +568,7 @@ int sites_rank(struct site_store *ss, int top, const char *evidence,
 			trend_judge_group(ss, ss->all[i], now);
 	end_alerts(ss);
 	/* ss->all doubles as the sort buffer: order does not matter elsewhere */
-	qsort(ss->all, ss->nall, sizeof(*ss->all), ss->o.history ? by_growth_desc : by_bytes_desc);
+	array_sort(ss->all, ss->nall, sizeof(*ss->all), ss->o.history ? by_growth_desc : by_bytes_desc);
 	for (size_t i = 0; i < ss->nall; i++) {
 		struct group *g = ss->all[i];
 
@@ -726,7 +726,7 @@ int sites_rank_survivors(struct site_store *ss, int top, const struct window_vie
 			   now);
 	}
 	end_alerts(ss);
-	qsort(ss->all, ss->nall, sizeof(*ss->all), by_survivors_desc);
+	array_sort(ss->all, ss->nall, sizeof(*ss->all), by_survivors_desc);
 	for (size_t i = 0; i < ss->nall; i++) {
 		struct group *g = ss->all[i];
 		struct report_site *row;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include "array.h"
 #include "procmem.h"
 #include "tstates.h"
 
@@ -66,7 +67,7 @@ int tstates_refresh(struct tstates *ts, const struct pyleak_proc *p, tstates_rea
 		free(v);
 		return n;
 	}
-	qsort(v, (size_t)n, sizeof(*v), by_thread_id);
+	array_sort(v, (size_t)n, sizeof(*v), by_thread_id);
 	/* one state per thread: two for one thread_id mean the list was read
 	 * mid-change; either will do, BPF re-validates the one kept */
 	for (int i = 0; i < n; i++)
