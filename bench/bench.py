@@ -13,20 +13,30 @@ churn), each run bare and under:
                            loop 100x shorter, compared with a bare run of it)
 The profiler attaches (--pid) before the loop starts; the loop times itself.
 
+Configurations are interleaved and repeated; the table shows the median loop
+time, its ratio to bare, probe hits per second, and the profiler's own CPU
+time and peak RSS. The cost of one window is the forced-window run minus the
+outside-windows run. Results vary with the machine (a nested VM pays 15-20 us
+per trap); only ratios within one invocation are meant to be compared.
+
 Then the time to an answer at default settings: for each leaking accuracy
 program (tests/targets/accuracy.py) and a 60 KiB/s leak (rate_leak.py), on
 pyenv 3.11 and Debian's 3.11 (with the switch), pyleak-bpf attaches with its
 defaults (reports every second) and the table shows the seconds after
 attach at which the leaking line was first ranked first, judged persistent
 (the verdict), and alerted on. BENCH_VERDICT=0 skips it.
-Configurations are interleaved and repeated; the table shows the median loop
-time, its ratio to bare, probe hits per second, and the profiler's own CPU
-time and peak RSS. The cost of one window is the forced-window run minus the
-outside-windows run. Results vary with the machine (a nested VM pays 15-20 us
-per trap); only ratios within one invocation are meant to be compared.
+
+Last, the tools a user would otherwise pick, on the leaking workload
+(sized to run about 15 s bare: a leak needs time to show), each against a bare run in the same invocation, with whether it
+named the leaking Python line: pyleak-bpf (defaults, attached), python -X
+tracemalloc (with a snapshot the program must take), heaptrack (run mode;
+it records native stacks) and Austin's memory mode (Debian's Austin 1.0.1
+reads only Pythons up to 3.9, so on pyenv 3.9.18 against its own bare
+run). BENCH_PEERS=0 skips it.
 """
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -42,7 +52,8 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 PYENV = Path("/root/.pyenv/versions/3.11.7/bin/python3")
 DEBIAN = Path("/usr/bin/python3.11")
 NO_WINDOWS = ["--first-window", "-1", "--window-every", "0", "--growth-trigger", "0"]
-ONE_WINDOW = ["--first-window", "0", "--window-every", "0", "--growth-trigger", "0"]
+ONE_WINDOW = ["--first-window", "0", "--window-every", "0", "--growth-trigger", "0",
+              "--warmup", "0"]
 
 
 def run(python, kind, n, profile=None, pyflags=()):
@@ -125,6 +136,91 @@ def time_to_verdict(python, extra, args, marker, limit=60):
     return got
 
 
+PYENV39 = Path("/root/.pyenv/versions/3.9.18/bin/python3")
+
+
+def timed(argv, attach=None):
+    """Run the workload argv (waits for "go"), optionally with pyleak-bpf
+    attached (its extra args); return (loop seconds, stdout after, final
+    report or None)."""
+    target = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = target.stdout.readline()
+    while line and line.strip() != "READY":
+        line = target.stdout.readline()
+    prof = None
+    if attach is not None:
+        prof = subprocess.Popen([str(BIN), "--format", "json", "--interval", "3600", "-q",
+                                 "--pid", str(target.pid), *attach],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        time.sleep(1.5)
+    target.stdin.write("go\n")
+    target.stdin.flush()
+    secs = float(target.stdout.readline().split()[0])
+    rest = target.stdout.read()
+    target.wait()
+    final = None
+    if prof:
+        lines = [l for l in prof.communicate()[0].splitlines() if l.startswith("{")]
+        final = json.loads(lines[-1]) if lines else None
+    return secs, rest, final
+
+
+def peer_iterations(seconds):
+    """Iterations of the leaking workload that run about seconds bare on
+    pyenv 3.11: a leak detector needs the program to run for a while."""
+    n = 200000
+    secs = timed([str(PYENV if PYENV.exists() else DEBIAN), str(WORK), "leak", str(n)])[0]
+    return max(n, int(n * seconds / max(secs, 1e-3)))
+
+
+def peers_table(n):
+    line = next(i for i, l in enumerate(WORK.read_text().splitlines(), 1) if "# LEAK_LINE" in l)
+    rows = []
+    if PYENV.exists():
+        py = str(PYENV)
+        base = statistics.median(timed([py, str(WORK), "leak", str(n)])[0] for _ in range(3))
+        # pyleak-bpf: default growth mode, attached; named = ranked first and persistent
+        secs, _, final = timed([py, str(WORK), "leak", str(n)], attach=[])
+        top = final["sites"][0] if final and final["sites"] else None
+        named = bool(top and top["persistent"] and top["frames"][0]["line"] == line and
+                     Path(top["frames"][0]["file"]).name == "workload.py")
+        rows.append(("pyleak-bpf (defaults, attached)", "pyenv 3.11.7", secs / base,
+                     "yes" if named else "no"))
+        secs, out, _ = timed([py, "-X", "tracemalloc", str(WORK), "leak", str(n)])
+        named = f"workload.py:{line}" in out
+        rows.append(("python -X tracemalloc (+ a snapshot in the program)", "pyenv 3.11.7",
+                     secs / base, "yes" if named else "no"))
+        if shutil.which("heaptrack"):
+            with tempfile.TemporaryDirectory() as d:
+                secs, _, _ = timed(["heaptrack", "-o", f"{d}/ht", py, str(WORK), "leak", str(n)])
+                files = list(Path(d).glob("ht*"))
+                text = subprocess.run(["heaptrack_print", "-f", str(files[0])], text=True,
+                                      capture_output=True).stdout if files else ""
+            rows.append(("heaptrack (run mode)", "pyenv 3.11.7", secs / base,
+                         "yes" if f"workload.py:{line}" in text else "no (native frames only)"))
+    if shutil.which("austin") and PYENV39.exists():
+        py = str(PYENV39)
+        base = statistics.median(timed([py, str(WORK), "leak", str(n)])[0] for _ in range(3))
+        with tempfile.TemporaryDirectory() as d:
+            secs, _, _ = timed(["austin", "-m", "-o", f"{d}/a", py, str(WORK), "leak", str(n)])
+            grown = {}
+            for rec in Path(f"{d}/a").read_text(errors="replace").splitlines():
+                stack, _, value = rec.rpartition(" ")
+                frames = stack.split(";")
+                if not value.lstrip("-").isdigit() or len(frames) < 2:
+                    continue
+                key = frames[-2].split(" (")[-1].rstrip(")") + ":" + frames[-1].lstrip("L")
+                grown[key] = grown.get(key, 0) + max(int(value), 0)
+        best = max(grown, key=grown.get) if grown else ""
+        rows.append(("austin -m (Debian's 1.0.1)", "pyenv 3.9.18", secs / base,
+                     "yes" if best == f"{WORK}:{line}" else f"no (top: {best or 'nothing'})"))
+    print(f"peers on the leaking workload (N={n}), slowdown against a bare run of the same "
+          f"interpreter:")
+    print(f"  {'tool':52} {'interpreter':14} {'ratio':>7}  named the leaking line")
+    for name, interp, ratio, named in rows:
+        print(f"  {name:52} {interp:14} {ratio:6.2f}x  {named}")
+
+
 def verdict_table():
     rows = []
     builds = [("pyenv 3.11.7", PYENV, [])] if PYENV.exists() else []
@@ -196,6 +292,8 @@ def main():
             print(f"  {name:54} {med[name] - med[other]:+.3f} s")
     if os.environ.get("BENCH_VERDICT", "1") != "0":
         verdict_table()
+    if os.environ.get("BENCH_PEERS", "1") != "0":
+        peers_table(peer_iterations(15))
 
 
 if __name__ == "__main__":

@@ -56,7 +56,13 @@ struct {
 	__type(value, struct pyleak_stack);
 } stacks SEC(".maps");
 
-/* pid_tgid -> state between entry and return of the outermost hooked call. */
+/* pid_tgid -> state between entry and return of the outermost hooked call.
+ * An entry lives only while its thread is inside a hooked call: the return
+ * that brings depth back to 0 deletes it, and so does the thread's exit (a
+ * thread that dies inside a call). So the map holds the threads inside an
+ * allocator at one instant, not every thread ever seen: a server that starts
+ * thousands of short-lived threads never fills it. When it is full anyway,
+ * the call is not tracked and PYLEAK_STAT_INFLIGHT_FULL says so. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -272,6 +278,18 @@ int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux
 	return 0;
 }
 
+/* A thread ends: forget its in-flight record, if a call it was in never
+ * returned (see inflight). Runs for every exiting task on the machine; a
+ * delete of a missing key is a hash lookup. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(thread_exit, struct task_struct *task)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&inflight, &id);
+	return 0;
+}
+
 /* Py_FinalizeEx entry: freeze this process's totals (see pyleak_proc). */
 SEC("uprobe")
 int BPF_KPROBE(finalize_enter)
@@ -356,18 +374,27 @@ int BPF_KRETPROBE(alloc_return)
 	struct pyleak_inflight *f;
 	struct pyleak_proc *p;
 
+	__u64 site, size, old_ptr;
+	__u32 kind;
+
 	f = bpf_map_lookup_elem(&inflight, &id);
 	if (!f || !f->depth)
 		return 0;
 	if (--f->depth)
 		return 0;
 	stat_inc(PYLEAK_STAT_RET_HITS);
-	if (f->kind == PYLEAK_KIND_REALLOC && f->old_ptr && (ret || !f->size))
-		untrack(tgid, f->old_ptr); /* moved, resized in place, or freed by size 0 */
+	/* the outermost call is over: free the thread's slot (see inflight) */
+	site = f->site;
+	size = f->size;
+	old_ptr = f->old_ptr;
+	kind = f->kind;
+	bpf_map_delete_elem(&inflight, &id);
+	if (kind == PYLEAK_KIND_REALLOC && old_ptr && (ret || !size))
+		untrack(tgid, old_ptr); /* moved, resized in place, or freed by size 0 */
 	p = bpf_map_lookup_elem(&procs, &tgid);
 	/* a call that outlived its window is not tracked: its window is closed */
 	if (ret && p && p->window)
-		track(tgid, ret, f->site, f->size, p->window);
+		track(tgid, ret, site, size, p->window);
 	return 0;
 }
 

@@ -31,11 +31,13 @@ struct {
 	__type(value, struct pyleak_proc);
 } procs SEC(".maps");
 
-/* tid -> PyThreadState* found last time; re-validated on every use. */
+/* thread's FS base (== PyThreadState.thread_id) -> its PyThreadState*,
+ * found by an earlier lookup here or written by userspace, which walks the
+ * whole thread list (user/tstates.h); re-validated on every use. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
+	__uint(max_entries, PYLEAK_MAX_TSTATES);
+	__type(key, __u64);
 	__type(value, __u64);
 } tstate_cache SEC(".maps");
 
@@ -71,20 +73,22 @@ static __always_inline int tstate_is_current(const struct pyleak_proc *p, __u64 
 
 /*
  * find_tstate() - the PyThreadState of the current thread, or 0.
- * Order: the cached answer for this tid, then the GIL holder (<=3.11, right
- * whenever the GIL is held, which it is inside the object allocator), then a
- * bounded walk of the main interpreter's thread list. Each candidate is
+ * Order: the cached answer for this thread (userspace keeps every listed
+ * thread there), then the GIL holder (<=3.11, right whenever the GIL is
+ * held, which it is inside the object allocator), then a bounded walk of the
+ * newest PYLEAK_MAX_THREADS states of the main interpreter's thread list
+ * (threads too new for userspace to have seen them). Each candidate is
  * accepted only if its thread_id equals this thread's FS base, so a stale
  * cache entry or another thread's state is never used.
  */
-static __always_inline __u64 find_tstate(const struct pyleak_proc *p, __u32 tid)
+static __always_inline __u64 find_tstate(const struct pyleak_proc *p)
 {
 	__u64 fs = current_fsbase();
 	__u64 ts = 0, interp = 0;
 	__u64 *cached;
 	int i;
 
-	cached = bpf_map_lookup_elem(&tstate_cache, &tid);
+	cached = bpf_map_lookup_elem(&tstate_cache, &fs);
 	if (cached && tstate_is_current(p, *cached, fs))
 		return *cached;
 
@@ -106,7 +110,7 @@ static __always_inline __u64 find_tstate(const struct pyleak_proc *p, __u32 tid)
 	}
 	return 0;
 found:
-	bpf_map_update_elem(&tstate_cache, &tid, &ts, BPF_ANY);
+	bpf_map_update_elem(&tstate_cache, &fs, &ts, BPF_ANY);
 	return ts;
 }
 
@@ -252,7 +256,7 @@ static __always_inline __u64 build_stack(const struct pyleak_proc *p, __u32 tgid
 	st->depth = 0;
 	st->flags = 0;
 	hash = mix64(mix64(hash, tgid), native);
-	ts = p ? find_tstate(p, tid) : 0;
+	ts = p ? find_tstate(p) : 0;
 	if (ts)
 		st->depth = unwind(p, ts, st, &hash);
 	else

@@ -22,6 +22,9 @@
 #define PYLEAK_DEFAULT_FRAMES 32
 /* Upper bound on thread states scanned when the fast tstate lookup fails. */
 #define PYLEAK_MAX_THREADS 64
+/* Thread states userspace finds and caches for BPF (user/tstates.h): the
+ * size of each tstate_cache map and the bound of userspace's walk. */
+#define PYLEAK_MAX_TSTATES 16384
 
 /*
  * Allocator entry kinds, carried in the uprobe's bpf_cookie together with

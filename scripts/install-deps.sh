@@ -14,11 +14,31 @@ set -eu
 # (golang-go), and golang-github-google-pprof-dev holds the upstream
 # profile.proto our copy is compared with
 # compare: libjansson-dev parses the JSON lines of two runs
+# --listen: libmicrohttpd-dev serves /metrics and /healthz
+# deploy/ tests (tests/e2e/test_deploy.py): buildah builds the image
+# (deploy/build-image.sh, from a debootstrapped base), podman and runc run
+# it; systemd's systemd-analyze verifies the unit; nodejs and npm run the
+# Kubernetes schema validator (npm packages kubernetes-models, installed by
+# the test from deploy/kubernetes/test/package-lock.json); python3-yaml
+# reads the rendered manifests; prometheus (above) runs the alert rules
+# safety (make fuzz-ci, asan, valgrind): clang-14 and libclang-rt-14-dev
+# (libFuzzer and the sanitizer runtimes clang links the fuzzers with), gcc's
+# libasan8/libubsan1 come with gcc; valgrind for the memcheck sessions
 pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc
       libcmocka-dev python3 python3-pytest debootstrap util-linux procps
       protobuf-c-compiler libprotobuf-c-dev prometheus prometheus-node-exporter
       golang-go golang-github-google-pprof-dev
-      libjansson-dev"
+      libjansson-dev libmicrohttpd-dev
+      buildah podman runc systemd nodejs python3-yaml
+      clang-14 libclang-rt-14-dev valgrind"
+# exports: chromium renders the HTML report (--html) in its end-to-end test;
+# tmux gives the live terminal view a real terminal to draw on in its test
+pkgs="$pkgs chromium tmux"
+# kubectl (kubectl kustomize): Debian's kubernetes-client, unless a kubectl
+# is already installed (e.g. Google's kubectl package, which conflicts)
+command -v kubectl >/dev/null || pkgs="$pkgs kubernetes-client"
+# npm: Debian's package, unless a nodejs that bundles npm (NodeSource) is in
+command -v npm >/dev/null || pkgs="$pkgs npm"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

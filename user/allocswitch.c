@@ -162,12 +162,8 @@ static int stop_all(pid_t pid, struct stopped *s)
 	return s->n ? 0 : -ESRCH;
 }
 
-/*
- * write_slots() - with pid stopped: for each slot i, if it holds expect[i],
- * write val[i]. All slots are verified before any is written. Returns 0,
- * -EAGAIN if a slot held something else, or -errno.
- */
-static int write_slots(pid_t pid, const uint64_t *slot, const uint64_t *expect,
+/* allocswitch_write_slots(): see allocswitch.h. */
+int allocswitch_write_slots(pid_t pid, const uint64_t *slot, const uint64_t *expect,
 		       const uint64_t *val)
 {
 	uint64_t cur;
@@ -206,7 +202,7 @@ static int stop_and_write(pid_t pid, const uint64_t *slot, const uint64_t *expec
 		return -ENOMEM;
 	err = stop_all(pid, s);
 	if (!err) {
-		err = write_slots(pid, slot, expect, val);
+		err = allocswitch_write_slots(pid, slot, expect, val);
 		resume_all(s);
 	}
 	free(s);
@@ -243,11 +239,10 @@ static int switch_slots(pid_t pid, const uint64_t *slot, const uint64_t *expect,
 	return err;
 }
 
-int allocswitch_apply(struct allocswitch *sw, pid_t pid, const struct alloc_info *ai)
+int allocswitch_plan(struct allocswitch *sw, pid_t pid, const struct alloc_info *ai)
 {
 	const struct alloc_table *raw = &ai->t[AT_RAW];
 	bool per_window = sw->per_window;
-	int err;
 
 	memset(sw, 0, sizeof(*sw));
 	sw->per_window = per_window;
@@ -265,14 +260,23 @@ int allocswitch_apply(struct allocswitch *sw, pid_t pid, const struct alloc_info
 	for (int i = 0; i < ALLOCSWITCH_SLOTS; i++)
 		if (!sw->orig[i] || !sw->switched[i])
 			return -EINVAL;
-	if (ai->state == ALLOC_SWITCHED) {
+	if (ai->state == ALLOC_SWITCHED)
+		return 1;
+	return ai->state == ALLOC_PYMALLOC ? 0 : -EINVAL;
+}
+
+int allocswitch_apply(struct allocswitch *sw, pid_t pid, const struct alloc_info *ai)
+{
+	int err = allocswitch_plan(sw, pid, ai);
+
+	if (err < 0)
+		return err;
+	if (err == 1) {
 		log_info("allocator of pid %d is still switched by an earlier run; adopting it, "
 			 "it will be restored on exit", (int)pid);
 		sw->active = true;
 		return 0;
 	}
-	if (ai->state != ALLOC_PYMALLOC)
-		return -EINVAL;
 	err = switch_slots(pid, sw->slot, sw->orig, sw->switched);
 	if (err)
 		return err;

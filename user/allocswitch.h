@@ -42,6 +42,20 @@ struct allocswitch {
  * write (every slot already written is put back before returning). */
 int allocswitch_apply(struct allocswitch *sw, pid_t pid, const struct alloc_info *ai);
 
+/* allocswitch_plan() - what allocswitch_apply() would do, without touching
+ * the target: fills sw's slot addresses, pymalloc's and the raw functions
+ * from ai. Returns 0 to switch (ai->state ALLOC_PYMALLOC), 1 to adopt an
+ * earlier switch (ALLOC_SWITCHED), -EINVAL for any other state or an
+ * unknown (0) function. */
+int allocswitch_plan(struct allocswitch *sw, pid_t pid, const struct alloc_info *ai);
+
+/* allocswitch_write_slots() - with pid stopped: for each slot i, if it
+ * holds expect[i], write val[i]. All slots are verified before any is
+ * written; a failed write puts back those already written. Returns 0,
+ * -EAGAIN if a slot held something else (nothing written), or -errno. */
+int allocswitch_write_slots(pid_t pid, const uint64_t *slot, const uint64_t *expect,
+			    const uint64_t *val);
+
 /* allocswitch_restore() - put pymalloc's functions back, with the target
  * stopped, in slots that still hold our values. A no-op when not active;
  * -ESRCH (nothing to restore) if the target has exited. Returns 0 or -errno. */

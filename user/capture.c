@@ -309,6 +309,13 @@ int capture_register(struct capture *c, struct target *t, const struct py_layout
 		log_debug("cannot attach the exec tracepoint: %s", strerror(errno));
 	else if ((err = add_link(&c->fixed, l)))
 		return err;
+	/* without it a thread that dies inside an allocator call keeps its
+	 * in-flight slot (alloc.bpf.c); every other slot is freed on return */
+	l = bpf_program__attach(c->skel->progs.thread_exit);
+	if (!l)
+		log_debug("cannot attach the thread-exit tracepoint: %s", strerror(errno));
+	else if ((err = add_link(&c->fixed, l)))
+		return err;
 	return 0;
 }
 

@@ -9,6 +9,8 @@
 #include "alloc.skel.h"
 #include "capture.h"
 #include "collect.h"
+#include "retention.h"
+#include "tstates.h"
 
 /* read_sw() - every (site, window) entry into snap->sw. */
 static int read_sw(struct capture *c, struct collect_snapshot *snap)
@@ -37,8 +39,11 @@ int collect_live_each(struct capture *c, uint64_t max, collect_live_fn fn, void 
 {
 	enum { CHUNK = 4096 };
 	int live_fd = bpf_map__fd(c->skel->maps.live);
-	struct pyleak_ptr *keys = malloc(CHUNK * sizeof(*keys));
-	struct pyleak_alloc *vals = malloc(CHUNK * sizeof(*vals));
+	/* zeroed: entries are read only up to the count the kernel gives, but
+	 * memcheck cannot see the kernel fill them (it does not model
+	 * BPF_MAP_LOOKUP_BATCH) and make valgrind must stay free of reports */
+	struct pyleak_ptr *keys = calloc(CHUNK, sizeof(*keys));
+	struct pyleak_alloc *vals = calloc(CHUNK, sizeof(*vals));
 	uint64_t token = 0, seen = 0; /* the hash map's batch cursor: a bucket index */
 	bool first = true, done = false;
 	int err = 0;
@@ -75,22 +80,41 @@ out:
 struct prune_ctx {
 	uint32_t keep_from;
 	struct pyleak_ptr *del;
-	size_t ndel, capdel;
+	struct pyleak_alloc *val; /* what each deleted record held */
+	size_t ndel, capdel, capval;
 };
 
 static int prune_one(void *ctx, const struct pyleak_ptr *k, const struct pyleak_alloc *v)
 {
 	struct prune_ctx *p = ctx;
 	struct pyleak_ptr *del;
+	struct pyleak_alloc *val;
 
 	if (v->window >= p->keep_from)
 		return 0;
 	del = array_room(p->del, &p->capdel, p->ndel, sizeof(*del), 1024);
-	if (!del)
+	if (del)
+		p->del = del;
+	val = array_room(p->val, &p->capval, p->ndel, sizeof(*val), 1024);
+	if (val)
+		p->val = val;
+	if (!del || !val)
 		return -ENOMEM;
-	p->del = del;
+	p->val[p->ndel] = *v;
 	p->del[p->ndel++] = *k;
 	return 0;
+}
+
+/* unsite() - take a deleted live record off its site's totals. */
+static void unsite(int sites_fd, const struct pyleak_alloc *a)
+{
+	struct pyleak_site v;
+
+	if (bpf_map_lookup_elem(sites_fd, &a->site, &v))
+		return;
+	v.bytes -= (int64_t)a->size;
+	v.count -= 1;
+	bpf_map_update_elem(sites_fd, &a->site, &v, BPF_EXIST);
 }
 
 long collect_prune(struct capture *c, uint32_t keep_from)
@@ -105,8 +129,12 @@ long collect_prune(struct capture *c, uint32_t keep_from)
 
 	if (err)
 		goto out;
-	for (size_t i = 0; i < p.ndel; i++)
-		deleted += !bpf_map_delete_elem(live_fd, &p.del[i]);
+	for (size_t i = 0; i < p.ndel; i++) {
+		if (bpf_map_delete_elem(live_fd, &p.del[i]))
+			continue;
+		deleted++;
+		unsite(bpf_map__fd(c->skel->maps.sites), &p.val[i]);
+	}
 	/* then the per-window entries of those windows */
 	for (struct pyleak_sw_key *cur = NULL; !bpf_map_get_next_key(sw_fd, cur, &next);) {
 		if (next.window < keep_from && !bpf_map_delete_elem(sw_fd, &next))
@@ -116,6 +144,124 @@ long collect_prune(struct capture *c, uint32_t keep_from)
 	}
 out:
 	free(p.del);
+	free(p.val);
+	return err ? err : deleted;
+}
+
+static int sw_by_site(const void *a, const void *b)
+{
+	const struct raw_sw *x = a, *y = b;
+
+	return x->k.site < y->k.site ? -1 : x->k.site > y->k.site;
+}
+
+static int by_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int site_by_id(const void *a, const void *b)
+{
+	const struct raw_site *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+#define ORPHAN_SCAN_NS (60ULL * 1000 * 1000 * 1000)
+
+/* prune_orphan_stacks() - see collect_prune_sites(). snap->sites is sorted
+ * by id. */
+static int prune_orphan_stacks(struct capture *c, struct collect_snapshot *snap, uint64_t now_ns)
+{
+	int stacks_fd = bpf_map__fd(c->skel->maps.stacks);
+	uint64_t mark = snap->stats[PYLEAK_STAT_SITES_FULL] + snap->stats[PYLEAK_STAT_STACKS_FULL];
+	uint64_t key, next, *found = NULL;
+	size_t nfound = 0, capfound = 0;
+	bool first = true;
+
+	if (mark == snap->orphan_mark && now_ns - snap->orphan_scan_ns < ORPHAN_SCAN_NS)
+		return 0;
+	while (!bpf_map_get_next_key(stacks_fd, first ? NULL : &key, &next)) {
+		struct raw_site probe = { .id = next };
+		uint64_t *p;
+
+		first = false;
+		key = next;
+		if (bsearch(&probe, snap->sites, snap->n, sizeof(probe), site_by_id))
+			continue;
+		p = array_room(found, &capfound, nfound, sizeof(*p), 256);
+		if (!p) {
+			free(found);
+			return -ENOMEM;
+		}
+		found = p;
+		found[nfound++] = next;
+	}
+	array_sort(found, nfound, sizeof(*found), by_u64);
+	/* orphans twice: their call is long over (deleting moves the key
+	 * order, so this happens after the walk) */
+	for (size_t i = 0; i < nfound; i++)
+		if (bsearch(&found[i], snap->orphans, snap->norphans, sizeof(*found), by_u64))
+			bpf_map_delete_elem(stacks_fd, &found[i]);
+	free(snap->orphans);
+	snap->orphans = found;
+	snap->norphans = nfound;
+	snap->caporphans = capfound;
+	snap->orphan_scan_ns = now_ns;
+	snap->orphan_mark = mark;
+	return 0;
+}
+
+long collect_prune_sites(struct capture *c, struct collect_snapshot *snap, uint32_t settled,
+			 uint64_t now_ns, uint64_t quiet_ns)
+{
+	int sites_fd = bpf_map__fd(c->skel->maps.sites);
+	int stacks_fd = bpf_map__fd(c->skel->maps.stacks);
+	int sw_fd = bpf_map__fd(c->skel->maps.site_windows);
+	struct raw_sw key = {};
+	struct raw_site *r;
+	long deleted = 0;
+	int err;
+
+	snap->nretired = 0;
+	array_sort(snap->sw, snap->nsw, sizeof(*snap->sw), sw_by_site);
+	for (size_t i = 0; i < snap->n; i++) {
+		const struct raw_site *s = &snap->sites[i];
+		struct raw_sw *lo, *hi, *end = snap->sw + snap->nsw;
+		uint32_t newest = 0;
+
+		/* the site's per-window entries: a run of the sorted array */
+		key.k.site = s->id;
+		lo = snap->nsw ? bsearch(&key, snap->sw, snap->nsw, sizeof(key), sw_by_site) : NULL;
+		while (lo && lo > snap->sw && lo[-1].k.site == s->id)
+			lo--;
+		for (hi = lo; hi && hi < end && hi->k.site == s->id; hi++)
+			newest = hi->k.window > newest ? hi->k.window : newest;
+		if (!retention_site_over(&s->v, newest, settled, now_ns, quiet_ns))
+			continue;
+		r = array_room(snap->retired, &snap->capretired, snap->nretired, sizeof(*r), 256);
+		if (!r)
+			return -ENOMEM;
+		snap->retired = r;
+		if (bpf_map_delete_elem(sites_fd, &s->id))
+			continue;
+		bpf_map_delete_elem(stacks_fd, &s->id);
+		for (struct raw_sw *e = lo; e && e < hi; e++)
+			bpf_map_delete_elem(sw_fd, &e->k);
+		if (settled == UINT32_MAX) {
+			/* alloc mode: its one window's entry, not read by then */
+			struct pyleak_sw_key k1 = { .site = s->id, .window = 1 };
+
+			bpf_map_delete_elem(sw_fd, &k1);
+		}
+		snap->retired[snap->nretired++] = *s;
+		deleted++;
+	}
+	/* the stacks of the sites just deleted are gone too: not orphans */
+	array_sort(snap->sites, snap->n, sizeof(*snap->sites), site_by_id);
+	err = prune_orphan_stacks(c, snap, now_ns);
 	return err ? err : deleted;
 }
 
@@ -174,12 +320,32 @@ int collect_stack(struct capture *c, uint64_t id, struct pyleak_stack *st)
 	return 0;
 }
 
+static int tstate_apply(void *ctx, const struct tstate_entry *e, bool gone)
+{
+	int fd = *(const int *)ctx;
+
+	if (gone) {
+		bpf_map_delete_elem(fd, &e->thread_id); /* evicted already: fine */
+		return 0;
+	}
+	return bpf_map_update_elem(fd, &e->thread_id, &e->tstate, BPF_ANY) ? -errno : 0;
+}
+
+int collect_tstates_apply_fd(int map_fd, const struct tstates *ts, bool all)
+{
+	return tstates_changes(ts, all, tstate_apply, &map_fd);
+}
+
+int collect_tstates_apply(struct capture *c, const struct tstates *ts, bool all)
+{
+	return collect_tstates_apply_fd(bpf_map__fd(c->skel->maps.tstate_cache), ts, all);
+}
+
 void collect_free(struct collect_snapshot *snap)
 {
-	free(snap->sites);
-	snap->sites = NULL;
-	snap->n = snap->cap = 0;
-	free(snap->sw);
-	snap->sw = NULL;
-	snap->nsw = snap->capsw = 0;
+	ARRAY_FREE(snap->sites, snap->n, snap->cap);
+	ARRAY_FREE(snap->sw, snap->nsw, snap->capsw);
+	ARRAY_FREE(snap->retired, snap->nretired, snap->capretired);
+	ARRAY_FREE(snap->orphans, snap->norphans, snap->caporphans);
+	snap->orphan_scan_ns = snap->orphan_mark = 0;
 }

@@ -16,7 +16,9 @@
 
 #include <jansson.h>
 
+#include "array.h"
 #include "compare.h"
+#include "fmt.h"
 #include "options.h"
 #include "report.h"
 
@@ -646,7 +648,7 @@ int cmp_compare(const struct cmp_run *before, const struct cmp_run *after,
 	}
 	free(best);
 	res->nrows = n;
-	qsort(res->rows, n, sizeof(*res->rows), row_cmp);
+	array_sort(res->rows, n, sizeof(*res->rows), row_cmp);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "array.h"
 #include "discovery.h"
 #include "elfsym.h"
 #include "log.h"
@@ -462,7 +463,7 @@ int discovery_scan(const struct discovery_filter *f, struct discovered *out, int
 	for (int i = 0; i < cache.nprocs; i++)
 		free(cache.procs[i].interp);
 	free(cache.procs);
-	qsort(next, nnext, sizeof(*next), cmp_pid);
+	array_sort(next, nnext, sizeof(*next), cmp_pid);
 	cache.procs = next;
 	cache.nprocs = nnext;
 	cache.stats.procs = examined;

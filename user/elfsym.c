@@ -18,6 +18,7 @@
  * the target; a mapping of it would raise SIGBUS in this process when they
  * truncate it, where a read just comes back short.
  */
+#include "array.h"
 #include "elfsym.h"
 
 #include <errno.h>
@@ -445,7 +446,7 @@ static int index_symbols(struct elf_file *ef)
 		return 0;
 	for (i = 0; i < ef->nsyms; i++)
 		ef->syms[i].name = ef->pool + ef->syms[i].name_off;
-	qsort(ef->syms, ef->nsyms, sizeof(*ef->syms), sym_name_cmp);
+	array_sort(ef->syms, ef->nsyms, sizeof(*ef->syms), sym_name_cmp);
 
 	for (i = 0; i < ef->nsyms; i++)
 		n += ef->syms[i].defined && ef->syms[i].is_func;
@@ -461,7 +462,7 @@ static int index_symbols(struct elf_file *ef)
 		if (s->defined && s->is_func)
 			a[n++] = (struct addr_ent){ .start = s->addr, .sym = s };
 	}
-	qsort(a, n, sizeof(*a), addr_ent_cmp);
+	array_sort(a, n, sizeof(*a), addr_ent_cmp);
 
 	for (i = 0; i < n; i++) {
 		if (ef->naddrs && a[ef->naddrs - 1].start == a[i].start)

@@ -6,9 +6,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "array.h"
+#include "collect.h"
 #include "growth.h"
 #include "growth.skel.h"
 #include "log.h"
+#include "retention.h"
 
 int growth_open(struct growth_watch *g, uint32_t max_hints, uint32_t max_depth, bool hints)
 {
@@ -93,11 +95,87 @@ int growth_read_hints(struct growth_watch *g)
 	return 0;
 }
 
+static int by_id(const void *a, const void *b)
+{
+	const struct raw_site *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int by_bytes_desc(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+long growth_prune_hints(struct growth_watch *g, int keep_top)
+{
+	int hints_fd = bpf_map__fd(g->skel->maps.hints);
+	int stacks_fd = bpf_map__fd(g->skel->maps.hint_stacks);
+	int64_t *bytes = malloc((g->nhints ? g->nhints : 1) * sizeof(*bytes));
+	uint64_t kept_bytes = 0;
+	struct raw_site *p, *next = NULL; /* becomes g->prev */
+	size_t keep = 0, capnext = 0;
+	long deleted = 0;
+
+	if (!bytes)
+		return -ENOMEM;
+	/* the keep_top largest stay, whatever their age */
+	for (size_t i = 0; i < g->nhints; i++)
+		bytes[i] = g->hints[i].v.bytes;
+	array_sort(bytes, g->nhints, sizeof(*bytes), by_bytes_desc);
+	if (keep_top > 0 && g->nhints > (size_t)keep_top)
+		kept_bytes = (uint64_t)bytes[keep_top - 1];
+	free(bytes);
+	g->nretired = 0;
+	for (size_t i = 0; i < g->nhints; i++) {
+		const struct raw_site *h = &g->hints[i];
+		const struct raw_site *b = g->nprev ? bsearch(h, g->prev, g->nprev, sizeof(*h), by_id)
+						    : NULL;
+
+		if (kept_bytes &&
+		    retention_hint_over(h->v.allocs, b ? b->v.allocs : 0, (uint64_t)h->v.bytes,
+					kept_bytes) &&
+		    !bpf_map_delete_elem(hints_fd, &h->id)) {
+			bpf_map_delete_elem(stacks_fd, &h->id);
+			p = array_room(g->retired, &g->capretired, g->nretired, sizeof(*p), 256);
+			if (!p) {
+				free(next);
+				return -ENOMEM;
+			}
+			g->retired = p;
+			g->retired[g->nretired++] = *h;
+			deleted++;
+			continue;
+		}
+		/* kept: remembered for the next pass */
+		p = array_room(next, &capnext, keep, sizeof(*p), 256);
+		if (!p) {
+			free(next);
+			return -ENOMEM;
+		}
+		next = p;
+		next[keep++] = *h;
+	}
+	array_sort(next, keep, sizeof(*next), by_id);
+	free(g->prev);
+	g->prev = next;
+	g->nprev = keep;
+	g->capprev = capnext;
+	return deleted;
+}
+
 int growth_hint_stack(struct growth_watch *g, uint64_t id, struct pyleak_stack *st)
 {
 	if (bpf_map_lookup_elem(bpf_map__fd(g->skel->maps.hint_stacks), &id, st))
 		return -ENOENT;
 	return 0;
+}
+
+int growth_tstates_apply(struct growth_watch *g, const struct tstates *ts, bool all)
+{
+	return collect_tstates_apply_fd(bpf_map__fd(g->skel->maps.tstate_cache), ts, all);
 }
 
 void growth_close(struct growth_watch *g)
@@ -107,7 +185,7 @@ void growth_close(struct growth_watch *g)
 	g->nlinks = 0;
 	growth_bpf__destroy(g->skel);
 	g->skel = NULL;
-	free(g->hints);
-	g->hints = NULL;
-	g->nhints = g->caphints = 0;
+	ARRAY_FREE(g->hints, g->nhints, g->caphints);
+	ARRAY_FREE(g->prev, g->nprev, g->capprev);
+	ARRAY_FREE(g->retired, g->nretired, g->capretired);
 }

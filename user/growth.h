@@ -25,6 +25,10 @@ struct growth_watch {
 	int nlinks;
 	struct raw_site *hints; /* last growth_read_hints() */
 	size_t nhints, caphints;
+	struct raw_site *prev;	 /* hints at the previous growth_prune_hints(), by id */
+	size_t nprev, capprev;
+	struct raw_site *retired; /* hints deleted by the last growth_prune_hints() */
+	size_t nretired, capretired;
 };
 
 /* growth_open() - load and attach (tp_btf page_fault_user, mm_page_alloc
@@ -44,8 +48,20 @@ int growth_read(struct growth_watch *g, uint32_t pid, struct pyleak_growth *out)
  * (bytes = bytes faulted in, count = allocs = faults). 0 or -errno. */
 int growth_read_hints(struct growth_watch *g);
 
+/* growth_prune_hints() - delete from the hint maps every hint of the last
+ * growth_read_hints() that retention_hint_over() lets go: unchanged since
+ * the previous call and smaller than the keep_top largest. They go to
+ * g->retired (for sites_retire()). Returns how many or -errno. */
+long growth_prune_hints(struct growth_watch *g, int keep_top);
+
 /* growth_hint_stack() - the frames of hint id. 0 or -ENOENT. */
 int growth_hint_stack(struct growth_watch *g, uint64_t id, struct pyleak_stack *st);
+
+struct tstates;
+
+/* growth_tstates_apply() - the thread states that changed into the hint
+ * unwinder's tstate cache (see collect_tstates_apply()). 0 or -errno. */
+int growth_tstates_apply(struct growth_watch *g, const struct tstates *ts, bool all);
 
 void growth_close(struct growth_watch *g); /* safe on a zeroed struct */
 

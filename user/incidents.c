@@ -350,7 +350,7 @@ int incidents_update(struct incidents *inc, const struct site_alert *m, int n,
 		}
 		inc->list[i] = x->r;
 	}
-	qsort(inc->list, inc->n, sizeof(*inc->list), by_rate);
+	array_sort(inc->list, inc->n, sizeof(*inc->list), by_rate);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "array.h"
 #include "collect.h"
 #include "log.h"
 #include "objtypes.h"
@@ -171,7 +172,7 @@ int objtypes_sample_sites(struct objtypes *o, struct capture *c, const struct si
 			all[m].name = st->t[j].name;
 			all[m++].share = st->total > 0 ? st->t[j].bytes / st->total : 0;
 		}
-		qsort(all, m, sizeof(all[0]), share_desc);
+		array_sort(all, m, sizeof(all[0]), share_desc);
 		if (m > OBJTYPES_PER_SITE)
 			m = OBJTYPES_PER_SITE;
 		memcpy(st->out, all, m * sizeof(all[0]));
@@ -319,7 +320,7 @@ int objtypes_rank(struct objtypes *o, int top, double now, const struct report_t
 		};
 		n++;
 	}
-	qsort(rows, n, sizeof(*rows), by_rate_desc);
+	array_sort(rows, n, sizeof(*rows), by_rate_desc);
 	o->last.age_s = now - o->last_at;
 	*v = rows;
 	*c = &o->last;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include "http_metrics.h"
 #include "options.h"
 #include "pyleak.h"
 
@@ -42,6 +43,9 @@ static const char usage_text[] =
 "  -s, --stacks             print every Python frame of each site, not just the top one\n"
 "  -o, --output FILE        append reports to FILE instead of stdout (with -- COMMAND,\n"
 "                           keeps them apart from the command's own output)\n"
+"  On a terminal, with neither --format nor --output, each report is redrawn in\n"
+"  place (like top) with a sparkline of each site's recent bytes; otherwise\n"
+"  reports are appended.\n"
 "\n"
 "Modes:\n"
 "  -m, --mode growth|alloc  growth (default): cheap enough to leave running. Always\n"
@@ -141,6 +145,11 @@ static const char usage_text[] =
 "                           (go tool pprof, Pyroscope, speedscope...)\n"
 "      --folded PATH        folded stacks of the top sites, weighted by bytes\n"
 "                           (flamegraph.pl, inferno, speedscope)\n"
+"      --html PATH          one self-contained HTML page: alerts, sites, a flame\n"
+"                           graph, memory charts, GC; opens offline in any browser\n"
+"      --listen ADDR:PORT   serve the --prom-file metrics over HTTP on /metrics\n"
+"                           (Prometheus scrapes it) and /healthz (503 when the\n"
+"                           profiler's loop is stuck); 127.0.0.1:9435, [::1]:9435\n"
 "\n"
 "General:\n"
 "  -v, --verbose            more detail, including libbpf's messages (repeatable)\n"
@@ -197,6 +206,9 @@ enum {
 	OPT_PROM_TOP,
 	OPT_PPROF,
 	OPT_FOLDED,
+	/* exports (issue 11): HTML report */
+	OPT_HTML,
+	OPT_LISTEN,
 };
 
 #define SHORT_OPTS "p:i:d:n:f:so:m:w:g:vqhV"
@@ -240,6 +252,8 @@ static const struct option long_opts[] = {
 	{ "prom-top", required_argument, NULL, OPT_PROM_TOP },
 	{ "pprof", required_argument, NULL, OPT_PPROF },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "html", required_argument, NULL, OPT_HTML },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -423,6 +437,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 				o->format = FORMAT_JSON;
 			else
 				return fail(err, errlen, "--format must be text or json, got '%s'", optarg);
+			o->format_given = true;
 			break;
 		case 's':
 			o->stacks = true;
@@ -532,6 +547,11 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 				return fail(err, errlen, "--census-max needs a number from 1000 to 100000000, got '%s'", optarg);
 			o->census_max = (uint32_t)v;
 			break;
+		case OPT_HTML:
+			if (!*optarg)
+				return fail(err, errlen, "--html needs a file path");
+			o->html = optarg;
+			break;
 		case OPT_PROM_FILE:
 		case OPT_PPROF:
 		case OPT_FOLDED:
@@ -541,6 +561,16 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			*(c == OPT_PROM_FILE ? &o->prom_file : c == OPT_PPROF ? &o->pprof_file
 									 : &o->folded_file) = optarg;
 			break;
+		case OPT_LISTEN: {
+			struct sockaddr_storage ss;
+			socklen_t sl;
+			char why[256];
+
+			if (http_parse_listen(optarg, &ss, &sl, why, sizeof(why)))
+				return fail(err, errlen, "--listen %s", why);
+			o->listen = optarg;
+			break;
+		}
 		case OPT_PROM_TOP:
 			if (parse_long(optarg, 0, 1000, &v))
 				return fail(err, errlen, "--prom-top needs a number from 0 to 1000, got '%s'", optarg);
@@ -618,7 +648,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		return fail(err, errlen, "--restore-allocator needs --pid");
 	if (o->switch_allocator && o->restore_allocator)
 		return fail(err, errlen, "--switch-allocator and --restore-allocator exclude each other");
-	if (o->prom_file && o->prom_top > o->top)
+	if ((o->prom_file || o->listen) && o->prom_top > o->top)
 		return fail(err, errlen, "--prom-top %d exceeds --top %d: the file holds sites of the report; raise --top too", o->prom_top, o->top);
 	if (o->keep_pymalloc && (!o->command || o->mode != MODE_ALLOC))
 		return fail(err, errlen, "--keep-pymalloc only applies to --mode alloc with -- COMMAND");

@@ -58,6 +58,10 @@ struct options {
 	int prom_top;		/* --prom-top: sites in it */
 	const char *pprof_file;	/* --pprof PATH */
 	const char *folded_file; /* --folded PATH */
+	/* exports */
+	const char *html;	/* --html PATH, NULL = none */
+	bool format_given;	/* --format was given: no live terminal view */
+	const char *listen;	/* --listen ADDR:PORT (http_metrics.h), NULL = off */
 	int verbose;		/* -v count */
 	bool quiet;		/* -q */
 };

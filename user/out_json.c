@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drops.h"
 #include "report.h"
 #include "textsafe.h"
 
@@ -75,6 +76,14 @@ static void json_str(FILE *f, const char *s)
 		s += n > 0 ? n : -n;
 	}
 	putc('"', f);
+}
+
+/* put_drops() - "drops":{"live_full":N,...}: every drop counter by name. */
+static void put_drops(FILE *f, const struct report_drops *d)
+{
+	fputs(",\"drops\":{", f);
+	drops_print(f, d, true);
+	putc('}', f);
 }
 
 /*
@@ -417,6 +426,7 @@ int out_json_write(FILE *f, const struct report *r)
 	fprintf(f, ",\"alloc_hits\":%" PRIu64 ",\"free_hits\":%" PRIu64, h->alloc_hits,
 		h->free_hits);
 	fprintf(f, ",\"dropped\":%" PRIu64 ",\"no_tstate\":%" PRIu64, h->drops, h->no_tstate);
+	put_drops(f, &h->drop_counts);
 	fputs(",\"gc_collections\":", f);
 	if (h->gc_collections_known)
 		fprintf(f, "[%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]", h->gc_collections[0],

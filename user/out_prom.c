@@ -227,8 +227,17 @@ static const struct {
 	const char *reason;
 	size_t off;
 } drop_counters[] = {
-	{ "map_full", offsetof(struct report_header, drops) },
-	{ "no_thread_state", offsetof(struct report_header, no_tstate) },
+#define DROP(reason, field) { reason, offsetof(struct report_header, drop_counts.field) }
+	DROP("live_map_full", live_full),
+	DROP("site_map_full", sites_full),
+	DROP("inflight_map_full", inflight_full),
+	DROP("stack_map_full", stacks_full),
+	DROP("window_map_full", sw_full),
+	DROP("read_fault", read_fault),
+	DROP("truncated", truncated),
+	DROP("no_thread_state", no_tstate),
+	DROP("hint_map_full", hint_drops),
+#undef DROP
 };
 
 #define NDROPS (sizeof(drop_counters) / sizeof(drop_counters[0]))
@@ -451,7 +460,7 @@ static const struct family {
 	{ "pyleak_gc_uncollectable_objects_total", "counter", "Uncollectable objects the garbage collector found since attach, by generation", gc_uncollectable },
 	{ "pyleak_probe_hits_total", "counter", "Allocator (alloc) and free probe hits since attach", probe_hits },
 	{ "pyleak_drops_total", "counter",
-	  "Allocations not tracked (map_full: a map was full) or tracked without their Python stack (no_thread_state), since attach", drops },
+	  "Allocations not tracked (a map was full), or tracked with part of their stack (read_fault, truncated at --max-depth, no_thread_state: no Python frames), and hints not stored, since attach, by reason", drops },
 	{ "pyleak_windows_opened_total", "counter", "Growth-mode capture windows opened since attach", windows_opened },
 	{ "pyleak_windows_settled_total", "counter", "Growth-mode windows settled (survivors judged) since attach", windows_settled },
 	{ "pyleak_window_seconds_total", "counter", "Seconds spent in growth-mode windows since attach", window_seconds },

@@ -15,14 +15,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drops.h"
 #include "escape.h"
+#include "fmt.h"
 #include "report.h"
+#include "sparkline.h"
 
 /* Column layout of the site table: "%10s %8s %10s  " puts SITE at column 32.
  * Ten columns hold any fmt_bytes() result below 1000 TiB, with its sign. */
 #define SITE_COL 32
 /* Stack frames (--stacks) sit under the SITE column, a little further in. */
 #define FRAME_INDENT (SITE_COL + 2)
+/* Cells of the RECENT column (live view): its newest samples. */
+#define SPARK_CELLS 12
 
 /* put_str() - s for a terminal: "?" when NULL, control characters escaped
  * (escape.h: names come from the target's memory). */
@@ -41,33 +46,6 @@ static void put_frame(FILE *f, const struct report_frame *fr)
 	else
 		fprintf(f, ":%d ", fr->line);
 	put_str(f, fr->func);
-}
-
-/*
- * fmt_bytes() - v as "512 B", "1.5 KiB", "-3.2 MiB", ... in buf (at least 16
- * bytes) and return buf. plus puts a '+' before positive values, for deltas.
- *
- * The unit steps up once the number would reach 1000 rather than 1024, so it
- * never has more than three integer digits and the table columns stay put;
- * 1000..1023 of a unit print as "1.0" of the next, within the precision shown.
- */
-const char *fmt_bytes(char *buf, size_t len, double v, bool plus)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	const char *sign = v < 0 ? "-" : plus && v > 0 ? "+" : "";
-	double a = v < 0 ? -v : v;
-	size_t u = 0;
-
-	/* 999.95 and above would round to "1000.0" at one decimal. */
-	while (a >= 999.95 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		a /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%s%.0f B", sign, a);
-	else
-		snprintf(buf, len, "%s%.1f %s", sign, a, units[u]);
-	return buf;
 }
 
 static const char *plural(uint64_t n)
@@ -117,27 +95,6 @@ static void put_growth(FILE *f, const struct report_header *h)
 		fmt_bytes(a, sizeof(a), (double)h->outstanding_bytes, false), h->outstanding_count,
 		plural((uint64_t)h->outstanding_count), h->nsites, plural(h->nsites),
 		g->npersistent);
-}
-
-/* fmt_rate() - bytes per second as "+1.2 MiB/min". */
-static const char *fmt_rate(char *buf, size_t len, double bps)
-{
-	char b[32];
-
-	snprintf(buf, len, "%s/min", fmt_bytes(b, sizeof(b), bps * 60, true));
-	return buf;
-}
-
-/* fmt_p() - a p-value, or "-" when there is none. */
-static const char *fmt_p(char *buf, size_t len, double p)
-{
-	if (p < 0 || !isfinite(p))
-		snprintf(buf, len, "-");
-	else if (p < 1e-4)
-		snprintf(buf, len, "%.0e", p);
-	else
-		snprintf(buf, len, "%.4f", p);
-	return buf;
 }
 
 /* put_process() - the process's memory trend over the window and GC health. */
@@ -298,6 +255,19 @@ static void put_alerts(FILE *f, const struct report *r)
 		putc('\n', f);
 }
 
+/* put_drops() - "  drops: live_full 0, sites_full 3, ..." when anything
+ * was lost: the counters by cause behind "dropped" and "no-tstate". */
+static void put_drops(FILE *f, const struct report_drops *d)
+{
+	static const struct report_drops none;
+
+	if (!memcmp(d, &none, sizeof(none)))
+		return;
+	fputs("  drops: ", f);
+	drops_print(f, d, false);
+	putc('\n', f);
+}
+
 static void put_header(FILE *f, const struct report_header *h)
 {
 	char rss[32], out[32];
@@ -341,6 +311,7 @@ static void put_header(FILE *f, const struct report_header *h)
 	fprintf(f, "    probe hits: %" PRIu64 " alloc, %" PRIu64 " free    dropped %" PRIu64
 		", no-tstate %" PRIu64 "\n",
 		h->alloc_hits, h->free_hits, h->drops, h->no_tstate);
+	put_drops(f, &h->drop_counts);
 
 	if (h->process)
 		put_process(f, h->process);
@@ -365,10 +336,20 @@ static void put_types(FILE *f, const struct report_site *s)
 	putc('\n', f);
 }
 
+/* put_spark() - the RECENT column: the sparkline of h, padded to its width. */
+static void put_spark(FILE *f, const struct report_series *h)
+{
+	char buf[SPARK_CELLS * SPARKLINE_CELL_BYTES + 1];
+	int cells = h ? sparkline(buf, sizeof(buf), h->pts, h->n, SPARK_CELLS) : 0;
+
+	fprintf(f, "%s%*s  ", cells ? buf : "-", SPARK_CELLS - (cells ? cells : 1), "");
+}
+
 /* put_site() - one row. judged adds RATE/MIN (and TREND without windows);
- * windows adds the WINDOWS column (survivors). */
+ * windows adds the WINDOWS column (survivors); spark, the RECENT column
+ * (live view) from that history. */
 static void put_site(FILE *f, const struct report_site *s, bool show_stacks, bool windows,
-		     bool judged)
+		     bool judged, const struct report_series *spark)
 {
 	char bytes[32], delta[32], win[32], rate[32];
 	int i;
@@ -390,6 +371,8 @@ static void put_site(FILE *f, const struct report_site *s, bool show_stacks, boo
 	} else if (judged) {
 		fprintf(f, "%-9s  ", s->alert ? "ALERT" : s->trend ? s->trend : "-");
 	}
+	if (spark)
+		put_spark(f, spark);
 	/* No frames: the site was stored without its stack (e.g. stack map full). */
 	if (s->nframes > 0)
 		put_frame(f, &s->frames[0]);
@@ -460,16 +443,22 @@ int out_text_write(FILE *f, const struct report *r)
 		fputs(windows ? "  no survivors of settled windows yet\n"
 			      : "  no outstanding allocations recorded\n", f);
 	} else {
+		bool spark = r->sparklines && r->site_history;
+
 		if (windows)
-			fprintf(f, "%10s %8s %10s  %10s  %-9s  %s\n", "SURVIVING", "COUNT", "DELTA",
-				"RATE/MIN", "WINDOWS", "SITE (exact windows: what outlived them)");
+			fprintf(f, "%10s %8s %10s  %10s  %-9s  ", "SURVIVING", "COUNT", "DELTA",
+				"RATE/MIN", "WINDOWS");
 		else if (judged)
-			fprintf(f, "%10s %8s %10s  %10s  %-9s  %s\n", "BYTES", "COUNT", "DELTA",
-				"RATE/MIN", "TREND", "SITE");
+			fprintf(f, "%10s %8s %10s  %10s  %-9s  ", "BYTES", "COUNT", "DELTA",
+				"RATE/MIN", "TREND");
 		else
-			fprintf(f, "%10s %8s %10s  %s\n", "BYTES", "COUNT", "DELTA", "SITE");
+			fprintf(f, "%10s %8s %10s  ", "BYTES", "COUNT", "DELTA");
+		if (spark)
+			fprintf(f, "%-*s  ", SPARK_CELLS, "RECENT");
+		fputs(windows ? "SITE (exact windows: what outlived them)\n" : "SITE\n", f);
 		for (i = 0; i < r->nsites; i++)
-			put_site(f, &r->sites[i], r->show_stacks, windows, judged);
+			put_site(f, &r->sites[i], r->show_stacks, windows, judged,
+				 spark ? &r->site_history[i] : NULL);
 		if (r->h.nsites > (uint64_t)r->nsites)
 			fprintf(f, "  ... %" PRIu64 " more site%s not shown\n",
 				r->h.nsites - r->nsites, plural(r->h.nsites - r->nsites));
@@ -481,7 +470,7 @@ int out_text_write(FILE *f, const struct report *r)
 		      "  allocates in bursts, so not a leak ranking; right for native growth):\n", f);
 		fprintf(f, "%10s %8s %10s  %s\n", "FAULTED", "FAULTS", "DELTA", "SITE");
 		for (i = 0; i < r->nhints; i++)
-			put_site(f, &r->hints[i], r->show_stacks, false, false);
+			put_site(f, &r->hints[i], r->show_stacks, false, false, NULL);
 	}
 	putc('\n', f);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "array.h"
 #include "procmem.h"
 #include "pytypes.h"
 
@@ -786,7 +787,7 @@ static int name_types(struct pytype_reader *r, struct walk *w, struct pytype_cen
 		v[n].count = t->count;
 		n++;
 	}
-	qsort(v, n, sizeof(*v), by_name_ptr);
+	array_sort(v, n, sizeof(*v), by_name_ptr);
 	for (int i = 0; i < n; i++) {
 		if (m && v[m - 1].name == v[i].name)
 			v[m - 1].count += v[i].count;
@@ -802,7 +803,7 @@ static int name_types(struct pytype_reader *r, struct walk *w, struct pytype_cen
 			return -ENOMEM;
 		}
 	}
-	qsort(v, m, sizeof(*v), by_count);
+	array_sort(v, m, sizeof(*v), by_count);
 	out->v = v;
 	out->n = m;
 	return 0;

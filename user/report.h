@@ -181,6 +181,22 @@ struct report_process {
 	uint64_t incidents_raised;    /* since attach, exec included */
 };
 
+/* What the capture lost, by cause, each counted since attach (the BPF
+ * stats of include/pyleak.h and the growth map's hint drops; names and
+ * order in user/drops.c, which the exporters use). */
+struct report_drops {
+	uint64_t live_full;	/* allocations not tracked: live map full (--max-allocs) */
+	uint64_t sites_full;	/* not tracked: site map full (--max-sites) */
+	uint64_t inflight_full;	/* not tracked: per-thread in-flight map full */
+	uint64_t stacks_full;	/* tracked, but the site's frames not stored */
+	uint64_t sw_full;	/* growth mode: survival in a window not counted */
+	uint64_t read_fault;	/* stacks cut short by a failed read of target memory */
+	uint64_t truncated;	/* stacks cut at --max-depth */
+	uint64_t no_tstate;	/* allocations whose thread's Python state was not
+				 * found: recorded without Python frames */
+	uint64_t hint_drops;	/* growth mode: first-touch hints not stored (map full) */
+};
+
 /* Counters and facts about the profiled process and the capture. */
 struct report_header {
 	uint64_t seq;		    /* 1, 2, ... per report */
@@ -202,6 +218,7 @@ struct report_header {
 	uint64_t free_hits;	    /* free probe hits since attach */
 	uint64_t drops;		    /* allocations not tracked (maps full) */
 	uint64_t no_tstate;	    /* allocations without a Python thread state */
+	struct report_drops drop_counts; /* every drop counter, by cause */
 	int nwarnings;
 	const char *const *warnings; /* one line each, e.g. the blind-probe verdict */
 	const struct report_growth *growth; /* growth mode only, else NULL */
@@ -210,6 +227,20 @@ struct report_header {
 	/* file exports (out_prom.c, out_pprof.c) */
 	double unix_time;	    /* wall-clock time of the report, Unix seconds */
 	const char *version;	    /* pyleak-bpf's own version */
+};
+
+/* One sample of a time series: t seconds since attach, value v. */
+struct report_point {
+	double t, v;
+};
+
+/* A history kept by the trend statistics (trend.h rings): the process's
+ * anonymous memory, or one site's outstanding (alloc mode) or surviving
+ * (growth mode) bytes, oldest first, spaced by the ring's spacing (about
+ * --window / 96). */
+struct report_series {
+	int n;
+	const struct report_point *pts;
 };
 
 struct report {
@@ -226,17 +257,16 @@ struct report {
 	int ntypes;	  /* object types: census or sampled (see report_type) */
 	const struct report_type *types;
 	const struct report_census *census;
+	/* histories for charts and sparklines (out_html.c, out_live.c) */
+	const struct report_series *anon_history; /* RssAnon; NULL: none */
+	const struct report_series *site_history; /* [nsites], one per row; NULL: none */
+	bool sparklines;  /* text: a RECENT column with each site's history */
 };
 
 /* out_text_write() - human-readable report: a header block, then one row per
  * site (bytes, count, delta, file:line function), with the whole stack under
  * each row when show_stacks. Returns 0 or -errno from the stream. */
 int out_text_write(FILE *f, const struct report *r);
-
-/* fmt_bytes() - v as "512 B", "1.5 KiB", "-3.2 MiB" in buf (at least 16
- * bytes), '+' before positive values when plus; returns buf (out_text.c,
- * shared with compare.c's table). */
-const char *fmt_bytes(char *buf, size_t len, double v, bool plus);
 
 /* out_json_write() - the same report as exactly one JSON object on one line
  * (schema in README "JSON output"). Returns 0 or -errno from the stream. */
@@ -250,5 +280,21 @@ int out_folded_write(FILE *f, const struct report *r);
 /* out_pprof_write() - the report's sites as a gzip-compressed pprof
  * profile.proto (README "pprof"). Returns 0 or -errno. */
 int out_pprof_write(FILE *f, const struct report *r);
+
+/* out_html_write() - the report as one self-contained HTML page (no
+ * network, no external script or font): header, alerts, sites, a flame graph
+ * of the sites' bytes by stack and a chart of the histories, both SVG drawn
+ * here, GC and census. Every string from the target is escaped. Returns 0 or
+ * -errno from the stream. */
+int out_html_write(FILE *f, const struct report *r);
+
+/* out_live_write() - the text report redrawn in place on a terminal of rows
+ * x cols (cursor home, each line cut to cols and cleared to its end, the
+ * rest of the screen cleared), with sparklines. Returns 0 or -errno. */
+int out_live_write(FILE *f, const struct report *r, int rows, int cols);
+
+/* out_live_size() - the terminal on fd as *rows x *cols (24 x 80 when the
+ * size is unknown). Returns 0 or -errno (not a terminal). */
+int out_live_size(int fd, int *rows, int *cols);
 
 #endif /* PYLEAK_REPORT_H */

@@ -8,6 +8,8 @@
 #include "sites.h"
 
 #define BUCKETS 8192
+/* shares_growth(): the least part of its captures a site must keep */
+#define SHARE_MIN_KEPT 0.05
 
 struct group {
 	struct group *next; /* hash chain by id */
@@ -18,6 +20,7 @@ struct group {
 	/* this interval */
 	int64_t bytes, count;
 	uint64_t allocs, frees, first_ns;
+	uint64_t retired_allocs, retired_frees; /* of raw sites deleted from the maps */
 	const char *caller;
 	int64_t caller_bytes;
 	/* per window (slot = id % SITES_WINDOW_HISTORY), this interval */
@@ -35,6 +38,7 @@ struct group {
 	} settle[SITES_WINDOW_HISTORY];
 	/* ranking by survivors, computed in sites_rank_survivors() */
 	int64_t surv_bytes, surv_count;
+	uint64_t cap_bytes, cap_count; /* what the counted windows captured here */
 	uint32_t seen, survived, lost;
 	bool persistent;
 	/* at the previous ranking */
@@ -228,6 +232,22 @@ static struct raw_entry *resolve(struct site_store *ss, uint64_t raw)
 	return r;
 }
 
+void sites_retire(struct site_store *ss, const struct raw_site *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct raw_entry **pp = &ss->raws[bucket(v[i].id)], *r;
+
+		while ((r = *pp) && r->raw != v[i].id)
+			pp = &r->next;
+		if (!r)
+			continue;
+		r->g->retired_allocs += v[i].v.allocs;
+		r->g->retired_frees += v[i].v.frees;
+		*pp = r->next;
+		free(r);
+	}
+}
+
 /* evict_ring() - give up the ring of the smallest group without an alert,
  * if it is smaller than need_bytes. Returns true if one was freed. */
 static bool evict_ring(struct site_store *ss, int64_t need_bytes)
@@ -249,17 +269,18 @@ static bool evict_ring(struct site_store *ss, int64_t need_bytes)
 	return true;
 }
 
-/* record() - add g's outstanding bytes at now to its history; a group gets
- * a ring once it holds memory, within SITES_MAX_HISTORIES. */
-static void record(struct site_store *ss, struct group *g, double now)
+/* record() - add g's bytes (outstanding, or surviving in growth mode) at
+ * now to its history; a group gets a ring once it holds memory, within
+ * SITES_MAX_HISTORIES. */
+static void record(struct site_store *ss, struct group *g, double now, int64_t bytes)
 {
 	if (!g->ring) {
-		if (g->bytes <= 0)
+		if (bytes <= 0)
 			return;
 		if (ss->nrings >= SITES_MAX_HISTORIES) {
 			if (ss->evict_failed)
 				return;
-			if (!evict_ring(ss, g->bytes)) {
+			if (!evict_ring(ss, bytes)) {
 				ss->evict_failed = true;
 				return;
 			}
@@ -270,7 +291,7 @@ static void record(struct site_store *ss, struct group *g, double now)
 		trend_ring_init(g->ring, trend_spacing_for(ss->o.window_s));
 		ss->nrings++;
 	}
-	trend_ring_push(g->ring, now, (double)g->bytes);
+	trend_ring_push(g->ring, now, (double)bytes);
 }
 
 int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
@@ -280,7 +301,9 @@ int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 		struct group *g = ss->all[i];
 
 		g->bytes = g->count = 0;
-		g->allocs = g->frees = g->first_ns = 0;
+		g->allocs = g->retired_allocs;
+		g->frees = g->retired_frees;
+		g->first_ns = 0;
 		g->caller = NULL;
 		g->caller_bytes = 0;
 		memset(g->win, 0, sizeof(g->win));
@@ -335,7 +358,7 @@ int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 	ss->evict_failed = false;
 	if (ss->o.history)
 		for (size_t i = 0; i < ss->nall; i++)
-			record(ss, ss->all[i], now_ns / 1e9);
+			record(ss, ss->all[i], now_ns / 1e9, ss->all[i]->bytes);
 	return 0;
 }
 
@@ -357,12 +380,13 @@ static void alert_step(struct site_store *ss, struct group *g, bool cond, double
 	a->subject = "site";
 	a->id = g->id;
 	a->rate_bps = g->rate_bps;
-	a->bytes = g->ring ? g->bytes : g->surv_bytes;
+	/* alloc mode judges trends; growth mode's ring is for display only */
+	a->bytes = ss->o.history ? g->bytes : g->surv_bytes;
 	a->since_s = g->alert_since - ss->o.t0_s;
 	a->native_caller = g->caller;
 	a->nframes = g->nframes;
 	a->frames = g->frames;
-	if (g->ring) {
+	if (ss->o.history) {
 		a->evidence = "trend";
 		a->growth_bytes = g->fit_ok ? g->fit.growth : 0;
 		a->duration_s = cond ? (g->fit_ok ? g->fit.span_s : 0) : now - g->alert_since;
@@ -438,7 +462,7 @@ int sites_active_alerts(struct site_store *ss, const struct site_alert **v)
 		ss->active_v = a;
 		a[n++] = (struct site_alert){ .site_id = g->id, .nframes = g->nframes,
 					      .frames = g->frames, .rate_bps = g->rate_bps,
-					      .bytes = g->ring ? g->bytes : g->surv_bytes,
+					      .bytes = ss->o.history ? g->bytes : g->surv_bytes,
 					      .since_s = g->alert_since - ss->o.t0_s,
 					      .native_caller = g->caller };
 	}
@@ -465,7 +489,7 @@ static void end_alerts(struct site_store *ss)
 {
 	for (size_t i = 0; i < ss->nall; i++)
 		ss->active += ss->all[i]->alert;
-	qsort(ss->alerts, ss->nalerts, sizeof(ss->alerts[0]), raised_first);
+	array_sort(ss->alerts, ss->nalerts, sizeof(ss->alerts[0]), raised_first);
 }
 
 static int by_bytes_desc(const void *a, const void *b)
@@ -544,7 +568,7 @@ int sites_rank(struct site_store *ss, int top, const char *evidence,
 			trend_judge_group(ss, ss->all[i], now);
 	end_alerts(ss);
 	/* ss->all doubles as the sort buffer: order does not matter elsewhere */
-	qsort(ss->all, ss->nall, sizeof(*ss->all), ss->o.history ? by_growth_desc : by_bytes_desc);
+	array_sort(ss->all, ss->nall, sizeof(*ss->all), ss->o.history ? by_growth_desc : by_bytes_desc);
 	for (size_t i = 0; i < ss->nall; i++) {
 		struct group *g = ss->all[i];
 
@@ -604,6 +628,7 @@ static void judge(struct group *g, const struct window_view *wv)
 	double live = 0, secs = 0;
 
 	g->surv_bytes = g->surv_count = 0;
+	g->cap_bytes = g->cap_count = 0;
 	g->seen = g->survived = g->lost = 0;
 	for (int i = 0; i < SITES_WINDOW_HISTORY; i++) {
 		uint32_t w = g->win[i].window;
@@ -614,6 +639,8 @@ static void judge(struct group *g, const struct window_view *wv)
 		if (!w || w > wv->settled || !g->win[i].allocs)
 			continue;
 		g->seen++;
+		g->cap_bytes += g->win[i].alloc_bytes;
+		g->cap_count += g->win[i].allocs;
 		g->surv_bytes += lb > 0 ? lb : 0;
 		g->surv_count += lc > 0 ? lc : 0;
 		if (wv->capture_id[slot] == w && wv->capture_s[slot] > 0) {
@@ -639,6 +666,19 @@ static void judge(struct group *g, const struct window_view *wv)
 	g->rate_bps = secs > 0 ? live / secs : 0;
 }
 
+/* shares_growth() - may the process's growth be shared out to g? Only a
+ * persistent site that keeps a fair part of what it allocates: a churning
+ * site's few phantom survivors (objects parked in a free list, whose reuse
+ * no probe sees between windows) can look persistent, but they are a
+ * speck of its captures, and must not be handed a share of a growth that
+ * is someone else's. */
+static bool shares_growth(const struct group *g)
+{
+	return g->persistent &&
+	       ((double)g->surv_bytes >= SHARE_MIN_KEPT * (double)g->cap_bytes ||
+		(double)g->surv_count >= SHARE_MIN_KEPT * (double)g->cap_count);
+}
+
 static int by_survivors_desc(const void *a, const void *b)
 {
 	const struct group *x = *(struct group *const *)a, *y = *(struct group *const *)b;
@@ -662,17 +702,21 @@ int sites_rank_survivors(struct site_store *ss, int top, const struct window_vie
 
 	for (size_t i = 0; i < ss->nall; i++) {
 		judge(ss->all[i], wv);
-		all_surv += (double)ss->all[i]->surv_bytes;
+		if (shares_growth(ss->all[i]))
+			all_surv += (double)ss->all[i]->surv_bytes;
 	}
 	begin_alerts(ss);
 	for (size_t i = 0; i < ss->nall; i++) {
 		struct group *g = ss->all[i];
-		double attributed = all_surv > 0 && wv->process_rate_bps > 0
+		double attributed = all_surv > 0 && wv->process_rate_bps > 0 && shares_growth(g)
 					    ? wv->process_rate_bps * (double)g->surv_bytes / all_surv
 					    : 0;
 
 		if (attributed > g->rate_bps)
 			g->rate_bps = attributed;
+		/* for display only (charts, sparklines): growth mode judges
+		 * windows, not this series */
+		record(ss, g, now, g->surv_bytes);
 		/* raised on a persistent site whose rate, and rate over the
 		 * window, pass the thresholds; held while it stays persistent */
 		alert_step(ss, g,
@@ -682,7 +726,7 @@ int sites_rank_survivors(struct site_store *ss, int top, const struct window_vie
 			   now);
 	}
 	end_alerts(ss);
-	qsort(ss->all, ss->nall, sizeof(*ss->all), by_survivors_desc);
+	array_sort(ss->all, ss->nall, sizeof(*ss->all), by_survivors_desc);
 	for (size_t i = 0; i < ss->nall; i++) {
 		struct group *g = ss->all[i];
 		struct report_site *row;
@@ -712,4 +756,21 @@ int sites_rank_survivors(struct site_store *ss, int top, const struct window_vie
 	}
 	*rows = ss->rows;
 	return (int)n;
+}
+
+int sites_history(const struct site_store *ss, uint64_t id, double t0, struct report_point *out,
+		  int max)
+{
+	double t[TREND_RING_CAP], v[TREND_RING_CAP];
+	const struct group *g;
+	int n;
+
+	for (g = ss->groups[bucket(id)]; g && g->id != id; g = g->next)
+		;
+	if (!g || !g->ring || max <= 0)
+		return 0;
+	n = trend_ring_since(g->ring, -INFINITY, t, v, max < TREND_RING_CAP ? max : TREND_RING_CAP);
+	for (int i = 0; i < n; i++)
+		out[i] = (struct report_point){ t[i] - t0, v[i] };
+	return n;
 }

@@ -93,8 +93,9 @@ struct window_view {
 	/* the process's anonymous memory growth, bytes per second (0 unknown).
 	 * Probes slow the target while a window captures (a trap costs 15-20
 	 * us in a VM), so survivors per wall second of capture understate a
-	 * leak; a site's rate is also this growth times the site's share of
-	 * all survivors, and the larger of the two is used */
+	 * leak; a persistent site that keeps at least 5% of what it allocates
+	 * also gets this growth times its share of such sites' survivors, and
+	 * the larger of the two is its rate */
 	double process_rate_bps;
 };
 
@@ -162,6 +163,12 @@ uint64_t site_id_of(const struct report_frame *frames, int n);
 int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 		 const struct raw_sw *sw, size_t nsw, uint64_t now_ns);
 
+/* sites_retire() - raw sites v[n] were deleted from the maps with these
+ * last totals (nothing outstanding, see retention.h): their groups keep
+ * counting their allocations and frees, and the raw ids are forgotten (a
+ * stack that allocates again is a new raw site, resolved afresh). */
+void sites_retire(struct site_store *ss, const struct raw_site *v, size_t n);
+
 /* sites_rank() - the top groups by outstanding bytes, with deltas against the
  * previous call, in *rows (owned by the store, valid until the next update
  * or rank), labelled with evidence. Totals go to *tot. Returns the number of
@@ -181,5 +188,12 @@ void sites_settle(struct site_store *ss, uint32_t window);
  * window counts and the verdict. Returns the number of rows or -ENOMEM. */
 int sites_rank_survivors(struct site_store *ss, int top, const struct window_view *wv,
 			 const struct report_site **rows, struct site_totals *tot);
+
+/* sites_history() - group id's history (outstanding bytes in alloc mode,
+ * surviving bytes per ranking in growth mode), newest max samples, oldest
+ * first, with times relative to t0 (update clock seconds), into out.
+ * Returns how many (0: unknown group or no history). */
+int sites_history(const struct site_store *ss, uint64_t id, double t0, struct report_point *out,
+		  int max);
 
 #endif /* PYLEAK_SITES_H */

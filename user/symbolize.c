@@ -41,9 +41,32 @@ struct symbolizer {
 	enum lt_format fmt;
 	uint64_t code_type; /* &PyCode_Type in the target, 0 if unknown */
 	unsigned name_word; /* pyoffsets_ident_name_word() */
+	sym_read_fn read;   /* target memory: pm_read of t->pid unless sym_set_reader() */
+	void *read_ctx;
 	struct code_entry *code[CODE_BUCKETS];
 	struct native_entry *native[NATIVE_BUCKETS];
 };
+
+/* read_pid() - the default reader: pm_read() of the target's pid (ctx). */
+static int read_pid(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return pm_read((pid_t)(intptr_t)ctx, addr, buf, len);
+}
+
+static int rd(const struct symbolizer *s, uint64_t addr, void *buf, size_t len)
+{
+	return s->read(s->read_ctx, addr, buf, len);
+}
+
+static int rd_u64(const struct symbolizer *s, uint64_t addr, uint64_t *out)
+{
+	return rd(s, addr, out, sizeof(*out));
+}
+
+static int rd_u32(const struct symbolizer *s, uint64_t addr, uint32_t *out)
+{
+	return rd(s, addr, out, sizeof(*out));
+}
 
 static unsigned bucket(uint64_t addr, unsigned n)
 {
@@ -61,9 +84,17 @@ struct symbolizer *sym_new(struct target *t, const struct py_layout *L)
 	s->L = L;
 	s->fmt = lt_format_for_version(L->version_hex);
 	s->name_word = pyoffsets_ident_name_word(L);
+	s->read = read_pid;
+	s->read_ctx = (void *)(intptr_t)t->pid;
 	if (!elf_find_symbol(t->py_elf, "PyCode_Type", &sym))
 		s->code_type = t->mods[t->py_mod].bias + sym.addr;
 	return s;
+}
+
+void sym_set_reader(struct symbolizer *s, sym_read_fn read, void *ctx)
+{
+	s->read = read;
+	s->read_ctx = ctx;
 }
 
 void sym_free(struct symbolizer *s)
@@ -131,16 +162,15 @@ int sym_read_str(struct symbolizer *s, uint64_t obj, char *buf, size_t len)
 	buf[0] = 0;
 	if (!obj || len < 2)
 		return -EINVAL;
-	if ((err = pm_read_u64(s->t->pid, obj + L->unicode_length, &length)) ||
-	    (err = pm_read_u32(s->t->pid, obj + L->unicode_state, &state)))
+	if ((err = rd_u64(s, obj + L->unicode_length, &length)) ||
+	    (err = rd_u32(s, obj + L->unicode_state, &state)))
 		return err;
 	kind = (state >> 2) & 7;
 	if (!(state & 0x20) || (kind != 1 && kind != 2 && kind != 4))
 		return -EPROTO; /* not a compact string: not something a code object holds */
 	n = length < MAX_NAME ? length : MAX_NAME;
-	err = pm_read(s->t->pid, obj + ((state & 0x40) ? L->unicode_ascii_data
-						       : L->unicode_compact_data),
-		      raw, n * kind);
+	err = rd(s, obj + ((state & 0x40) ? L->unicode_ascii_data : L->unicode_compact_data), raw,
+		 n * kind);
 	if (err)
 		return err;
 	for (size_t i = 0; i < n; i++) {
@@ -164,31 +194,30 @@ int sym_read_str(struct symbolizer *s, uint64_t obj, char *buf, size_t len)
 static void read_code(struct symbolizer *s, struct code_entry *e)
 {
 	const struct py_layout *L = s->L;
-	pid_t pid = s->t->pid;
 	uint64_t type = 0, file_obj, name_obj, table_obj, table_len;
 	__u64 ptrs[3], str[PYIDENT_STR_WORDS];
 	unsigned data_word = (L->unicode_ascii_data - PYIDENT_STR_OFF) / 8;
 	char buf[MAX_NAME * 4];
 	int err;
 
-	if ((err = pm_read_u64(pid, e->addr + 8, &type)))
+	if ((err = rd_u64(s, e->addr + 8, &type)))
 		goto fail;
 	if (s->code_type && type != s->code_type) {
 		err = -ESTALE; /* no longer a code object */
 		goto fail;
 	}
-	if ((err = pm_read_u32(pid, e->addr + L->code_firstlineno, &e->firstlineno)) ||
-	    (err = pm_read(pid, e->addr + L->code_filename, ptrs, sizeof(ptrs))))
+	if ((err = rd_u32(s, e->addr + L->code_firstlineno, &e->firstlineno)) ||
+	    (err = rd(s, e->addr + L->code_filename, ptrs, sizeof(ptrs))))
 		goto fail;
 	file_obj = ptrs[0];
 	name_obj = ptrs[s->name_word % 3];
 	if (pyident_code(e->firstlineno, ptrs,
-			 pm_read(pid, name_obj + PYIDENT_STR_OFF, str, sizeof(str)) ? NULL : str,
+			 rd(s, name_obj + PYIDENT_STR_OFF, str, sizeof(str)) ? NULL : str,
 			 data_word) != e->ident) {
 		err = -ESTALE; /* another code object now lives at this address */
 		goto fail;
 	}
-	if ((err = pm_read_u64(pid, e->addr + L->code_linetable, &table_obj)))
+	if ((err = rd_u64(s, e->addr + L->code_linetable, &table_obj)))
 		goto fail;
 	if ((err = sym_read_str(s, file_obj, buf, sizeof(buf))))
 		goto fail;
@@ -196,9 +225,9 @@ static void read_code(struct symbolizer *s, struct code_entry *e)
 	if ((err = sym_read_str(s, name_obj, buf, sizeof(buf))))
 		goto fail;
 	e->func = strdup(buf);
-	if (table_obj && !pm_read_u64(pid, table_obj + L->bytes_size, &table_len) &&
+	if (table_obj && !rd_u64(s, table_obj + L->bytes_size, &table_len) &&
 	    table_len <= MAX_LINETABLE && (e->table = malloc(table_len ? table_len : 1)) &&
-	    !pm_read(pid, table_obj + L->bytes_data, e->table, table_len))
+	    !rd(s, table_obj + L->bytes_data, e->table, table_len))
 		e->table_len = table_len;
 	if (!e->file || !e->func) {
 		err = -ENOMEM;

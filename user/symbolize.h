@@ -19,6 +19,7 @@
 #ifndef PYLEAK_SYMBOLIZE_H
 #define PYLEAK_SYMBOLIZE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "pyleak.h"
 #include "report.h"
@@ -30,6 +31,14 @@ struct py_layout;
 /* sym_new() - a symbolizer for t (both must outlive it); NULL on ENOMEM. */
 struct symbolizer *sym_new(struct target *t, const struct py_layout *L);
 void sym_free(struct symbolizer *s);
+
+/* Read len bytes of the target at addr into buf: 0 or -errno. */
+typedef int (*sym_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
+
+/* sym_set_reader() - read the target's memory through read(ctx, ...)
+ * instead of pm_read() of t->pid (the default): a fake memory image in
+ * tests and fuzzers. Call before the first sym_frame(). */
+void sym_set_reader(struct symbolizer *s, sym_read_fn read, void *ctx);
 
 /* sym_frame() - fill out for frame f. Returns 0 if the code object was read,
  * -errno if not (out then names "<unknown>"). */

@@ -159,24 +159,41 @@ int target_parse_status(FILE *f, struct proc_mem *m)
 	return found == 7 ? 0 : -ENODATA;
 }
 
+int target_auxv_random(const void *auxv, size_t len, uint64_t *addr)
+{
+	const uint8_t *p = auxv;
+	uint64_t av[2];
+
+	for (size_t o = 0; o + sizeof(av) <= len; o += sizeof(av)) {
+		memcpy(av, p + o, sizeof(av)); /* the buffer need not be aligned */
+		if (av[0] == AT_NULL)
+			break;
+		if (av[0] == AT_RANDOM) {
+			*addr = av[1];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int target_exec_id(pid_t pid, uint64_t id[3])
 {
 	char path[64];
-	uint64_t av[2];
-	int fd, err = -ENOENT;
+	uint64_t buf[128]; /* 64 entries: the kernel writes about 20 */
+	ssize_t n;
+	int fd, err;
 
 	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	while (read(fd, av, sizeof(av)) == sizeof(av) && av[0] != AT_NULL) {
-		if (av[0] == AT_RANDOM) {
-			id[0] = av[1];
-			err = pm_read(pid, av[1], &id[1], 2 * sizeof(uint64_t));
-			break;
-		}
-	}
+	n = read(fd, buf, sizeof(buf));
+	err = n < 0 ? -errno : 0;
 	close(fd);
+	if (!err)
+		err = target_auxv_random(buf, (size_t)n, &id[0]);
+	if (!err)
+		err = pm_read(pid, id[0], &id[1], 2 * sizeof(uint64_t));
 	return err;
 }
 

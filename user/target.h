@@ -133,6 +133,11 @@ bool target_stopped(pid_t pid);
  * when they cannot be read (the process is gone or a zombie). */
 int target_exec_id(pid_t pid, uint64_t id[3]);
 
+/* target_auxv_random() - the AT_RANDOM value in the auxiliary vector auxv
+ * (len bytes of /proc/PID/auxv: {type, value} pairs of 64 bits, up to
+ * AT_NULL). Pure. Returns 0 and *addr, or -ENOENT. */
+int target_auxv_random(const void *auxv, size_t len, uint64_t *addr);
+
 /* Resident memory of a process, from /proc/PID/status. */
 struct proc_mem {
 	uint64_t rss;  /* VmRSS */

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "trend.h"
 
 #ifndef M_SQRT2
@@ -200,7 +201,7 @@ static double mk_var(const double *v, int n, double *buf)
 	double var = (double)n * (n - 1) * (2 * n + 5);
 
 	memcpy(buf, v, n * sizeof(*v));
-	qsort(buf, n, sizeof(*buf), cmp_double);
+	array_sort(buf, n, sizeof(*buf), cmp_double);
 	for (int i = 0; i < n;) {
 		int g = 1;
 

@@ -46,7 +46,7 @@ double windows_capture_s(const struct window_sched *w, uint32_t id)
 
 double windows_follow_s(const struct window_sched *w, uint32_t id)
 {
-	return id <= w->o.warmup && w->o.follow_s > WINDOWS_WARMUP_FOLLOW_S
+	return id <= w->o.warmup && w->o.first_s >= 0 && w->o.follow_s > WINDOWS_WARMUP_FOLLOW_S
 		       ? WINDOWS_WARMUP_FOLLOW_S
 		       : w->o.follow_s;
 }
@@ -73,7 +73,7 @@ bool windows_verdict_eta(const struct window_sched *w, double now, uint32_t *win
 		id++;
 		if (id == 1 && w->o.first_s >= 0)
 			wait = w->o.first_s - (now - w->t0);
-		else if (id <= w->o.warmup)
+		else if (id <= w->o.warmup && w->o.first_s >= 0)
 			wait = 0;
 		else if (w->o.every_s > 0)
 			wait = w->o.every_s - (now + t - w->last_sched);
@@ -98,7 +98,9 @@ static const char *open_reason(struct window_sched *w, double now, uint64_t anon
 		return "on demand";
 	if (w->o.first_s >= 0 && w->id == 0 && now - w->t0 >= w->o.first_s)
 		return "first";
-	if (w->id > 0 && w->id < w->o.warmup)
+	/* the warm-up follows the automatic first window: windows a user
+	 * opens by hand (first window off) are not followed by more */
+	if (w->o.first_s >= 0 && w->id > 0 && w->id < w->o.warmup)
 		return "warm-up";
 	if (w->o.trigger_bytes && anon >= w->anon_base + w->o.trigger_bytes)
 		return "growth";

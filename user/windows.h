@@ -9,8 +9,8 @@
  *
  * A window opens on sustained growth (anonymous memory up by --growth-trigger
  * since the last window), on a schedule (--window-every), on demand
- * (SIGUSR1), and once soon after attach. The first --warmup windows open
- * back to back, each following its survivors for at most WINDOWS_WARMUP_FOLLOW_S
+ * (SIGUSR1), and once soon after attach. The first --warmup windows (from
+ * that first one; none when it is off) open back to back, each following its survivors for at most WINDOWS_WARMUP_FOLLOW_S
  * (their follow sets are small and young), so the first verdict, which
  * needs two settled windows, comes within seconds rather than after the
  * schedule's minutes; then the steady cadence takes over. Except on demand, it opens only if

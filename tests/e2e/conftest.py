@@ -16,10 +16,36 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = ROOT / "pyleak-bpf"
+# PYLEAK_BINARY picks another build of the tool (make asan: ./pyleak-bpf-asan);
+# relative paths are from the top of the tree.
+BINARY = ROOT / os.environ.get("PYLEAK_BINARY", "pyleak-bpf")
 TARGETS = ROOT / "tests" / "targets"
 PYENV = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv")) / "versions"
 IN_CI = os.environ.get("CI") == "true"
+
+
+# The end-to-end tests make asan runs against the ASan+UBSan binary (marked
+# asan below): both modes, attach and run mode, exec, growth windows with the
+# allocator switch, and the profiler stopped by a signal (its exit path).
+ASAN_SUBSET = (
+    "test_core.py::test_attach_direct_ranks_leak_first",
+    "test_core.py::test_attach_switch_on_lto_build",
+    "test_core.py::test_run_mode_pythonmalloc",
+    "test_core.py::test_profiler_stopped_restores",
+    "test_growth.py::test_leak_ranked_first[dict-debian-3.11]",
+    "test_launch.py::test_run_mode_follows_exec",
+    "test_launch.py::test_exec_into_non_python",
+)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "asan: part of the subset make asan runs (ASAN_SUBSET)")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.nodeid.split("e2e/")[-1].startswith(k) for k in ASAN_SUBSET):
+            item.add_marker(pytest.mark.asan)
 
 
 def need(condition, why):
@@ -40,6 +66,14 @@ def _prerequisites():
 
 def pyenv_python(version):
     return PYENV / version / "bin" / "python3"
+
+
+@pytest.fixture
+def py311():
+    """pyenv's CPython 3.11.7 (shared libpython, no LTO): the usual target."""
+    py = pyenv_python("3.11.7")
+    need(py.exists(), "pyenv 3.11.7 is not installed")
+    return py
 
 
 def leak_line(script, marker="# LEAK_LINE"):

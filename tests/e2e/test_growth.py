@@ -266,8 +266,8 @@ def test_switch_with_a_thread_in_uninterruptible_sleep(start_target, tmp_path):
     proc = subprocess.Popen(
         [BINARY, "--format", "json", "--output", str(out), "--pid", str(t.pid),
          "--switch-allocator", "--interval", "0.5", "--first-window", "0.5",
-         "--window-every", "0", "--growth-trigger", "0", "--window-time", "1", "--follow",
-         "1", "--window-allocs", "5000"],
+         "--window-every", "0", "--growth-trigger", "0", "--warmup", "0", "--window-time", "1",
+         "--follow", "1", "--window-allocs", "5000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         r = wait_windows_settled(out, 1)

@@ -36,13 +36,14 @@ def prepared_chroot(suite, script="leaky.py"):
 
 
 class ChrootTarget:
-    """leaky.py (or script) inside a chroot with its own mount and PID namespaces."""
+    """leaky.py (or script with args) inside a chroot with its own mount and
+    PID namespaces."""
 
-    def __init__(self, suite, seconds, script="leaky.py"):
+    def __init__(self, suite, seconds, script="leaky.py", args=()):
         root = prepared_chroot(suite, script)
         self.proc = subprocess.Popen(
             ["unshare", "--mount", "--pid", "--fork", "chroot", str(root), "python3",
-             f"/opt/pyleak-targets/{script}", str(seconds)],
+             f"/opt/pyleak-targets/{script}", *map(str, args), str(seconds)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         assert "READY" in self.proc.stdout.readline()
         self.pid = self._python_pid()

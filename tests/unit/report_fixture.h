@@ -67,6 +67,7 @@ static inline struct report *fixture_report(struct fixture *fx)
 				       .version = "0.1.0" };
 	r->nsites = 2;
 	r->sites = sites;
+	r->h.drop_counts = (struct report_drops){ .live_full = 7, .no_tstate = 3 };
 	p->resources_known = true;
 	p->fds = 12;
 	p->threads = 3;

@@ -289,6 +289,19 @@ static void test_no_frames(void **state)
 	incidents_free(inc);
 }
 
+/* No alert yet: an empty list, and no qsort() of a NULL array (undefined
+ * behaviour; make asan's UBSan found it in a real run). */
+static void test_no_alerts(void **state)
+{
+	struct incidents *inc = incidents_new(&pyenv311);
+	struct report_incident *v;
+
+	assert_non_null(inc);
+	assert_int_equal(incidents_update(inc, NULL, 0, 1), 0);
+	assert_int_equal(incidents_list(inc, &v), 0);
+	incidents_free(inc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_grouping_and_life),
 		cmocka_unit_test(test_layouts),
 		cmocka_unit_test(test_no_frames),
+		cmocka_unit_test(test_no_alerts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

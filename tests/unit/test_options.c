@@ -725,6 +725,8 @@ static const struct known_opt {
 	{ "prom-top", 0, "3" },
 	{ "pprof", 0, "x.pb.gz" },
 	{ "folded", 0, "x.folded" },
+	{ "html", 0, "/tmp/report.html" },
+	{ "listen", 0, "127.0.0.1:9435" },
 	{ "verbose", 'v', NULL },
 	{ "quiet", 'q', NULL },
 	{ "help", 'h', NULL },
@@ -917,6 +919,19 @@ static void test_export_options(void **state)
 	EXPECT_EINVAL("--prom-top 20", "--top 10");
 	PARSE("-p", "5", "--prom-file", "a.prom", "--prom-top", "20", "--top", "20");
 	assert_ok();
+	/* --listen: off by default, a numeric address checked at parse time
+	 * (http_metrics.h), and the same --prom-top bound as the file */
+	PARSE("-p", "5");
+	assert_null(P.o.listen);
+	PARSE("-p", "5", "--listen", "[::1]:9435");
+	assert_ok();
+	assert_string_equal(P.o.listen, "[::1]:9435");
+	PARSE("-p", "5", "--listen", "localhost:9435");
+	EXPECT_EINVAL("--listen", "not a numeric IPv4 address");
+	PARSE("-p", "5", "--listen", "127.0.0.1:99999");
+	EXPECT_EINVAL("--listen", "0 to 65535");
+	PARSE("-p", "5", "--listen", "127.0.0.1:9435", "--prom-top", "20");
+	EXPECT_EINVAL("--prom-top 20", "--top 10");
 }
 
 static void test_judgement_options(void **state)
@@ -979,6 +994,22 @@ static void test_judgement_options(void **state)
 	EXPECT_EINVAL("--census-every", "0: never");
 	PARSE("-p", "5", "--census-max", "10");
 	EXPECT_EINVAL("--census-max", "1000");
+}
+
+/* --html, and whether --format was given (no live view then) */
+static void test_html_and_live_options(void **state)
+{
+	PARSE("-p", "5");
+	assert_ok();
+	assert_null(P.o.html);
+	assert_false(P.o.format_given);
+	PARSE("-p", "5", "--html", "/tmp/r.html", "--format", "text");
+	assert_ok();
+	assert_string_equal(P.o.html, "/tmp/r.html");
+	assert_true(P.o.format_given);
+	assert_int_equal(P.o.format, FORMAT_TEXT);
+	PARSE("-p", "5", "--html", "");
+	EXPECT_EINVAL("--html", "file path");
 }
 
 static void test_window_options(void **state)
@@ -1116,6 +1147,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_version, teardown),
 		cmocka_unit_test_teardown(test_help_lists_every_option, teardown),
 		cmocka_unit_test_teardown(test_allocator_options, teardown),
+		cmocka_unit_test_teardown(test_html_and_live_options, teardown),
 		cmocka_unit_test_teardown(test_window_options, teardown),
 		cmocka_unit_test_teardown(test_judgement_options, teardown),
 		cmocka_unit_test_teardown(test_export_options, teardown),

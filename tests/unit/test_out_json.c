@@ -47,7 +47,10 @@ static const char validator[] =
 	"assert o[\"type\"] == \"report\"\n"
 	"keys(o[\"process\"], \"pid\", \"comm\", \"python_version\", \"build\", \"rss_bytes\")\n"
 	"keys(o[\"capture\"], \"mode\", \"method\", \"alloc_hits\", \"free_hits\", \"dropped\",\n"
-	"    \"no_tstate\", \"gc_collections\")\n"
+	"    \"no_tstate\", \"drops\", \"gc_collections\")\n"
+	"keys(o[\"capture\"][\"drops\"], \"live_full\", \"sites_full\", \"inflight_full\",\n"
+	"    \"stacks_full\", \"sw_full\", \"read_fault\", \"truncated\", \"no_tstate\",\n"
+	"    \"hint_drops\")\n"
 	"for s in o[\"sites\"]:\n"
 	"    keys(s, \"id\", \"bytes\", \"count\", \"delta_bytes\", \"delta_count\", \"allocs\",\n"
 	"        \"frees\", \"age_s\", \"native_caller\", \"evidence\", \"truncated\", \"frames\")\n"
@@ -177,6 +180,7 @@ static struct report sample_report(void)
 			.free_hits = 1200000,
 			.drops = 0,
 			.no_tstate = 12,
+			.drop_counts = { .no_tstate = 12 },
 			.nwarnings = 1,
 			.warnings = one_warning,
 		},
@@ -192,6 +196,8 @@ static const char sample_json[] =
 	"\"build\":\"shared libpython, symbols\",\"rss_bytes\":47395635},"
 	"\"capture\":{\"mode\":\"alloc\",\"method\":\"allocator table functions\","
 	"\"alloc_hits\":1234567,\"free_hits\":1200000,\"dropped\":0,\"no_tstate\":12,"
+	"\"drops\":{\"live_full\":0,\"sites_full\":0,\"inflight_full\":0,\"stacks_full\":0,"
+	"\"sw_full\":0,\"read_fault\":0,\"truncated\":0,\"no_tstate\":12,\"hint_drops\":0},"
 	"\"gc_collections\":[120,10,1]},"
 	"\"outstanding_bytes\":12897485,\"outstanding_count\":45123,\"sites_total\":812,"
 	"\"warnings\":[\"no free seen in 10s: the free probe may be blind\"],"
@@ -248,6 +254,8 @@ static void test_empty(void **state)
 		"\"build\":\"static\",\"rss_bytes\":0},"
 		"\"capture\":{\"mode\":\"alloc\",\"method\":\"libc malloc\","
 		"\"alloc_hits\":0,\"free_hits\":0,\"dropped\":0,\"no_tstate\":0,"
+		"\"drops\":{\"live_full\":0,\"sites_full\":0,\"inflight_full\":0,\"stacks_full\":0,"
+		"\"sw_full\":0,\"read_fault\":0,\"truncated\":0,\"no_tstate\":0,\"hint_drops\":0},"
 		"\"gc_collections\":[0,0,0]},"
 		"\"outstanding_bytes\":0,\"outstanding_count\":0,\"sites_total\":0,"
 		"\"warnings\":[],\"sites\":[]}\n");
@@ -285,6 +293,8 @@ static void test_nulls(void **state)
 		"\"build\":null,\"rss_bytes\":0},"
 		"\"capture\":{\"mode\":null,\"method\":null,"
 		"\"alloc_hits\":0,\"free_hits\":0,\"dropped\":0,\"no_tstate\":0,"
+		"\"drops\":{\"live_full\":0,\"sites_full\":0,\"inflight_full\":0,\"stacks_full\":0,"
+		"\"sw_full\":0,\"read_fault\":0,\"truncated\":0,\"no_tstate\":0,\"hint_drops\":0},"
 		"\"gc_collections\":null},"
 		"\"outstanding_bytes\":0,\"outstanding_count\":0,\"sites_total\":2,"
 		"\"warnings\":[null,\"\"],\"sites\":["

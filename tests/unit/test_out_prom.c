@@ -203,7 +203,7 @@ static void test_exposition(void **state)
 	assert_non_null(strstr(text, "pyleak_gc_collections_total{pid=\"1234\",comm=\"python3\","
 				     "generation=\"1\"} 10\n"));
 	assert_non_null(strstr(text, "pyleak_drops_total{pid=\"1234\",comm=\"python3\","
-				     "reason=\"map_full\"} 7\n"));
+				     "reason=\"live_map_full\"} 7\n"));
 	assert_non_null(strstr(text, "pyleak_drops_total{pid=\"1234\",comm=\"python3\","
 				     "reason=\"no_thread_state\"} 3\n"));
 	assert_non_null(strstr(text, "pyleak_build_info{pid=\"1234\",comm=\"python3\","

@@ -294,6 +294,29 @@ static void test_escapes_control_chars(void **state)
 }
 
 /* Write errors come back as -errno, including those only fflush() sees. */
+/* Any drop counter above 0 gets a line naming every counter, under the
+ * probe-hit line; with none, there is no line (test_sample). */
+static void test_drops_line(void **state)
+{
+	struct report r = sample_report();
+	char *got;
+
+	(void)state;
+	r.nsites = 0;
+	r.h.nwarnings = 0;
+	r.h.drops = 7;
+	r.h.drop_counts.inflight_full = 5;
+	r.h.drop_counts.sites_full = 2;
+	r.h.drop_counts.no_tstate = 12;
+	r.h.drop_counts.hint_drops = 1;
+	got = render(&r);
+	assert_non_null(strstr(got,
+		"    probe hits: 1234567 alloc, 1200000 free    dropped 7, no-tstate 12\n"
+		"  drops: live_full 0, sites_full 2, inflight_full 5, stacks_full 0, sw_full 0, "
+		"read_fault 0, truncated 0, no_tstate 12, hint_drops 1\n"));
+	free(got);
+}
+
 static void test_stream_errors(void **state)
 {
 	struct report r = sample_report();
@@ -319,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_empty_and_unknown),
 		cmocka_unit_test(test_byte_units),
 		cmocka_unit_test(test_escapes_control_chars),
+		cmocka_unit_test(test_drops_line),
 		cmocka_unit_test(test_stream_errors),
 	};
 

@@ -223,6 +223,17 @@ static void test_warmup(void **state)
 	assert_int_equal(windows_tick(&w, 11, 0, false, false, false), WA_NONE);
 	assert_true(windows_spent(&w, 11) <= 9);
 
+	/* a window opened by hand with the first window off: no warm-up after */
+	o = opts;
+	o.warmup = 3;
+	o.first_s = -1;
+	windows_init(&w, &o, 0, 0);
+	assert_int_equal(windows_tick(&w, 1, 0, true, false, false), WA_OPEN);
+	assert_int_equal(windows_tick(&w, 2, 0, false, true, false), WA_CLOSE);
+	assert_int_equal(windows_tick(&w, 5, 0, false, false, false), WA_NONE); /* its full follow */
+	assert_int_equal(windows_tick(&w, 12, 0, false, false, false), WA_SETTLE);
+	assert_int_equal(windows_tick(&w, 13, 0, false, false, false), WA_NONE);
+
 	/* no first window, warm-up, schedule: nothing says when */
 	o = opts;
 	o.first_s = -1;
