@@ -220,6 +220,9 @@ def test_live_map_full(start_target):
     assert run.rc == 0, run.stderr
     final = run.final
     assert final["capture"]["dropped"] > 0, final["capture"]
+    # by cause: the live map was full, and nothing else was
+    assert final["capture"]["drops"]["live_full"] > 0, final["capture"]["drops"]
+    assert final["capture"]["drops"]["live_full"] <= final["capture"]["dropped"], final["capture"]["drops"]
     assert final["outstanding_count"] <= 2000, final["outstanding_count"]
     assert top_frame(final["sites"][0]) == LEAK, final["sites"][:3]
     assert any("dropped" in w or "full" in w for w in final["warnings"]), final["warnings"]
