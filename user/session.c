@@ -1085,7 +1085,6 @@ static void window_act(struct session *s, enum window_action a)
 			windows_abort(&s->ws);
 			return;
 		}
-		windows_capture_began(&s->ws, now_s());
 		log_debug("window %u open (%s): up to %u allocations or %gs", s->ws.id, s->ws.reason,
 			  o->window_allocs, o->window_s);
 		return;

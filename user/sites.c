@@ -2,6 +2,7 @@
 /* sites.c: see sites.h. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "array.h"
@@ -35,6 +36,10 @@ struct group {
 	struct {
 		uint32_t window;
 		int64_t live_count, live_bytes;
+		/* what it captured: kept here because a raw site whose
+		 * captures all died is deleted from the maps after its
+		 * window (retention.h), and with it that count */
+		uint64_t allocs, alloc_bytes;
 	} settle[SITES_WINDOW_HISTORY];
 	/* ranking by survivors, computed in sites_rank_survivors() */
 	int64_t surv_bytes, surv_count;
@@ -599,6 +604,8 @@ static void settle_window(struct group *g, uint32_t w)
 	g->settle[slot].window = w;
 	g->settle[slot].live_count = g->win[slot].live_count;
 	g->settle[slot].live_bytes = g->win[slot].live_bytes;
+	g->settle[slot].allocs = g->win[slot].allocs;
+	g->settle[slot].alloc_bytes = g->win[slot].alloc_bytes;
 }
 
 void sites_settle(struct site_store *ss, uint32_t window)
@@ -639,8 +646,6 @@ static void judge(struct group *g, const struct window_view *wv)
 		if (!w || w > wv->settled || !g->win[i].allocs)
 			continue;
 		g->seen++;
-		g->cap_bytes += g->win[i].alloc_bytes;
-		g->cap_count += g->win[i].allocs;
 		g->surv_bytes += lb > 0 ? lb : 0;
 		g->surv_count += lc > 0 ? lc : 0;
 		if (wv->capture_id[slot] == w && wv->capture_s[slot] > 0) {
@@ -651,6 +656,12 @@ static void judge(struct group *g, const struct window_view *wv)
 			settle_window(g, w);
 		sb = g->settle[slot].live_bytes;
 		sc = g->settle[slot].live_count;
+		/* the larger of what it captured then and now (a pruned raw
+		 * site's captures are gone from win[], a late update adds) */
+		g->cap_bytes += g->settle[slot].alloc_bytes > g->win[i].alloc_bytes
+					? g->settle[slot].alloc_bytes : g->win[i].alloc_bytes;
+		g->cap_count += g->settle[slot].allocs > g->win[i].allocs ? g->settle[slot].allocs
+									  : g->win[i].allocs;
 		if (sb <= 0 && sc <= 0)
 			continue; /* all died while followed: no evidence either way */
 		if (lb > 0 && ((double)lb >= wv->min_survival * sb ||
@@ -667,10 +678,10 @@ static void judge(struct group *g, const struct window_view *wv)
 }
 
 /* shares_growth() - may the process's growth be shared out to g? Only a
- * persistent site that keeps a fair part of what it allocates: a churning
- * site's few phantom survivors (objects parked in a free list, whose reuse
- * no probe sees between windows) can look persistent, but they are a
- * speck of its captures, and must not be handed a share of a growth that
+ * persistent site that keeps a fair part of what it captured, by bytes or
+ * count: a churning line's phantom survivors (objects parked in a free
+ * list, whose reuse no probe sees after the window) look persistent but are
+ * a speck of its captures, and must not be handed a share of a growth that
  * is someone else's. */
 static bool shares_growth(const struct group *g)
 {

@@ -93,7 +93,7 @@ struct window_view {
 	/* the process's anonymous memory growth, bytes per second (0 unknown).
 	 * Probes slow the target while a window captures (a trap costs 15-20
 	 * us in a VM), so survivors per wall second of capture understate a
-	 * leak; a persistent site that keeps at least 5% of what it allocates
+	 * leak; a persistent site that keeps at least 5% of what it captured
 	 * also gets this growth times its share of such sites' survivors, and
 	 * the larger of the two is its rate */
 	double process_rate_bps;

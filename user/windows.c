@@ -156,12 +156,6 @@ enum window_action windows_tick(struct window_sched *w, double now, uint64_t ano
 	return WA_OPEN;
 }
 
-void windows_capture_began(struct window_sched *w, double now)
-{
-	if (w->phase == WIN_CAPTURE && now >= w->phase_start)
-		w->phase_start = now;
-}
-
 void windows_abort(struct window_sched *w)
 {
 	if (w->phase == WIN_IDLE)

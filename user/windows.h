@@ -89,13 +89,6 @@ void windows_init(struct window_sched *w, const struct window_opts *o, double no
 enum window_action windows_tick(struct window_sched *w, double now, uint64_t anon, bool demand,
 				bool alloc_full, bool frees_full);
 
-/* windows_capture_began() - the open just returned made its probes live at
- * now: the capture phase is timed from here, so its length (the denominator
- * of growth rates) leaves out the seconds that switching the allocator and
- * attaching probes take (1-2 s in a nested VM). The budget still counts
- * them. */
-void windows_capture_began(struct window_sched *w, double now);
-
 /* windows_abort() - the open just returned failed: back to idle, no spend. */
 void windows_abort(struct window_sched *w);
 

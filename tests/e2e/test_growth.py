@@ -187,8 +187,11 @@ def test_window_on_demand(start_target):
     assert final["sites"][0]["persistent"]
     # the capture was bounded: 2 windows of 3000 tracked allocations, plus
     # the traps taken while the probes are being removed (uprobe unregister
-    # waits for an RCU grace period per probe: tens of ms on this VM)
-    assert final["capture"]["alloc_hits"] <= 2 * (3000 + 2500), final["capture"]
+    # waits for an RCU grace period per probe: tens of ms on this VM), plus
+    # the reallocs of each 1 s follow phase (the follow keeps the realloc
+    # probes, which free the old block: a few hundred a second here; they
+    # are counted as allocator hits but track nothing)
+    assert final["capture"]["alloc_hits"] <= 2 * (3000 + 2500 + 1000), final["capture"]
 
 
 def test_budget_limits_windows(start_target):
