@@ -539,6 +539,7 @@ static int refresh(struct session *s)
 {
 	int err;
 	struct proc_mem m;
+	uint64_t exec_now[3];
 	bool mem_ok;
 
 	if (s->image_gone)
@@ -553,6 +554,11 @@ static int refresh(struct session *s)
 		s->image_gone = true;
 		return 0;
 	}
+	/* in the middle of an exec the old image's auxv is gone before the
+	 * new one can be read: a status read then may be either program's
+	 * (seen: 4 KiB of RSS), so it is not kept */
+	if (mem_ok && s->exec_id[0] && target_exec_id(s->t.pid, exec_now))
+		mem_ok = false;
 	s->mem_ok = mem_ok;
 	if (s->mem_ok) {
 		s->mem = m;

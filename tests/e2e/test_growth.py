@@ -168,30 +168,32 @@ def test_window_on_demand(start_target):
     need(py.exists(), "pyenv 3.11.7 is not installed")
     t = start_target(py, "accuracy.py", "dict", 60)
     proc = subprocess.Popen(
-        [BINARY, "--format", "json", "--pid", str(t.pid), "--interval", "9", "--duration", "9",
+        [BINARY, "--format", "json", "--pid", str(t.pid), "--interval", "12", "--duration", "12",
          "--first-window", "-1", "--window-every", "0", "--growth-trigger", "0",
          "--window-budget", "0", "--window-time", "1", "--follow", "1", "--window-allocs",
          "3000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2)
-    proc.send_signal(signal.SIGUSR1)
-    time.sleep(3)
-    proc.send_signal(signal.SIGUSR1)
+    # three windows: the verdict wants most settled windows kept, one of
+    # the latest two among them, so one window whose survivors the dict's
+    # growth happened to free is not the whole evidence
+    for _ in range(3):
+        time.sleep(2 if _ == 0 else 3)
+        proc.send_signal(signal.SIGUSR1)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     final = json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
     w = final["windows"]
-    assert w["opened"] == 2 and w["settled"] == 2 and w["last_reason"] == "on demand", w
+    assert w["opened"] == 3 and w["settled"] == 3 and w["last_reason"] == "on demand", w
     line = leak_line("accuracy.py", "# LEAK_LINE:dict")
     assert top_frame(final["sites"][0]) == ("accuracy.py", line, "leak_dict"), describe(final)
     assert final["sites"][0]["persistent"]
-    # the capture was bounded: 2 windows of 3000 tracked allocations, plus
+    # the capture was bounded: 3 windows of 3000 tracked allocations, plus
     # the traps taken while the probes are being removed (uprobe unregister
     # waits for an RCU grace period per probe: tens of ms on this VM), plus
     # the reallocs of each 1 s follow phase (the follow keeps the realloc
     # probes, which free the old block: a few hundred a second here; they
     # are counted as allocator hits but track nothing)
-    assert final["capture"]["alloc_hits"] <= 2 * (3000 + 2500 + 1000), final["capture"]
+    assert final["capture"]["alloc_hits"] <= 3 * (3000 + 2500 + 1000), final["capture"]
 
 
 def test_budget_limits_windows(start_target):
