@@ -189,7 +189,8 @@ static int prune_orphan_stacks(struct capture *c, struct collect_snapshot *snap,
 
 		first = false;
 		key = next;
-		if (bsearch(&probe, snap->sites, snap->n, sizeof(probe), site_by_id))
+		/* bsearch()'s base must not be NULL, even for 0 elements */
+		if (snap->n && bsearch(&probe, snap->sites, snap->n, sizeof(probe), site_by_id))
 			continue;
 		p = array_room(found, &capfound, nfound, sizeof(*p), 256);
 		if (!p) {
