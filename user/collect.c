@@ -204,7 +204,7 @@ static int prune_orphan_stacks(struct capture *c, struct collect_snapshot *snap,
 	/* orphans twice: their call is long over (deleting moves the key
 	 * order, so this happens after the walk) */
 	for (size_t i = 0; i < nfound; i++)
-		if (bsearch(&found[i], snap->orphans, snap->norphans, sizeof(*found), by_u64))
+		if (snap->norphans && bsearch(&found[i], snap->orphans, snap->norphans, sizeof(*found), by_u64))
 			bpf_map_delete_elem(stacks_fd, &found[i]);
 	free(snap->orphans);
 	snap->orphans = found;
