@@ -139,6 +139,10 @@ struct session {
 	bool gc_ok;
 	struct gc_snapshot gc0; /* at attach */
 	bool gc0_ok;
+	/* the newest successful read: a report after the target exited (the
+	 * final one of a run) shows the GC as last seen, not nothing */
+	struct gc_snapshot gc_last;
+	bool gc_last_ok;
 	double t0;		/* attach time */
 	uint64_t seq;
 	char build[96], capture_desc[160];
@@ -709,6 +713,14 @@ static void fill_judgement(struct session *s, struct report *r, struct report_pr
 	unsigned warn;
 	bool gc_ok = s->gc0_ok && !s->image_gone && !gc_read(&s->gcr, &g);
 	int n = sites_alerts(s->store, &sa, &active);
+
+	if (gc_ok) {
+		s->gc_last = g;
+		s->gc_last_ok = true;
+	} else if (s->gc0_ok && s->gc_last_ok) {
+		g = s->gc_last;
+		gc_ok = true;
+	}
 
 	memcpy(s->alerts, sa, n * sizeof(*sa));
 	/* the run's total (an exec starts a new store): what this ranking raised */
@@ -1551,7 +1563,7 @@ static bool follow_exec(struct session *s, int *rc)
 	detach_session(s, true);
 	memset(&s->ai, 0, sizeof(s->ai));
 	s->ai_ok = s->blind = s->windows_ok = s->window_switch = s->image_gone = false;
-	s->gc0_ok = false;
+	s->gc0_ok = s->gc_last_ok = false;
 	s->nwarnings = 0;
 	memset(&s->prev_drops, 0, sizeof(s->prev_drops)); /* new maps count from 0 */
 	s->hint_drops = 0;

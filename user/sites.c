@@ -56,6 +56,8 @@ struct group {
 	double rate_bps;
 	bool alert;		  /* leak_suspect now */
 	double alert_since;	  /* raised at, update clock seconds */
+	bool rising;		  /* alloc mode: the raise condition holds ... */
+	double rising_since;	  /* ... since then (update clock seconds) */
 };
 
 /* raw site id -> its group, resolved once */
@@ -407,9 +409,12 @@ static void alert_step(struct site_store *ss, struct group *g, bool cond, double
 }
 
 /* trend_judge_group() - alloc mode: fit g's history over the window, and
- * raise or resolve its alert (with trend_alert()'s hysteresis). */
+ * raise or resolve its alert (with trend_alert()'s hysteresis; a raise once
+ * the condition has held for SITES_ALERT_HOLD of the window). */
 static void trend_judge_group(struct site_store *ss, struct group *g, double now)
 {
+	bool cond;
+
 	g->fit_ok = false;
 	g->verdict = TREND_UNKNOWN;
 	g->rate_bps = 0;
@@ -419,7 +424,21 @@ static void trend_judge_group(struct site_store *ss, struct group *g, double now
 		if (g->fit_ok)
 			g->rate_bps = g->fit.slope;
 	}
-	alert_step(ss, g, g->fit_ok && trend_alert(g->alert, &g->fit, &ss->o.rule), now);
+	cond = g->fit_ok && trend_alert(g->alert, &g->fit, &ss->o.rule);
+	if (!g->alert) {
+		/* raise only once the condition has held for SITES_ALERT_HOLD of
+		 * the window: just after a warm-up levels off its series still
+		 * fits as growing into the last third for a moment (seen in CI:
+		 * raised, then resolved a second later) */
+		if (!cond)
+			g->rising = false;
+		else if (!g->rising) {
+			g->rising = true;
+			g->rising_since = now;
+		}
+		cond = cond && now - g->rising_since >= SITES_ALERT_HOLD * ss->o.window_s;
+	}
+	alert_step(ss, g, cond, now);
 }
 
 /* fill_trend() - the row's judgement figures from g. */
@@ -507,14 +526,31 @@ static int by_bytes_desc(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* by_growth_desc() - alloc mode with history: alerts first, then by the
- * fitted growth over the window (a big stable site ranks below a smaller
- * growing one), then by bytes. */
+/* rank_growth() - the growth alloc mode ranks g by: the fitted growth over
+ * the window once its history can be fitted; before that (fewer than three
+ * samples: the group was born within the last few samples, so inside the
+ * window) all it holds, since it held nothing at the window's start. A site
+ * that starts leaking late in a short run must not rank below one that grew
+ * once early just because only the older one has enough samples (seen in
+ * CI: a 4 s run's leak under an import site). A group without a history
+ * (none kept, see SITES_MAX_HISTORIES) ranks by bytes alone. */
+static double rank_growth(const struct group *g)
+{
+	if (g->fit_ok)
+		return g->fit.growth > 0 ? g->fit.growth : 0;
+	if (g->ring && g->bytes > 0)
+		return (double)g->bytes;
+	return 0;
+}
+
+/* by_growth_desc() - alloc mode with history: alerts first, then by
+ * rank_growth() (a big stable site ranks below a smaller growing one), then
+ * by bytes. */
 static int by_growth_desc(const void *a, const void *b)
 {
 	const struct group *x = *(struct group *const *)a, *y = *(struct group *const *)b;
-	double gx = x->fit_ok && x->fit.growth > 0 ? x->fit.growth : 0;
-	double gy = y->fit_ok && y->fit.growth > 0 ? y->fit.growth : 0;
+	double gx = rank_growth(x);
+	double gy = rank_growth(y);
 
 	if (x->alert != y->alert)
 		return x->alert ? -1 : 1;

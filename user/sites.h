@@ -103,6 +103,9 @@ enum site_group_by { GROUP_STACK = 0, GROUP_LINE, GROUP_FUNCTION, GROUP_FILE };
 
 /* Histories kept at most (2 KiB each). */
 #define SITES_MAX_HISTORIES 2048
+/* Alloc mode: a site's raise condition must hold for this fraction of
+ * --window before it becomes leak_suspect (the process alert waits half). */
+#define SITES_ALERT_HOLD 0.25
 /* Alert transitions kept between two rankings. */
 #define SITES_MAX_ALERTS 64
 

@@ -140,6 +140,25 @@ def free_port():
         return s.getsockname()[1]
 
 
+def test_prom_file_after_target_exit(tmp_path):
+    """The target exits long before --duration: the final file still holds
+    every family, GC included, as last seen (before the fix, GC families
+    vanished from the final state: the interpreter could no longer be read)."""
+    prom = tmp_path / "exit.prom"
+    run = pyleak("--mode", "alloc", "--interval", 1, "--duration", 30, "--prom-file", prom,
+                 "--", py311(), TARGETS / "leaky.py", 2, output=tmp_path / "r.json")
+    assert run.rc == 0, run.stderr
+    assert run.final["elapsed_s"] < 20, run.final["elapsed_s"]
+    ok, why = promtool_ok(prom)
+    assert ok, why
+    text = prom.read_text()
+    for fam in ("pyleak_gc_collections_total", "pyleak_gc_collected_objects_total",
+                "pyleak_gc_enabled"):
+        assert f"# TYPE {fam} " in text, fam
+    gens = samples(text, "pyleak_gc_collections_total")
+    assert len(gens) == 3 and sum(gens.values()) > 0, gens
+
+
 def test_node_exporter_serves_it(leak_run):
     """A real node_exporter, as an unprivileged user, on a loopback port."""
     d, run = leak_run

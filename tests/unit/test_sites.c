@@ -654,6 +654,79 @@ static void test_retire(void **state)
 	sites_free(ss);
 }
 
+/* Alloc mode ranks by growth over the window. A site born two samples ago
+ * (a leak that starts late in a short run) cannot be fitted yet, but all it
+ * holds grew inside the window: it must rank above an older site that grew
+ * less. Before the fix it ranked by a growth of 0, under an import site
+ * (seen in CI: a 4 s run's leak was not the top site). */
+static void test_young_site_ranks_by_growth(void **state)
+{
+	struct site_store *ss = sites_new(fake_resolve, NULL);
+	struct site_trend_opts o = { .group_by = GROUP_LINE, .history = true, .window_s = 30,
+				     .rule = { .min_rate = 1, .min_growth = 1, .max_p = 0.01,
+					       .min_points = 8, .min_span_s = 15,
+					       .recent_frac = 0.5 } };
+	const struct report_site *rows;
+	struct site_totals tot;
+	struct raw_site v[2] = { { .id = 1 }, { .id = 2 } };
+	int n;
+
+	(void)state;
+	assert_non_null(ss);
+	sites_configure(ss, &o);
+	for (int t = 0; t < 6; t++) {
+		/* site 1 (line 101): grows by 1000 a second from the start */
+		v[0].v.bytes = 10000 + 1000 * t;
+		v[0].v.count = v[0].v.allocs = 10 + t;
+		/* site 2 (line 102): born at t = 4, already 50 KB */
+		v[1].v.bytes = t >= 4 ? 50000 * (t - 3) : 0;
+		v[1].v.count = v[1].v.allocs = t >= 4 ? t - 3 : 0;
+		assert_int_equal(sites_update(ss, v, 2, NULL, 0, (uint64_t)t * 1000000000ULL), 0);
+	}
+	n = sites_rank(ss, 5, "alloc", &rows, &tot);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].frames[0].line, 102);
+	assert_int_equal(rows[1].frames[0].line, 101);
+	sites_free(ss);
+}
+
+/* Alloc mode: a steadily growing site is raised only once its trend has
+ * held for SITES_ALERT_HOLD of the window, not at the first ranking whose
+ * fit says growing (a warm-up that just levelled off fits so for a moment). */
+static void test_alert_holds_before_raising(void **state)
+{
+	struct site_store *ss = sites_new(fake_resolve, NULL);
+	struct site_trend_opts o = { .group_by = GROUP_LINE, .history = true, .window_s = 8,
+				     .rule = { .min_rate = 1, .min_growth = 1, .max_p = 0.01,
+					       .min_points = 8, .min_span_s = 4,
+					       .recent_frac = 0.5 } };
+	const struct report_site *rows;
+	struct site_totals tot;
+	struct raw_site v = { .id = 1 };
+	double first_growing = -1, raised = -1;
+
+	(void)state;
+	assert_non_null(ss);
+	sites_configure(ss, &o);
+	for (int i = 1; i <= 100; i++) {
+		double t = i * 0.1;
+
+		v.v.bytes = 1000 * i;
+		v.v.count = v.v.allocs = i;
+		assert_int_equal(sites_update(ss, &v, 1, NULL, 0, (uint64_t)(t * 1e9)), 0);
+		assert_int_equal(sites_rank(ss, 5, "alloc", &rows, &tot), 1);
+		if (first_growing < 0 && rows[0].trend && !strcmp(rows[0].trend, "growing"))
+			first_growing = t;
+		if (raised < 0 && rows[0].alert)
+			raised = t;
+	}
+	assert_true(first_growing > 0);
+	assert_true(raised > 0);
+	assert_true(raised - first_growing >= SITES_ALERT_HOLD * o.window_s - 0.05);
+	assert_true(raised - first_growing <= SITES_ALERT_HOLD * o.window_s + 0.25);
+	sites_free(ss);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -672,6 +745,8 @@ int main(void)
 		cmocka_unit_test(test_order_and_depth_matter),
 		cmocka_unit_test(test_no_collisions_nearby),
 		cmocka_unit_test(test_rank_empty_store),
+		cmocka_unit_test(test_young_site_ranks_by_growth),
+		cmocka_unit_test(test_alert_holds_before_raising),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
