@@ -1247,6 +1247,8 @@ static int run_loop(struct session *s)
 				next_report = t + o->interval_s;
 		}
 	}
+	if (gone)
+		sites_freeze(s->store); /* judged as it ran, not by its exit */
 	if (gone && !s->child)
 		log_info("PID %d exited", s->t.pid);
 	else if (exiting)

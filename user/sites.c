@@ -86,6 +86,7 @@ struct site_store {
 	struct site_alert *active_v; /* sites_active_alerts()'s view */
 	size_t capactive;
 	bool evict_failed; /* this update: no ring could be freed, stop trying */
+	bool frozen;	    /* sites_freeze(): totals only, no samples, no judgement */
 };
 
 static unsigned bucket(uint64_t id)
@@ -361,6 +362,8 @@ int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 		g->win[slot].live_count += e->v.live_count;
 		g->win[slot].live_bytes += e->v.live_bytes;
 	}
+	if (ss->frozen)
+		return 0;
 	ss->now_ns = now_ns;
 	ss->evict_failed = false;
 	if (ss->o.history)
@@ -453,6 +456,11 @@ static void fill_trend(const struct group *g, struct report_site *row)
 		row->trend = trend_verdict_name(g->verdict);
 	}
 	row->alert = g->alert;
+}
+
+void sites_freeze(struct site_store *ss)
+{
+	ss->frozen = true;
 }
 
 uint64_t sites_group_of(const struct site_store *ss, uint64_t raw)
@@ -604,7 +612,7 @@ int sites_rank(struct site_store *ss, int top, const char *evidence,
 	if (ensure_rows(ss))
 		return -ENOMEM;
 	begin_alerts(ss);
-	if (ss->o.history)
+	if (ss->o.history && !ss->frozen)
 		for (size_t i = 0; i < ss->nall; i++)
 			trend_judge_group(ss, ss->all[i], now);
 	end_alerts(ss);

@@ -166,6 +166,13 @@ uint64_t site_id_of(const struct report_frame *frames, int n);
 int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 		 const struct raw_sw *sw, size_t nsw, uint64_t now_ns);
 
+/* sites_freeze() - the target has exited: later updates take its last
+ * totals but record no history and rankings judge nothing, so alerts stay as
+ * they were while it ran. Without this the final report's fit would slide
+ * over the exit (no growth after it, or the interpreter's teardown freeing
+ * everything) and "resolve" a leak that was never fixed. */
+void sites_freeze(struct site_store *ss);
+
 /* sites_retire() - raw sites v[n] were deleted from the maps with these
  * last totals (nothing outstanding, see retention.h): their groups keep
  * counting their allocations and frees, and the raw ids are forgotten (a

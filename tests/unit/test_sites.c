@@ -727,6 +727,49 @@ static void test_alert_holds_before_raising(void **state)
 	sites_free(ss);
 }
 
+/* The target exits while its alert is active: the final report's update
+ * sees its teardown free everything, and without sites_freeze() the fit
+ * "resolves" a leak nobody fixed (seen: a resolved transition in the final
+ * report of a leaking program's run). Frozen, the alert stays, nothing is
+ * sampled, totals still update. */
+static void test_freeze_keeps_alerts_at_exit(void **state)
+{
+	struct site_store *ss = sites_new(fake_resolve, NULL);
+	struct site_trend_opts o = { .group_by = GROUP_LINE, .history = true, .window_s = 4,
+				     .rule = { .min_rate = 1, .min_growth = 1, .max_p = 0.01,
+					       .min_points = 8, .min_span_s = 2,
+					       .recent_frac = 0.5 } };
+	const struct report_site *rows;
+	const struct report_alert *al;
+	struct site_totals tot;
+	struct raw_site v = { .id = 1 };
+	uint32_t active;
+	int i;
+
+	(void)state;
+	assert_non_null(ss);
+	sites_configure(ss, &o);
+	for (i = 1; i <= 60; i++) {
+		v.v.bytes = 1000 * i;
+		v.v.count = v.v.allocs = i;
+		assert_int_equal(sites_update(ss, &v, 1, NULL, 0, (uint64_t)i * 100000000ULL), 0);
+		assert_int_equal(sites_rank(ss, 5, "alloc", &rows, &tot), 1);
+	}
+	assert_true(rows[0].alert);
+	sites_freeze(ss);
+	for (int k = 1; k <= 40; k++, i++) {
+		v.v.bytes = 0; /* the teardown freed it all */
+		v.v.count = 0;
+		v.v.frees = v.v.allocs;
+		assert_int_equal(sites_update(ss, &v, 1, NULL, 0, (uint64_t)i * 100000000ULL), 0);
+		sites_rank(ss, 5, "alloc", &rows, &tot);
+		assert_int_equal(sites_alerts(ss, &al, &active), 0);
+		assert_int_equal(active, 1);
+	}
+	assert_int_equal(tot.bytes, 0); /* totals follow */
+	sites_free(ss);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -747,6 +790,7 @@ int main(void)
 		cmocka_unit_test(test_rank_empty_store),
 		cmocka_unit_test(test_young_site_ranks_by_growth),
 		cmocka_unit_test(test_alert_holds_before_raising),
+		cmocka_unit_test(test_freeze_keeps_alerts_at_exit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
