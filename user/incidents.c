@@ -380,3 +380,11 @@ uint32_t incidents_active(const struct incidents *inc)
 {
 	return inc->active;
 }
+
+int incidents_head(const struct incidents *inc, const struct report_frame *frames, int n)
+{
+	bool lib;
+	int h = incident_head(&inc->p, frames, n, &lib);
+
+	return h > 0 ? h : 0;
+}

@@ -62,6 +62,10 @@ int incident_head(const struct incident_paths *p, const struct report_frame *fra
 
 struct incidents;
 
+/* incidents_head() - incident_head() with inc's paths (for --group-by
+ * head); 0 when n <= 0. */
+int incidents_head(const struct incidents *inc, const struct report_frame *frames, int n);
+
 /* incidents_new() - an empty store for a target whose library code looks
  * like *p (the strings are copied); NULL on ENOMEM. */
 struct incidents *incidents_new(const struct incident_paths *p);

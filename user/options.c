@@ -122,9 +122,12 @@ static const char usage_text[] =
 "                           (site alerts grouped by the application line they\n"
 "                           share), a process, fd or thread alert (CI gates, with\n"
 "                           -- COMMAND)\n"
-"  -g, --group-by stack|line|function|file\n"
-"                           what a row is: the whole stack (default) or the\n"
-"                           innermost Python frame's line, function or file\n"
+"  -g, --group-by stack|line|function|file|head\n"
+"                           what a row is: the whole stack (default), the\n"
+"                           innermost Python frame's line, function or file, or\n"
+"                           the head: the innermost application frame (not the\n"
+"                           standard library or site-packages), the line to fix\n"
+"                           and the incident an alert joins\n"
 "\n"
 "Object types:\n"
 "      --type-samples N     alloc mode: read the type of up to N live allocations\n"
@@ -531,8 +534,10 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 				o->group_by = 2;
 			else if (!strcmp(optarg, "file"))
 				o->group_by = 3;
+			else if (!strcmp(optarg, "head"))
+				o->group_by = 4;
 			else
-				return fail(err, errlen, "--group-by needs stack, line, function or file, got '%s'", optarg);
+				return fail(err, errlen, "--group-by needs stack, line, function, file or head, got '%s'", optarg);
 			break;
 		case OPT_TYPE_SAMPLES:
 			if (parse_long(optarg, 0, 4096, &v))

@@ -1368,6 +1368,13 @@ static struct incidents *new_incidents(const struct target *t)
 	return incidents_new(&p);
 }
 
+/* head_of() - site_head_fn for --group-by head: the incident store knows
+ * what library code looks like in this target. */
+static int head_of(void *ctx, const struct report_frame *fr, int n)
+{
+	return incidents_head(ctx, fr, n);
+}
+
 static void alert_rule(const struct options *o, struct trend_rule *r)
 {
 	*r = (struct trend_rule){
@@ -1443,6 +1450,8 @@ static int attach_session(struct session *s, bool *done)
 	alert_rule(o, &rule);
 	tso = (struct site_trend_opts){
 		.group_by = (enum site_group_by)o->group_by,
+		.head = head_of,
+		.head_ctx = s->inc,
 		.history = !s->growth,
 		.window_s = o->trend_window_s,
 		.t0_s = now_s(),

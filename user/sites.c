@@ -155,24 +155,31 @@ void sites_configure(struct site_store *ss, const struct site_trend_opts *o)
 
 const char *sites_group_by_name(enum site_group_by g)
 {
-	static const char *const names[] = { "stack", "line", "function", "file" };
+	static const char *const names[] = { "stack", "line", "function", "file", "head" };
 
-	return g <= GROUP_FILE ? names[g] : "?";
+	return g <= GROUP_HEAD ? names[g] : "?";
 }
 
 /* group_for() - find or create the group of symbolised frames fr[0..n),
  * after cutting them to the grouping's key (the innermost frame, without
- * its line for GROUP_FUNCTION, without function and line for GROUP_FILE). */
+ * its line for GROUP_FUNCTION, without function and line for GROUP_FILE;
+ * the head frame for GROUP_HEAD, so its id is the incident id). */
 static struct group *group_for(struct site_store *ss, struct report_frame *fr, int n,
 			       bool truncated)
 {
 	struct group **all;
 	uint64_t id;
 
+	if (ss->o.group_by == GROUP_HEAD && n > 1 && ss->o.head) {
+		int h = ss->o.head(ss->o.head_ctx, fr, n);
+
+		if (h > 0 && h < n)
+			fr[0] = fr[h];
+	}
 	if (ss->o.group_by != GROUP_STACK) {
 		n = 1;
 		truncated = false;
-		if (ss->o.group_by >= GROUP_FUNCTION)
+		if (ss->o.group_by == GROUP_FUNCTION || ss->o.group_by == GROUP_FILE)
 			fr[0].line = -1;
 		if (ss->o.group_by == GROUP_FILE)
 			fr[0].func = "";

@@ -99,7 +99,14 @@ struct window_view {
 	double process_rate_bps;
 };
 
-enum site_group_by { GROUP_STACK = 0, GROUP_LINE, GROUP_FUNCTION, GROUP_FILE };
+/* What a row is: the whole stack; the innermost frame's line, function or
+ * file; or the stack's head frame (its innermost application frame, as
+ * incidents.h defines it: a leak below a library call is keyed by the
+ * application line that made the call). */
+enum site_group_by { GROUP_STACK = 0, GROUP_LINE, GROUP_FUNCTION, GROUP_FILE, GROUP_HEAD };
+
+/* site_head_fn - index of the head frame of fr[0..n), n >= 1 (GROUP_HEAD). */
+typedef int (*site_head_fn)(void *ctx, const struct report_frame *fr, int n);
 
 /* Histories kept at most (2 KiB each). */
 #define SITES_MAX_HISTORIES 2048
@@ -117,6 +124,8 @@ struct site_trend_opts {
 	struct trend_rule rule;	 /* growing = leak_suspect (alloc mode), trend.h */
 	double alert_rate_bps;	 /* growth mode: survivors per second of capture */
 	double alert_min_bytes;	 /* growth mode: that rate x window must reach this */
+	site_head_fn head;	 /* GROUP_HEAD: finds the head frame (NULL: innermost) */
+	void *head_ctx;
 };
 
 /* sites_configure() - grouping, history and alert rules; call before the

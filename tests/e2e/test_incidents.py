@@ -66,6 +66,30 @@ def test_one_incident_per_leak(start_target):
     assert sum(len(i["members"]) for i in active) == final["trend"]["alerts_active"]
 
 
+def test_group_by_head_rows_are_incidents(start_target):
+    """--group-by head: the logging leak, allocated at many lines inside the
+    standard library, is one row keyed by the application line that calls
+    logging, and that row's id is the incident's id."""
+    py = pyenv_python("3.11.7")
+    need(py.exists(), "pyenv 3.11.7 is not installed")
+    t = start_target(py, "incidents.py", 60)
+    run = pyleak("--pid", t.pid, "--interval", 4, "--duration", 12, *FAST_WINDOWS, *ALERTS,
+                 "--group-by", "head", "--top", 50)
+    assert run.rc == 0, run.stderr
+    final = run.final
+    assert final["group_by"] == "head"
+    logging_head = ("incidents.py", leak_line("incidents.py", "# HEAD:logging"), "handle_request")
+    rows = {(Path(s["frames"][0]["file"]).name, s["frames"][0]["line"], s["frames"][0]["func"]): s
+            for s in final["sites"]}
+    assert logging_head in rows, list(rows)
+    assert all(len(s["frames"]) == 1 for s in final["sites"])
+    assert not any(Path(s["frames"][0]["file"]).parent.name == "logging"
+                   for s in final["sites"]), list(rows)
+    incidents = {head(i): i for r in run.reports for i in r["incidents"]}
+    assert logging_head in incidents, incidents.keys()
+    assert rows[logging_head]["id"] == incidents[logging_head]["id"]
+
+
 @pytest.mark.xfail(strict=True, reason="known defect: the settlement verdict judges a churning "
                    "line's phantom survivors (list objects parked in CPython's free list, "
                    "whose reuse no probe sees after the window) persistent, and their "

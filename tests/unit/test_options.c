@@ -969,6 +969,11 @@ static void test_judgement_options(void **state)
 	PARSE("-p", "5", "-g", "file");
 	assert_ok();
 	assert_int_equal(P.o.group_by, 3);
+	PARSE("-p", "5", "--group-by", "head");
+	assert_ok();
+	assert_int_equal(P.o.group_by, 4);
+	PARSE("-p", "5", "--group-by", "heads");
+	EXPECT_EINVAL("--group-by", "head");
 
 	PARSE("-p", "5", "--window", "0.5");
 	EXPECT_EINVAL("--window", "1s");
@@ -977,7 +982,7 @@ static void test_judgement_options(void **state)
 	PARSE("-p", "5", "--window", "30d");
 	EXPECT_EINVAL("--window", "7 days");
 	PARSE("-p", "5", "--group-by", "module");
-	EXPECT_EINVAL("--group-by", "stack, line, function or file");
+	EXPECT_EINVAL("--group-by", "stack, line, function, file or head");
 	PARSE("-p", "5", "--alert-rate", "fast");
 	EXPECT_EINVAL("--alert-rate", "per minute");
 	PARSE("-p", "5", "--alert-fds", "0", "--alert-threads", "5");

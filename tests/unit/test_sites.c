@@ -770,6 +770,59 @@ static void test_freeze_keeps_alerts_at_exit(void **state)
 	sites_free(ss);
 }
 
+/* Two-frame stacks for --group-by head: raw id k allocates at lib.py line
+ * 10 + k (a library's innermost frame), called from app.py line 50 + k / 10. */
+static int lib_resolve(void *ctx, uint64_t id, struct report_frame *fr, const char **caller,
+		       bool *truncated)
+{
+	(void)ctx;
+	fr[0] = (struct report_frame){ "/usr/lib/python3.11/lib.py", "inner", 10 + (int)id };
+	fr[1] = (struct report_frame){ "/srv/app.py", "handle", 50 + (int)(id / 10) };
+	*caller = NULL;
+	*truncated = false;
+	return 2;
+}
+
+/* the head is the outer frame whenever the inner one is library code */
+static int outer_head(void *ctx, const struct report_frame *fr, int n)
+{
+	(void)ctx;
+	return n > 1 && !strncmp(fr[0].file, "/usr/lib/", 9) ? 1 : 0;
+}
+
+/* --group-by head: stacks that differ below one application line are one
+ * row, keyed and labelled by that line, with the id the incident gets
+ * (site_id_of() of the head frame alone). */
+static void test_group_by_head(void **state)
+{
+	struct site_store *ss = sites_new(lib_resolve, NULL);
+	struct site_trend_opts o = { .group_by = GROUP_HEAD, .head = outer_head };
+	const struct report_site *rows;
+	struct site_totals tot;
+	struct raw_site v[] = {
+		{ .id = 1, .v = { .bytes = 100, .count = 1, .allocs = 1 } },
+		{ .id = 2, .v = { .bytes = 200, .count = 2, .allocs = 2 } },
+		{ .id = 11, .v = { .bytes = 50, .count = 1, .allocs = 1 } },
+	};
+	struct report_frame head = { "/srv/app.py", "handle", 50 };
+	int n;
+
+	(void)state;
+	assert_non_null(ss);
+	sites_configure(ss, &o);
+	assert_string_equal(sites_group_by_name(GROUP_HEAD), "head");
+	assert_int_equal(sites_update(ss, v, 3, NULL, 0, 0), 0);
+	n = sites_rank(ss, 5, "alloc", &rows, &tot);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].bytes, 300);
+	assert_int_equal(rows[0].nframes, 1);
+	assert_string_equal(rows[0].frames[0].file, "/srv/app.py");
+	assert_int_equal(rows[0].frames[0].line, 50);
+	assert_id(rows[0].id, site_id_of(&head, 1));
+	assert_int_equal(rows[1].frames[0].line, 51);
+	sites_free(ss);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -791,6 +844,7 @@ int main(void)
 		cmocka_unit_test(test_young_site_ranks_by_growth),
 		cmocka_unit_test(test_alert_holds_before_raising),
 		cmocka_unit_test(test_freeze_keeps_alerts_at_exit),
+		cmocka_unit_test(test_group_by_head),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
