@@ -112,8 +112,8 @@ static struct export_proc *proc_slot(struct exports *x, int pid)
 		return NULL;
 	if (x->nprocs >= x->max_procs) {
 		if (!x->full_said)
-			log_warn("exports: already %d processes, PID %d is not exported", x->max_procs,
-				 pid);
+			log_warn("exports: at the limit of %d process%s, PID %d is not exported",
+				 x->max_procs, x->max_procs == 1 ? "" : "es", pid);
 		x->full_said = true;
 		return NULL;
 	}
