@@ -6,8 +6,10 @@ Kubernetes pod, with a --pods-dir tree shaped like the kubelet's
 /var/log/pods, and the labels checked in the JSON `process` object, the
 Prometheus file (promtool) and the pprof profile (`go tool pprof -tags`).
 """
+import json
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 import uuid
@@ -34,24 +36,31 @@ def cgroup2_mount():
 
 
 @pytest.fixture
-def pod_cgroup():
-    """A cgroup path like the kubelet's (systemd driver) for a containerd
-    container of a burstable pod: (directory, pod uid, container id).
-    Removed at the end, once the processes moved into it are gone."""
+def pod_cgroups():
+    """Makes cgroup paths like the kubelet's (systemd driver) for containerd
+    containers of one burstable pod: each call returns (directory, pod uid,
+    container id) of a new container. All removed at the end, once the
+    processes moved into them are gone (deepest first)."""
     mnt = cgroup2_mount()
     need(mnt is not None and os.access(mnt, os.W_OK), "no writable cgroup v2 hierarchy")
-    uid, cid = str(uuid.uuid4()), uuid.uuid4().hex + uuid.uuid4().hex
+    uid = str(uuid.uuid4())
     top = mnt / "kubepods.slice"
-    made_top = not top.exists()
     qos = top / "kubepods-burstable.slice"
     pod = qos / f"kubepods-burstable-pod{uid.replace('-', '_')}.slice"
-    scope = pod / f"cri-containerd-{cid}.scope"
-    try:
-        scope.mkdir(parents=True)
-    except OSError as e:
-        need(False, f"cannot create a cgroup under {mnt}: {e}")
-    yield scope, uid, cid
-    for d in (scope, pod, qos, top) if made_top else (scope, pod):
+    made = [d for d in (top, qos, pod) if not d.exists()]
+
+    def container():
+        cid = uuid.uuid4().hex + uuid.uuid4().hex
+        scope = pod / f"cri-containerd-{cid}.scope"
+        try:
+            scope.mkdir(parents=True)
+        except OSError as e:
+            need(False, f"cannot create a cgroup under {mnt}: {e}")
+        made.append(scope)
+        return scope, uid, cid
+
+    yield container
+    for d in sorted(made, key=lambda d: len(d.parts), reverse=True):
         for _ in range(50):  # a killed process leaves its cgroup a moment later
             try:
                 d.rmdir()
@@ -62,8 +71,8 @@ def pod_cgroup():
                 time.sleep(0.1)
 
 
-def test_pid_in_pod_has_labels(pod_cgroup, start_target):
-    scope, uid, cid = pod_cgroup
+def test_pid_in_pod_has_labels(pod_cgroups, start_target):
+    scope, uid, cid = pod_cgroups()
     d = Path(tempfile.mkdtemp(prefix="pyleak-identity."))
     try:
         # the kubelet's layout: <namespace>_<pod>_<uid>/<container>/<restart>.log
@@ -108,8 +117,44 @@ def test_pid_in_pod_has_labels(pod_cgroup, start_target):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_identity_read_again_after_exec(pod_cgroups, start_target):
+    """The labels are read at attach and again after the process calls
+    exec: moved to another container's cgroup in between, its reports of
+    the new program name the new container."""
+    (first, uid, cid1), (second, _, cid2) = pod_cgroups(), pod_cgroups()
+    py = py311()
+    t = start_target(py, "execer.py", "python", 4, py, 6)  # exec 6 s after READY
+    (first / "cgroup.procs").write_text(str(t.pid))
+    p = subprocess.Popen([str(BINARY), "--format", "json", "--pid", str(t.pid), "--mode",
+                          "alloc", "--interval", "1.5"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        # the first attach has read the identity: it says so
+        err = []
+        for line in p.stderr:
+            err.append(line)
+            if f"PID {t.pid}: containerd container {cid1[:12]}" in line:
+                break
+        else:
+            pytest.fail("no identity line: " + "".join(err))
+        (second / "cgroup.procs").write_text(str(t.pid))
+        out, rest = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    err = "".join(err) + rest
+    assert p.returncode == 9, err  # attach mode: the target exited
+    assert "attaching again" in err
+    reports = [json.loads(l) for l in out.splitlines() if l.startswith('{"type":"report"')]
+    # the first program's reports (exec comes 6 s after READY): its container
+    assert reports and reports[0]["process"]["container_id"] == cid1, reports[:1]
+    assert reports[-1]["final"]
+    assert reports[-1]["process"]["container_id"] == cid2, reports[-1]["process"]
+    assert reports[-1]["process"]["pod_uid"] == uid
+
+
 def test_pods_dir_missing_is_a_start_up_error():
-    import subprocess
     p = subprocess.run([str(BINARY), "--pid", "1", "--pods-dir", "/nonexistent/pods"],
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 2, p.stderr
