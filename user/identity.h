@@ -67,6 +67,7 @@ int identity_pod_lookup(const char *pods_dir, struct proc_identity *id);
  * order: container_id, pod_uid, namespace, pod, container, qos, runtime,
  * unit. names[i] are static strings, values[i] point into id. Returns the
  * number filled (at most max). */
+#define IDENTITY_NLABELS 8 /* all of identity_labels()'s names */
 int identity_labels(const struct proc_identity *id, const char *names[], const char *values[],
 		    int max);
 

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "http_metrics.h"
 #include "options.h"
 #include "pyleak.h"
@@ -155,6 +156,13 @@ static const char usage_text[] =
 "                           (Prometheus scrapes it) and /healthz (503 when the\n"
 "                           profiler's loop is stuck); 127.0.0.1:9435, [::1]:9435\n"
 "\n"
+"Identity (labels in every output: text, JSON, Prometheus, pprof, HTML):\n"
+"      --pods-dir DIR       the kubelet's pod log directory (/var/log/pods; in a\n"
+"                           DaemonSet, mount it read-only): adds namespace, pod\n"
+"                           and container names to the container id, runtime,\n"
+"                           pod uid and QoS class read from /proc/PID/cgroup\n"
+"                           (default: none, no API access needed)\n"
+"\n"
 "General:\n"
 "  -v, --verbose            more detail, including libbpf's messages (repeatable)\n"
 "  -q, --quiet              only errors on stderr\n"
@@ -213,6 +221,8 @@ enum {
 	/* exports (issue 11): HTML report */
 	OPT_HTML,
 	OPT_LISTEN,
+	/* node mode (issue 12): identity */
+	OPT_PODS_DIR,
 };
 
 #define SHORT_OPTS "p:i:d:n:f:so:m:w:g:vqhV"
@@ -258,6 +268,7 @@ static const struct option long_opts[] = {
 	{ "folded", required_argument, NULL, OPT_FOLDED },
 	{ "html", required_argument, NULL, OPT_HTML },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "pods-dir", required_argument, NULL, OPT_PODS_DIR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -575,6 +586,20 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			if (http_parse_listen(optarg, &ss, &sl, why, sizeof(why)))
 				return fail(err, errlen, "--listen %s", why);
 			o->listen = optarg;
+			break;
+		}
+		case OPT_PODS_DIR: {
+			struct stat st;
+
+			/* at start-up, not at the first container: a typo in a
+			 * DaemonSet's mount would otherwise only show as labels
+			 * that never come */
+			if (stat(optarg, &st))
+				return fail(err, errlen, "--pods-dir %s: %s (the kubelet's pod log "
+					    "directory, usually /var/log/pods)", optarg, strerror(errno));
+			if (!S_ISDIR(st.st_mode))
+				return fail(err, errlen, "--pods-dir %s: not a directory", optarg);
+			o->pods_dir = optarg;
 			break;
 		}
 		case OPT_PROM_TOP:

@@ -62,6 +62,7 @@ struct options {
 	const char *html;	/* --html PATH, NULL = none */
 	bool format_given;	/* --format was given: no live terminal view */
 	const char *listen;	/* --listen ADDR:PORT (http_metrics.h), NULL = off */
+	const char *pods_dir;	/* --pods-dir DIR (identity.h), NULL = none */
 	int verbose;		/* -v count */
 	bool quiet;		/* -q */
 };

@@ -561,6 +561,24 @@ static void put_kpi(FILE *f, const char *label, const char *value, const char *n
 	fputs("</div>\n", f);
 }
 
+/* put_identity() - the process's known container/unit labels as one line
+ * of "name value" pairs (identity_labels() order); nothing when none. */
+static void put_identity(FILE *f, const struct proc_identity *id)
+{
+	const char *names[IDENTITY_NLABELS], *values[IDENTITY_NLABELS];
+	int n = id ? identity_labels(id, names, values, IDENTITY_NLABELS) : 0;
+
+	if (!n)
+		return;
+	fputs("<p class=\"sub\" id=\"identity\">", f);
+	for (int i = 0; i < n; i++) {
+		fprintf(f, "%s%s <b>", i ? " \xc2\xb7 " : "", names[i]);
+		html_text(f, values[i], NAME_MAX_CHARS);
+		fputs("</b>", f);
+	}
+	fputs("</p>\n", f);
+}
+
 static void put_header(FILE *f, const struct report *r)
 {
 	const struct report_header *h = &r->h;
@@ -581,7 +599,9 @@ static void put_header(FILE *f, const struct report *r)
 	html_text(f, h->capture, NAME_MAX_CHARS);
 	if (isfinite(h->elapsed_s))
 		fprintf(f, " \xc2\xb7 %.0fs after attach", h->elapsed_s);
-	fputs("</p>\n<div class=\"kpis\">\n", f);
+	fputs("</p>\n", f);
+	put_identity(f, h->identity);
+	fputs("<div class=\"kpis\">\n", f);
 	put_kpi(f, "RSS", fmt_bytes(a, sizeof(a), (double)h->rss_bytes, false), NULL, false);
 	if (h->growth) {
 		snprintf(c, sizeof(c), "%s since attach",

@@ -392,6 +392,27 @@ static void json_census(FILE *f, const struct report *r)
 	fputs("]}", f);
 }
 
+/* put_identity() - the process's cgroup and its known container/unit
+ * labels as members of the "process" object, named as the Prometheus labels;
+ * a field that is not known is left out (never "" or null). */
+static void put_identity(FILE *f, const struct proc_identity *id)
+{
+	const char *names[IDENTITY_NLABELS], *values[IDENTITY_NLABELS];
+	int n;
+
+	if (!id)
+		return;
+	if (id->cgroup[0]) {
+		fputs(",\"cgroup\":", f);
+		json_str(f, id->cgroup);
+	}
+	n = identity_labels(id, names, values, IDENTITY_NLABELS);
+	for (int i = 0; i < n; i++) {
+		fprintf(f, ",\"%s\":", names[i]);
+		json_str(f, values[i]);
+	}
+}
+
 /*
  * out_json_write() - see report.h. Every frame of every site is written, whatever
  * r->show_stacks says: a script cannot ask again, and the frames are what it
@@ -417,7 +438,9 @@ int out_json_write(FILE *f, const struct report *r)
 	json_str(f, h->python_version);
 	fputs(",\"build\":", f);
 	json_str(f, h->build);
-	fprintf(f, ",\"rss_bytes\":%" PRIu64 "}", h->rss_bytes);
+	fprintf(f, ",\"rss_bytes\":%" PRIu64, h->rss_bytes);
+	put_identity(f, h->identity);
+	putc('}', f);
 
 	fputs(",\"capture\":{\"mode\":", f);
 	json_str(f, h->mode);

@@ -14,7 +14,10 @@
  *                 innermost out;
  *   one location per distinct (function, line), with one Line; one function
  *                 per distinct (name, file, first line);
- *   labels        pid (numeric) and site_id (the report's 16 hex digits).
+ *   labels        pid (numeric) and site_id (the report's 16 hex digits),
+ *                 then the process's known container labels (identity.h:
+ *                 container_id, pod_uid, namespace, pod, container, qos,
+ *                 runtime, unit) as string labels on every sample.
  * One mapping (the process, by comm) says all is symbolised already.
  * Strings are made valid UTF-8 with control characters replaced, as in
  * every export (textsafe.h).
@@ -41,7 +44,8 @@ typedef Perftools__Profiles__Location Location;
 typedef Perftools__Profiles__Line Line;
 typedef Perftools__Profiles__Function Function;
 
-#define NLABELS 2
+/* pid, site_id, and the container labels */
+#define NLABELS (2 + IDENTITY_NLABELS)
 #define MAX_TYPES 3
 
 /* An open-addressing index: slot -> 1 + position in the indexed array, 0
@@ -219,7 +223,7 @@ static int pp_alloc(struct pp *pp, const struct report *r)
 
 	for (size_t i = 0; i < nsites; i++)
 		nframes += (r->sites[i].nframes > 0 ? r->sites[i].nframes : 0) + 1;
-	nstr = 2 * nframes + nsites + 16;
+	nstr = 2 * nframes + nsites + 16 + 2 * IDENTITY_NLABELS;
 #define ALLOC(p, n) (((p) = calloc((n) + 1, sizeof(*(p)))) != NULL)
 	if (!ALLOC(pp->str, nstr) || !ALLOC(pp->fn, nframes) || !ALLOC(pp->fnp, nframes) ||
 	    !ALLOC(pp->loc, nframes) || !ALLOC(pp->locp, nframes) || !ALLOC(pp->line, nframes) ||
@@ -235,8 +239,15 @@ static int pp_alloc(struct pp *pp, const struct report *r)
 }
 
 /* add_sample() - site s as one sample with ntypes values. */
-static int add_sample(struct pp *pp, const struct report_site *s, int ntypes, int64_t pid_key,
-		      int64_t pid, int64_t site_key, uint64_t **ids)
+/* The labels every sample carries beside its site_id: interned once. */
+struct proc_labels {
+	int64_t pid_key, pid, site_key;
+	int n;			/* container labels */
+	int64_t key[IDENTITY_NLABELS], value[IDENTITY_NLABELS];
+};
+
+static int add_sample(struct pp *pp, const struct report_site *s, int ntypes,
+		      const struct proc_labels *pl, uint64_t **ids)
 {
 	Sample *sm = &pp->smp[pp->nsmp];
 	Label *lb = &pp->lbl[pp->nsmp * NLABELS];
@@ -272,16 +283,21 @@ static int add_sample(struct pp *pp, const struct report_site *s, int ntypes, in
 	sm->value = v;
 	snprintf(hex, sizeof(hex), "%016" PRIx64, s->id);
 	lb[0] = l0;
-	lb[0].key = pid_key;
-	lb[0].num = pid;
+	lb[0].key = pl->pid_key;
+	lb[0].num = pl->pid;
 	lb[1] = l0;
-	lb[1].key = site_key;
+	lb[1].key = pl->site_key;
 	lb[1].str = intern(pp, hex);
 	if (lb[1].str < 0)
 		return -ENOMEM;
-	for (int i = 0; i < NLABELS; i++)
+	for (int i = 0; i < pl->n; i++) {
+		lb[2 + i] = l0;
+		lb[2 + i].key = pl->key[i];
+		lb[2 + i].str = pl->value[i];
+	}
+	for (int i = 0; i < 2 + pl->n; i++)
 		pp->lblp[pp->nsmp * NLABELS + i] = &lb[i];
-	sm->n_label = NLABELS;
+	sm->n_label = 2 + pl->n;
 	sm->label = &pp->lblp[pp->nsmp * NLABELS];
 	pp->smpp[pp->nsmp++] = sm;
 	return 0;
@@ -329,7 +345,9 @@ int out_pprof_write(FILE *f, const struct report *r)
 	};
 	int ntypes = r->h.growth ? 3 : 2;
 	struct pp pp = { 0 };
-	int64_t pid_key, site_key, comment;
+	struct proc_labels pl = { .pid = r->h.pid };
+	const char *lnames[IDENTITY_NLABELS], *lvalues[IDENTITY_NLABELS];
+	int64_t comment;
 	uint64_t *ids;
 	char note[512];
 	uint8_t *buf = NULL;
@@ -354,15 +372,23 @@ int out_pprof_write(FILE *f, const struct report *r)
 		 r->h.version ? r->h.version : "?", r->h.pid, r->h.comm ? r->h.comm : "?",
 		 r->h.python_version ? r->h.python_version : "?", r->h.build ? r->h.build : "?",
 		 r->h.mode ? r->h.mode : "?", r->h.capture ? r->h.capture : "?");
-	pid_key = intern(&pp, "pid");
-	site_key = intern(&pp, "site_id");
+	pl.pid_key = intern(&pp, "pid");
+	pl.site_key = intern(&pp, "site_id");
 	comment = intern(&pp, note);
 	mapping.filename = intern(&pp, r->h.comm ? r->h.comm : "python");
-	if (pid_key < 0 || site_key < 0 || comment < 0 || mapping.filename < 0)
+	if (pl.pid_key < 0 || pl.site_key < 0 || comment < 0 || mapping.filename < 0)
 		goto out;
+	if (r->h.identity)
+		pl.n = identity_labels(r->h.identity, lnames, lvalues, IDENTITY_NLABELS);
+	for (int i = 0; i < pl.n; i++) {
+		pl.key[i] = intern(&pp, lnames[i]);
+		pl.value[i] = intern(&pp, lvalues[i]);
+		if (pl.key[i] < 0 || pl.value[i] < 0)
+			goto out;
+	}
 	ids = pp.loc_ids;
 	for (int i = 0; i < r->nsites; i++) {
-		err = add_sample(&pp, &r->sites[i], ntypes, pid_key, r->h.pid, site_key, &ids);
+		err = add_sample(&pp, &r->sites[i], ntypes, &pl, &ids);
 		if (err)
 			goto out;
 	}

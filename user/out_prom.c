@@ -64,7 +64,12 @@ void prom_process_labels(const struct report_header *h, struct prom_labels *ls)
 	ls->value[ls->n++] = ls->pid;
 	ls->name[ls->n] = "comm";
 	ls->value[ls->n++] = h->comm;
-	/* node-wide mode: container and pod, from the header, go here */
+	/* container and pod: only those known (an empty label value is the
+	 * same series as no label in Prometheus, and single-process files on
+	 * a host without containers stay as they were) */
+	if (h->identity)
+		ls->n += identity_labels(h->identity, &ls->name[ls->n], &ls->value[ls->n],
+					 PROM_MAX_LABELS - ls->n);
 }
 
 void prom_site_label(const struct report_site *s, char *buf, size_t len)
@@ -498,36 +503,69 @@ int prom_series_max(int top)
 	return FIXED_SERIES + (int)NDROPS + (SITE_SERIES + INCIDENT_SERIES) * top;
 }
 
+#define NFAMILIES ((int)(sizeof(families) / sizeof(families[0])))
+
+int prom_nfamilies(void)
+{
+	return NFAMILIES;
+}
+
+void prom_family_head(FILE *f, int k)
+{
+	const struct family *fam = &families[k];
+
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help, fam->name, fam->type);
+}
+
+int prom_family_samples(FILE *f, int k, const struct report *r, int top)
+{
+	struct prom_labels ls;
+	struct emit e = { .f = f, .name = families[k].name, .ls = &ls, .top = top };
+
+	prom_process_labels(&r->h, &ls);
+	families[k].emit(&e, r);
+	if (f && ferror(f))
+		return -EIO;
+	return e.n;
+}
+
 int out_prom_write(FILE *f, const struct report *const *r, int nr, int top)
 {
-	struct prom_labels ls[nr > 0 ? nr : 1];
 	int total = 0;
 
-	for (int i = 0; i < nr; i++)
-		prom_process_labels(&r[i]->h, &ls[i]);
-	for (size_t k = 0; k < sizeof(families) / sizeof(families[0]); k++) {
-		const struct family *fam = &families[k];
-		struct emit e = { .name = fam->name, .top = top };
+	for (int k = 0; k < NFAMILIES; k++) {
+		int n = 0;
 
 		/* a counting pass first: no HELP/TYPE for an empty family */
-		for (int i = 0; i < nr; i++) {
-			e.ls = &ls[i];
-			fam->emit(&e, r[i]);
-		}
-		if (!e.n || !f) {
-			total += e.n;
+		for (int i = 0; i < nr; i++)
+			n += prom_family_samples(NULL, k, r[i], top);
+		total += n;
+		if (!n || !f)
 			continue;
-		}
-		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help, fam->name, fam->type);
-		e.f = f;
-		e.n = 0;
-		for (int i = 0; i < nr; i++) {
-			e.ls = &ls[i];
-			fam->emit(&e, r[i]);
-		}
-		total += e.n;
+		prom_family_head(f, k);
+		for (int i = 0; i < nr; i++)
+			prom_family_samples(f, k, r[i], top);
 	}
 	if (f && ferror(f))
 		return -EIO;
 	return total;
+}
+
+int out_prom_node_write(FILE *f, const struct node_stats *ns)
+{
+	int n = 1;
+
+	fputs("# HELP pyleak_node_targets_watched Python processes node mode watches now\n"
+	      "# TYPE pyleak_node_targets_watched gauge\n", f);
+	fprintf(f, "pyleak_node_targets_watched %" PRIu32 "\n", ns->watched);
+	if (ns->nreasons > 0)
+		fputs("# HELP pyleak_node_targets_skipped_total Python processes node mode did not "
+		      "watch since it started, by reason\n"
+		      "# TYPE pyleak_node_targets_skipped_total counter\n", f);
+	for (int i = 0; i < ns->nreasons && i < NODE_SKIP_REASONS; i++, n++) {
+		fputs("pyleak_node_targets_skipped_total{reason=", f);
+		prom_label_value(f, ns->skipped[i].reason);
+		fprintf(f, "} %" PRIu64 "\n", ns->skipped[i].count);
+	}
+	return ferror(f) ? -EIO : n;
 }

@@ -12,16 +12,17 @@
 
 #include "report.h"
 
-#define PROM_MAX_LABELS 8
+/* pid, comm, IDENTITY_NLABELS container labels and build_info's five */
+#define PROM_MAX_LABELS 16
 /* the site="file:line function" label is cut to this many characters */
 #define PROM_SITE_CHARS 80
 /* of which the file name at most this many */
 #define PROM_SITE_FILE_CHARS 32
 
 /*
- * The labels every series of one process carries, in order. Today pid and
- * comm; node-wide mode adds container and pod here, and because pid is
- * among them, series stay unique when several processes share one file.
+ * The labels every series of one process carries, in order: pid, comm,
+ * then the known container labels (identity_labels() order). Because pid
+ * is among them, series stay unique when several processes share one file.
  */
 struct prom_labels {
 	int n;
@@ -41,6 +42,24 @@ void prom_process_labels(const struct report_header *h, struct prom_labels *ls);
  * number of series (samples) written, or -errno from the stream.
  */
 int out_prom_write(FILE *f, const struct report *const *r, int nr, int top);
+
+/*
+ * The same exposition built from parts kept apart (exports.c keeps one
+ * rendering per process, not its report): family k's HELP and TYPE, and
+ * family k's samples of one process. prom_family_samples() returns the
+ * number of samples (f NULL: counts only) or -errno from the stream.
+ * out_prom_write() is these, each family once, all processes together.
+ */
+int prom_nfamilies(void);
+void prom_family_head(FILE *f, int k);
+int prom_family_samples(FILE *f, int k, const struct report *r, int top);
+
+/* out_prom_node_write() - node mode's own families, without process
+ * labels: pyleak_node_targets_watched, and
+ * pyleak_node_targets_skipped_total{reason} when ns has reasons. Returns
+ * the number of samples, at most PROM_NODE_SERIES_MAX, or -errno. */
+#define PROM_NODE_SERIES_MAX (1 + NODE_SKIP_REASONS)
+int out_prom_node_write(FILE *f, const struct node_stats *ns);
 
 /* prom_series_max() - the most series one process can have in the file
  * with top sites: the bound README "Prometheus textfile" states (a file

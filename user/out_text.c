@@ -268,6 +268,21 @@ static void put_drops(FILE *f, const struct report_drops *d)
 	putc('\n', f);
 }
 
+/* put_identity() - "  identity: name=value ..." of the process's container
+ * or unit labels (identity_labels() order); nothing when none is known. */
+static void put_identity(FILE *f, const struct proc_identity *id)
+{
+	const char *names[IDENTITY_NLABELS], *values[IDENTITY_NLABELS];
+	int n = id ? identity_labels(id, names, values, IDENTITY_NLABELS) : 0;
+
+	for (int i = 0; i < n; i++) {
+		fprintf(f, "%s%s=", i ? " " : "  identity: ", names[i]);
+		put_str(f, values[i]);
+	}
+	if (n)
+		putc('\n', f);
+}
+
 static void put_header(FILE *f, const struct report_header *h)
 {
 	char rss[32], out[32];
@@ -285,6 +300,7 @@ static void put_header(FILE *f, const struct report_header *h)
 	else
 		fputs("] ?\n", f);
 
+	put_identity(f, h->identity);
 	fputs("  mode ", f);
 	put_str(f, h->mode);
 	fputs(", capture: ", f);

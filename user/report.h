@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "identity.h"
+
 /* One symbolised Python frame. */
 struct report_frame {
 	const char *file; /* co_filename */
@@ -227,6 +229,23 @@ struct report_header {
 	/* file exports (out_prom.c, out_pprof.c) */
 	double unix_time;	    /* wall-clock time of the report, Unix seconds */
 	const char *version;	    /* pyleak-bpf's own version */
+	/* container identity (identity.h): read at attach and after an exec;
+	 * NULL when /proc/PID/cgroup could not be read. Every sink shows its
+	 * non-empty fields only (README "Identity labels"). */
+	const struct proc_identity *identity;
+};
+
+/* Node mode's own figures (the supervisor's, not a process's): written
+ * once per Prometheus file / --listen body beside every process's series
+ * (exports_node_stats()). */
+#define NODE_SKIP_REASONS 4
+struct node_stats {
+	uint32_t watched;	    /* processes with a session now */
+	int nreasons;		    /* entries of skipped[] in use */
+	struct {
+		const char *reason; /* "max_targets", ...: a label value */
+		uint64_t count;	    /* processes not watched for it, since start */
+	} skipped[NODE_SKIP_REASONS];
 };
 
 /* One sample of a time series: t seconds since attach, value v. */

@@ -39,6 +39,7 @@
 #include "growth.h"
 #include "fixhints.h"
 #include "health.h"
+#include "identity.h"
 #include "incidents.h"
 #include "launch.h"
 #include "log.h"
@@ -203,6 +204,8 @@ struct session {
 	/* file exports (--prom-file, --pprof, --folded, --html) */
 	struct exports exports;
 	bool live;		  /* stdout is a terminal, no --format/--output: redraw in place */
+	struct proc_identity ident; /* container labels of every report (identity.h) */
+	bool ident_ok;
 };
 
 static void add_warning(struct session *s, const char *w)
@@ -1018,6 +1021,7 @@ static int emit_report(struct session *s, bool final)
 	r.sites = rows;
 	h->unix_time = wall_s();
 	h->version = pyleak_version;
+	h->identity = s->ident_ok ? &s->ident : NULL;
 	struct report_series anon_hist, *site_hist = NULL;
 	struct report_point *hist_buf = NULL;
 
@@ -1387,6 +1391,32 @@ static void alert_rule(const struct options *o, struct trend_rule *r)
 	};
 }
 
+/* read_identity() - the target's container identity, and with --pods-dir
+ * its pod's names: labels in every report. Read at each attach (an exec
+ * may have moved the process); a failure only leaves the labels out. */
+static void read_identity(struct session *s)
+{
+	int err = identity_read(s->t.pid, &s->ident);
+
+	s->ident_ok = !err;
+	if (err) {
+		log_debug("PID %d: no container identity: %s", s->t.pid, strerror(-err));
+		return;
+	}
+	if (s->o->pods_dir && s->ident.pod_uid[0]) {
+		err = identity_pod_lookup(s->o->pods_dir, &s->ident);
+		if (err)
+			log_info("PID %d: pod %s not found in --pods-dir %s (%s): no namespace, pod "
+				 "and container names", s->t.pid, s->ident.pod_uid, s->o->pods_dir,
+				 strerror(-err));
+	}
+	if (s->ident.container_id[0])
+		log_info("PID %d: %s container %.12s%s%s%s%s", s->t.pid,
+			 s->ident.runtime[0] ? s->ident.runtime : "a", s->ident.container_id,
+			 s->ident.pod_name[0] ? " of pod " : "", s->ident.pod_namespace,
+			 s->ident.pod_name[0] ? "/" : "", s->ident.pod_name);
+}
+
 /* attach_session() - from an open target to a running capture: layout,
  * capture choice, BPF programs, symboliser, site stores, GC and memory
  * baselines, window scheduler; then lets a stopped target run on. Returns 0
@@ -1462,6 +1492,7 @@ static int attach_session(struct session *s, bool *done)
 	sites_configure(s->store, &tso);
 	if (s->pidfd < 0)
 		s->pidfd = (int)syscall(SYS_pidfd_open, s->t.pid, 0);
+	read_identity(s);
 	if (target_exec_id(s->t.pid, s->exec_id))
 		memset(s->exec_id, 0, sizeof(s->exec_id));
 	if (!gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))

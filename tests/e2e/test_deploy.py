@@ -318,6 +318,8 @@ def test_kubernetes_podmonitor_overlay():
         kinds["DaemonSet"]["spec"]["selector"]["matchLabels"]
     assert pm["podMetricsEndpoints"][0]["port"] == c["ports"][0]["name"]
     assert pm["podMetricsEndpoints"][0]["path"] == "/metrics"
+    # our namespace/pod/container labels name the profiled process: kept
+    assert pm["podMetricsEndpoints"][0]["honorLabels"] is True
 
 
 # --- container image ------------------------------------------------------------

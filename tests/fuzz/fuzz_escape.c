@@ -4,8 +4,9 @@
  * escaper esc_put() (user/escape.c), utf8_clean() (user/textsafe.c),
  * Prometheus label values prom_label_value(), and the whole report in each
  * text format (text, JSON lines, folded stacks, Prometheus) with
- * fuzzer-chosen file, function, command, caller and version strings: the
- * report model of tests/unit/report_fixture.h with its strings replaced.
+ * fuzzer-chosen file, function, command, caller, version and container
+ * label strings: the report model of tests/unit/report_fixture.h with its
+ * strings replaced.
  *
  * Input: strings separated by NUL bytes (the first few used in turn).
  * Properties checked on every output (abort otherwise):
@@ -165,6 +166,7 @@ static void report_formats(const char *const *s)
 	struct report *r = fixture_report(&fx);
 	struct report_frame fr[2][2];
 	struct report_site sites[2];
+	struct proc_identity id = { 0 };
 	char *out, *line, *save;
 	int lines;
 
@@ -180,6 +182,13 @@ static void report_formats(const char *const *s)
 	r->h.python_version = s[1];
 	r->h.build = s[4];
 	fx.incidents[0].head = fr[0][0];
+	/* container labels: identity.c validates them, but a sink must not
+	 * rely on that (unit is any cgroup name) */
+	snprintf(id.container_id, sizeof(id.container_id), "%s", s[2]);
+	snprintf(id.pod_name, sizeof(id.pod_name), "%s", s[5]);
+	snprintf(id.unit, sizeof(id.unit), "%s", s[0]);
+	snprintf(id.cgroup, sizeof(id.cgroup), "%s", s[1]);
+	r->h.identity = &id;
 
 	free(render(out_text_write, r, true));
 

@@ -1,7 +1,7 @@
 """Replaces itself with a new program, as a supervisor or wrapper does.
 
-Usage: execer.py [python|sleep] [SECONDS] [INTERPRETER]
-  python: after 2 s, exec INTERPRETER (default: the same one) on this file
+Usage: execer.py [python|sleep] [SECONDS] [INTERPRETER] [DELAY]
+  python: after DELAY s (default 2), exec INTERPRETER (default: the same one) on this file
           in "second" mode, which leaks at LEAK_LINE for SECONDS and exits
           with 5;
   sleep:  after 2 s, exec /bin/sleep 2 (not Python).
@@ -34,7 +34,7 @@ def main():
     # must show its own memory, not the new program's
     ballast = b"x" * BALLAST
     print("READY", flush=True)
-    time.sleep(2)
+    time.sleep(float(sys.argv[4]) if len(sys.argv) > 4 else 2)
     if what == "sleep":
         os.execv("/bin/sleep", ["sleep", "2"])
     python = sys.argv[3] if len(sys.argv) > 3 else sys.executable

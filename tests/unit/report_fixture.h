@@ -92,4 +92,27 @@ static inline struct report *fixture_report(struct fixture *fx)
 	return r;
 }
 
+/* A containerd container of a burstable Kubernetes pod, its names found in
+ * the kubelet's pods directory: every label known. */
+#define FX_CID "4f0a3d2c1b9e8f7a6d5c4b3a29180716f5e4d3c2b1a09f8e7d6c5b4a39281706"
+#define FX_POD_UID "0b7e6b1a-3c2d-4e5f-8a9b-0c1d2e3f4a5b"
+#define FX_LABELS "container_id=\"" FX_CID "\",pod_uid=\"" FX_POD_UID "\"," \
+		  "namespace=\"shop\",pod=\"web-7d9f\",container=\"app\",qos=\"burstable\"," \
+		  "runtime=\"containerd\""
+
+static inline const struct proc_identity *fixture_identity(struct proc_identity *id)
+{
+	memset(id, 0, sizeof(*id));
+	strcpy(id->cgroup, "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod"
+			   "0b7e6b1a_3c2d_4e5f_8a9b_0c1d2e3f4a5b.slice/cri-containerd-" FX_CID ".scope");
+	strcpy(id->container_id, FX_CID);
+	strcpy(id->runtime, "containerd");
+	strcpy(id->pod_uid, FX_POD_UID);
+	strcpy(id->qos, "burstable");
+	strcpy(id->pod_namespace, "shop");
+	strcpy(id->pod_name, "web-7d9f");
+	strcpy(id->container_name, "app");
+	return id;
+}
+
 #endif /* PYLEAK_REPORT_FIXTURE_H */

@@ -727,6 +727,7 @@ static const struct known_opt {
 	{ "folded", 0, "x.folded" },
 	{ "html", 0, "/tmp/report.html" },
 	{ "listen", 0, "127.0.0.1:9435" },
+	{ "pods-dir", 0, "/tmp" },
 	{ "verbose", 'v', NULL },
 	{ "quiet", 'q', NULL },
 	{ "help", 'h', NULL },
@@ -1017,6 +1018,22 @@ static void test_html_and_live_options(void **state)
 	EXPECT_EINVAL("--html", "file path");
 }
 
+/* --pods-dir: none by default; a directory that is not there (or not a
+ * directory) is refused at start-up, naming it. */
+static void test_pods_dir(void **state)
+{
+	PARSE("-p", "5");
+	assert_ok();
+	assert_null(P.o.pods_dir);
+	PARSE("-p", "5", "--pods-dir", "/tmp");
+	assert_ok();
+	assert_string_equal(P.o.pods_dir, "/tmp");
+	PARSE("-p", "5", "--pods-dir", "/nonexistent/var/log/pods");
+	EXPECT_EINVAL("--pods-dir /nonexistent/var/log/pods", "No such file or directory");
+	PARSE("-p", "5", "--pods-dir", "/dev/null");
+	EXPECT_EINVAL("--pods-dir /dev/null", "not a directory");
+}
+
 static void test_window_options(void **state)
 {
 	PARSE("-p", "5", "--mode", "growth", "--window-allocs", "500", "--window-time", "0.5",
@@ -1153,6 +1170,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_help_lists_every_option, teardown),
 		cmocka_unit_test_teardown(test_allocator_options, teardown),
 		cmocka_unit_test_teardown(test_html_and_live_options, teardown),
+		cmocka_unit_test_teardown(test_pods_dir, teardown),
 		cmocka_unit_test_teardown(test_window_options, teardown),
 		cmocka_unit_test_teardown(test_judgement_options, teardown),
 		cmocka_unit_test_teardown(test_export_options, teardown),

@@ -19,6 +19,7 @@
 
 #include "out_html.h"
 #include "report.h"
+#include "report_fixture.h"
 #include "textsafe.h"
 
 /* esc() - html_text(s, max) into a fresh string; the caller frees it. */
@@ -255,6 +256,27 @@ static void test_page_with_hostile_names(void **state)
 	free(html);
 }
 
+/* The container labels: one line under the header's first, escaped. */
+static void test_page_identity(void **state)
+{
+	struct report r = { .h = { .seq = 1, .pid = 7, .comm = "python3", .mode = "alloc" } };
+	struct proc_identity id;
+	char *html;
+
+	html = page(&r);
+	assert_null(strstr(html, "id=\"identity\""));
+	free(html);
+	r.h.identity = fixture_identity(&id);
+	strcpy(id.pod_name, "<script>p</script>");
+	html = page(&r);
+	assert_non_null(strstr(html, "<p class=\"sub\" id=\"identity\">container_id <b>" FX_CID
+				     "</b> \xc2\xb7 pod_uid <b>" FX_POD_UID "</b> \xc2\xb7 namespace "
+				     "<b>shop</b> \xc2\xb7 pod <b>&lt;script&gt;p&lt;/script&gt;</b>"));
+	assert_non_null(strstr(html, "runtime <b>containerd</b></p>"));
+	assert_int_equal(count(html, "<script"), 1);
+	free(html);
+}
+
 static void test_page_without_sites_or_history(void **state)
 {
 	struct report r = { .h = { .seq = 1, .pid = 7, .comm = "python3", .mode = "growth" } };
@@ -296,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_flame_same_function_other_line_is_other_box),
 		cmocka_unit_test(test_flame_empty),
 		cmocka_unit_test(test_page_with_hostile_names),
+		cmocka_unit_test(test_page_identity),
 		cmocka_unit_test(test_page_without_sites_or_history),
 		cmocka_unit_test(test_page_growth_mode_with_hints),
 	};

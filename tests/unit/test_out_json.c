@@ -23,12 +23,14 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "report_fixture.h"
 
 /*
  * The validator, run as python3 -c SCRIPT [roundtrip]. It must not contain a
  * single quote (the shell quotes it with those). Decoding is strict: invalid
  * UTF-8, NaN/Infinity (which json.loads accepts by default), a missing or extra
- * newline and any key missing, extra or out of schema order all fail.
+ * newline and any key missing, extra or out of schema order all fail (the
+ * process's identity fields are optional, each a non-empty string).
  * "roundtrip" also requires, for every frame, that file equals the bytes hex-coded
  * in func decoded with errors="replace".
  */
@@ -45,7 +47,12 @@ static const char validator[] =
 	"    \"outstanding_bytes\", \"outstanding_count\", \"sites_total\", \"warnings\",\n"
 	"    \"sites\")\n"
 	"assert o[\"type\"] == \"report\"\n"
-	"keys(o[\"process\"], \"pid\", \"comm\", \"python_version\", \"build\", \"rss_bytes\")\n"
+	"ident = [\"cgroup\", \"container_id\", \"pod_uid\", \"namespace\", \"pod\",\n"
+	"    \"container\", \"qos\", \"runtime\", \"unit\"]\n"
+	"extra = [k for k in ident if k in o[\"process\"]]\n"
+	"assert all(type(o[\"process\"][k]) is str and o[\"process\"][k] for k in extra)\n"
+	"keys(o[\"process\"], \"pid\", \"comm\", \"python_version\", \"build\", \"rss_bytes\",\n"
+	"    *extra)\n"
 	"keys(o[\"capture\"], \"mode\", \"method\", \"alloc_hits\", \"free_hits\", \"dropped\",\n"
 	"    \"no_tstate\", \"drops\", \"gc_collections\")\n"
 	"keys(o[\"capture\"][\"drops\"], \"live_full\", \"sites_full\", \"inflight_full\",\n"
@@ -539,6 +546,33 @@ static void test_validator_rejects(void **state)
 }
 
 /* Write errors come back as -errno, including those only fflush() sees. */
+/* The container labels join the "process" object under their Prometheus
+ * names, with the cgroup path; a field not known is left out, not null. */
+static void test_identity(void **state)
+{
+	struct report r = sample_report();
+	struct proc_identity id;
+	char *got;
+
+	(void)state;
+	r.h.identity = fixture_identity(&id);
+	assert_contains(&r, ",\"rss_bytes\":47395635,\"cgroup\":\"/kubepods.slice/"
+			    "kubepods-burstable.slice/kubepods-burstable-pod0b7e6b1a_3c2d_4e5f_8a9b_"
+			    "0c1d2e3f4a5b.slice/cri-containerd-" FX_CID ".scope\",\"container_id\":\""
+			    FX_CID "\",\"pod_uid\":\"" FX_POD_UID "\",\"namespace\":\"shop\","
+			    "\"pod\":\"web-7d9f\",\"container\":\"app\",\"qos\":\"burstable\","
+			    "\"runtime\":\"containerd\"},\"capture\":");
+	memset(&id, 0, sizeof(id));
+	strcpy(id.cgroup, "/system.slice/a\"b.service");
+	strcpy(id.unit, "a\"b.service");
+	got = render(&r);
+	if (!strstr(got, ",\"cgroup\":\"/system.slice/a\\\"b.service\",\"unit\":\"a\\\"b.service\"},"))
+		fail_msg("no unit in %s", got);
+	assert_null(strstr(got, "container_id"));
+	assert_null(strstr(got, "\"pod\""));
+	free(got);
+}
+
 static void test_stream_errors(void **state)
 {
 	struct report r = sample_report();
@@ -568,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_string_escaping),
 		cmocka_unit_test(test_escaping_matches_python),
 		cmocka_unit_test(test_validator_rejects),
+		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_stream_errors),
 	};
 

@@ -183,11 +183,50 @@ static void test_hostile_names(void **state)
 	perftools__profiles__profile__free_unpacked(p, NULL);
 }
 
+/* The container labels: string labels on every sample after pid and
+ * site_id, in identity_labels() order, only the known ones. */
+static void test_identity_labels(void **state)
+{
+	static const char *const want[][2] = {
+		{ "container_id", FX_CID }, { "pod_uid", FX_POD_UID }, { "namespace", "shop" },
+		{ "pod", "web-7d9f" },	    { "container", "app" },	{ "qos", "burstable" },
+		{ "runtime", "containerd" },
+	};
+	struct fixture fx;
+	struct proc_identity id;
+	struct report *r = fixture_report(&fx);
+	Profile *p;
+
+	r->h.identity = fixture_identity(&id);
+	p = decode(r);
+	assert_int_equal(p->n_sample, 2);
+	for (size_t k = 0; k < p->n_sample; k++) {
+		const Perftools__Profiles__Sample *s = p->sample[k];
+
+		assert_int_equal(s->n_label, 2 + 7);
+		assert_string_equal(str(p, s->label[0]->key), "pid");
+		assert_string_equal(str(p, s->label[1]->key), "site_id");
+		for (int i = 0; i < 7; i++) {
+			assert_string_equal(str(p, s->label[2 + i]->key), want[i][0]);
+			assert_string_equal(str(p, s->label[2 + i]->str), want[i][1]);
+		}
+	}
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	memset(&id, 0, sizeof(id));
+	strcpy(id.unit, "cron.service");
+	p = decode(r);
+	assert_int_equal(p->sample[0]->n_label, 3);
+	assert_string_equal(str(p, p->sample[0]->label[2]->key), "unit");
+	assert_string_equal(str(p, p->sample[0]->label[2]->str), "cron.service");
+	perftools__profiles__profile__free_unpacked(p, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_profile),
 		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_identity_labels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

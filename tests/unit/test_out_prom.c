@@ -281,30 +281,17 @@ static void test_two_processes(void **state)
 	free(text);
 }
 
-/* Hostile names: the file still has the right structure, and promtool
- * (when installed) accepts it. */
-static void test_hostile_names_and_promtool(void **state)
+/* promtool_accepts() - promtool check metrics passes on r's exposition
+ * (skips when promtool is not installed: CI installs it). */
+static void promtool_accepts(const struct report *const *rs, int nr)
 {
-	static const struct report_frame nasty[] = {
-		{ "/srv/q\"uo\\te;\n<script>\xff\xfe/x.py", "leak\"\\\n;<script>\xed\xa0\x80", 5, 1 },
-	};
-	struct fixture fx;
-	const struct report *rs[1] = { fixture_report(&fx) };
 	char *text, path[] = "/tmp/test_out_prom.XXXXXX";
 	int n, fd, status;
 	char cmd[128];
 
-	fx.r.h.comm = "p\"\\\n;<s>\xff";
-	fx.r.h.build = "a\nb";
-	fx.sites[0].frames = nasty;
-	fx.sites[0].nframes = 1;
-	text = render(rs, 1, 10, &n);
-	assert_int_equal(check_structure(text), n);
-	assert_non_null(strstr(text, "comm=\"p\\\"\\\\\\n;<s>\xef\xbf\xbd\""));
-	if (access("/usr/bin/promtool", X_OK)) {
-		free(text);
+	if (access("/usr/bin/promtool", X_OK))
 		skip(); /* CI installs it (scripts/install-deps.sh) */
-	}
+	text = render(rs, nr, 10, &n);
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -316,6 +303,65 @@ static void test_hostile_names_and_promtool(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* Hostile names: the file still has the right structure, and promtool
+ * (when installed) accepts it. */
+static void test_hostile_names_and_promtool(void **state)
+{
+	static const struct report_frame nasty[] = {
+		{ "/srv/q\"uo\\te;\n<script>\xff\xfe/x.py", "leak\"\\\n;<script>\xed\xa0\x80", 5, 1 },
+	};
+	struct fixture fx;
+	const struct report *rs[1] = { fixture_report(&fx) };
+	char *text;
+	int n;
+
+	fx.r.h.comm = "p\"\\\n;<s>\xff";
+	fx.r.h.build = "a\nb";
+	fx.sites[0].frames = nasty;
+	fx.sites[0].nframes = 1;
+	text = render(rs, 1, 10, &n);
+	assert_int_equal(check_structure(text), n);
+	assert_non_null(strstr(text, "comm=\"p\\\"\\\\\\n;<s>\xef\xbf\xbd\""));
+	free(text);
+	promtool_accepts(rs, 1);
+}
+
+/* The container labels follow pid and comm on every series of the
+ * process (the series count stays the same), the info gauge keeps its own
+ * after them, hostile bytes are escaped, and promtool accepts the file. */
+static void test_identity_labels(void **state)
+{
+	struct fixture fx;
+	struct proc_identity id;
+	const struct report *rs[1] = { fixture_report(&fx) };
+	char *text;
+	int n;
+
+	fx.r.h.identity = fixture_identity(&id);
+	text = render(rs, 1, 10, &n);
+	assert_int_equal(check_structure(text), n);
+	assert_int_equal(n, prom_series_max(2));
+	assert_non_null(strstr(text, "pyleak_rss_bytes{pid=\"1234\",comm=\"python3\"," FX_LABELS
+				     "} 83886080\n"));
+	assert_non_null(strstr(text, "pyleak_site_alert{pid=\"1234\",comm=\"python3\"," FX_LABELS
+				     ",site_id=\"0123456789abcdef\",site=\"leak.py:12 grow\"} 1\n"));
+	assert_non_null(strstr(text, "pyleak_build_info{pid=\"1234\",comm=\"python3\"," FX_LABELS
+				     ",python_version=\"3.11.7\",build=\"shared libpython, symbols\","
+				     "capture=\"kernel growth events + windows\",mode=\"growth\","
+				     "version=\"0.1.0\"} 1\n"));
+	free(text);
+	/* a process outside containers: its systemd unit only, escaped */
+	memset(&id, 0, sizeof(id));
+	strcpy(id.unit, "a\"b\\c\n\xff.service");
+	text = render(rs, 1, 10, &n);
+	assert_int_equal(check_structure(text), n);
+	assert_non_null(strstr(text, "pyleak_rss_bytes{pid=\"1234\",comm=\"python3\","
+				     "unit=\"a\\\"b\\\\c\\n\xef\xbf\xbd.service\"} 83886080\n"));
+	free(text);
+	fx.r.h.identity = fixture_identity(&id);
+	promtool_accepts(rs, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_mode_leaves_out),
 		cmocka_unit_test(test_two_processes),
 		cmocka_unit_test(test_hostile_names_and_promtool),
+		cmocka_unit_test(test_identity_labels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "report_fixture.h"
 
 /* render() - out_text_write(r) into a fresh string; the caller frees it. */
 static char *render(const struct report *r)
@@ -317,6 +318,36 @@ static void test_drops_line(void **state)
 	free(got);
 }
 
+/* The container labels: one line under the first, in identity_labels()
+ * order, only the known ones; none at all without identity. */
+static void test_identity_line(void **state)
+{
+	struct report r = sample_report();
+	struct proc_identity id;
+	char *got;
+
+	(void)state;
+	r.h.identity = fixture_identity(&id);
+	got = render(&r);
+	if (!strstr(got, "30.0s\n  identity: container_id=" FX_CID " pod_uid=" FX_POD_UID
+			 " namespace=shop pod=web-7d9f container=app qos=burstable "
+			 "runtime=containerd\n  mode alloc"))
+		fail_msg("no identity line in %s", got);
+	free(got);
+	/* a systemd unit outside any container: only it; hostile bytes escaped */
+	memset(&id, 0, sizeof(id));
+	strcpy(id.unit, "evil\n\x1b[2J.service");
+	got = render(&r);
+	if (!strstr(got, "30.0s\n  identity: unit=evil\\x0a\\x1b[2J.service\n  mode alloc"))
+		fail_msg("no unit line in %s", got);
+	free(got);
+	memset(&id, 0, sizeof(id));
+	strcpy(id.cgroup, "/");
+	got = render(&r);
+	assert_null(strstr(got, "identity"));
+	free(got);
+}
+
 static void test_stream_errors(void **state)
 {
 	struct report r = sample_report();
@@ -343,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_byte_units),
 		cmocka_unit_test(test_escapes_control_chars),
 		cmocka_unit_test(test_drops_line),
+		cmocka_unit_test(test_identity_line),
 		cmocka_unit_test(test_stream_errors),
 	};
 
