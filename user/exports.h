@@ -41,6 +41,10 @@ int exports_listen(struct exports *x, const struct options *o);
 /* exports_beat() - the main loop ran (each tick): /healthz stays 200. */
 void exports_beat(struct exports *x);
 
+/* exports_forget() - process pid is gone (node mode): its series leave
+ * the exports from the next write on. */
+void exports_forget(struct exports *x, int pid);
+
 /* exports_close() - stop the server (the files need nothing). */
 void exports_close(struct exports *x);
 

@@ -498,6 +498,32 @@ int prom_series_max(int top)
 	return FIXED_SERIES + (int)NDROPS + (SITE_SERIES + INCIDENT_SERIES) * top;
 }
 
+/* node_families() - node mode: the agent's own series, once, from the
+ * newest report that has them (they carry no process labels). Returns how
+ * many series (0 outside node mode). */
+static int node_families(FILE *f, const struct report *const *r, int nr)
+{
+	const struct report_node *n = NULL;
+	double newest = 0;
+
+	for (int i = 0; i < nr; i++)
+		if (r[i]->h.node && (!n || r[i]->h.unix_time > newest)) {
+			n = r[i]->h.node;
+			newest = r[i]->h.unix_time;
+		}
+	if (!n)
+		return 0;
+	if (f)
+		fprintf(f, "# HELP pyleak_node_targets_watched Node mode: Python processes watched now\n"
+			"# TYPE pyleak_node_targets_watched gauge\n"
+			"pyleak_node_targets_watched %" PRIu32 "\n"
+			"# HELP pyleak_node_targets_skipped_total Node mode: Python processes not watched because of a limit, by reason\n"
+			"# TYPE pyleak_node_targets_skipped_total counter\n"
+			"pyleak_node_targets_skipped_total{reason=\"max_targets\"} %" PRIu64 "\n",
+			n->watched, n->skipped_max_targets);
+	return 2;
+}
+
 int out_prom_write(FILE *f, const struct report *const *r, int nr, int top)
 {
 	struct prom_labels ls[nr > 0 ? nr : 1];
@@ -527,6 +553,7 @@ int out_prom_write(FILE *f, const struct report *const *r, int nr, int top)
 		}
 		total += e.n;
 	}
+	total += node_families(f, r, nr);
 	if (f && ferror(f))
 		return -EIO;
 	return total;

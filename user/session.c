@@ -65,7 +65,7 @@
 #define TOP_HINTS 5
 /* census types per report */
 #define TOP_TYPES 10
-#define MAX_HINTS 16384
+#define MAX_HINTS SESSION_MAX_HINTS
 /* report rows given a history (sparklines, charts) */
 #define HISTORY_ROWS 200
 /* fix hints: their length, and how many incidents get one per report */

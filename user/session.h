@@ -39,6 +39,9 @@ void session_signal_window(void);
  * instead. An exec is followed within the session (the old program's last
  * report, then attach again once the new program maps an interpreter).
  */
+/* First-touch hints the growth object holds (a node's: over all processes). */
+#define SESSION_MAX_HINTS 16384
+
 struct session;
 struct exports;
 struct growth_watch;
