@@ -232,10 +232,10 @@ static void drop(struct node *n, int i, bool gone)
 {
 	pid_t pid = n->targets[i].pid;
 
+	session_close(n->targets[i].s, gone); /* its last report counts it still */
+	exports_forget(&n->exports, pid);
 	n->ntargets--;
 	n->stats.watched = n->ntargets;
-	session_close(n->targets[i].s, gone);
-	exports_forget(&n->exports, pid);
 	memmove(&n->targets[i], &n->targets[i + 1],
 		(size_t)(n->ntargets - i) * sizeof(n->targets[0]));
 }
