@@ -191,3 +191,28 @@ def test_max_targets_skips_and_counts(tmp_path, node_env):
     text = prom.read_text()
     assert 'pyleak_node_targets_skipped_total{reason="max_targets"} 1\n' in text, text
     assert re.search(r"^pyleak_node_targets_watched \d+$", text, re.M), text
+
+
+def test_systemd_unit_command_runs(tmp_path, node_env):
+    """The host service's own command line (deploy/systemd) starts node mode
+    and exports the watched processes: its paths and port moved to the
+    test's, and --match keeps it to the test's target."""
+    from test_http_metrics import free_port
+
+    token, copy, start = node_env
+    py = pyenv_python("3.12.1")
+    need(py.exists(), f"{py} is not installed")
+    unit = (Path(__file__).parents[2] / "deploy/systemd/pyleak-bpf.service").read_text()
+    (cmd,) = [l.split("=", 1)[1].split() for l in unit.splitlines() if l.startswith("ExecStart=")]
+    assert cmd[1] == "--all"
+    prom = tmp_path / "pyleak.prom"
+    cmd[0] = str(BINARY)
+    cmd[cmd.index("--prom-file") + 1] = str(prom)
+    cmd[cmd.index("--listen") + 1] = f"127.0.0.1:{free_port()}"
+    t = start([py, copy("leaky.py"), 30])
+    p = subprocess.run([*cmd, "--match", token, "--duration", "4", "--interval", "1"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    text = prom.read_text()
+    assert "pyleak_node_targets_watched " in text, text
+    assert f'pid="{t.pid}"' in text, text
