@@ -116,7 +116,6 @@ static int read_all(struct growth_watch *g)
 
 int growth_read_hints(struct growth_watch *g, uint32_t pid, double now, struct growth_hints *gh)
 {
-	struct raw_site *p;
 	int err;
 
 	if (!g->all_read_at || now - g->all_read_at >= GROWTH_HINTS_READ_S || now < g->all_read_at) {
@@ -125,11 +124,17 @@ int growth_read_hints(struct growth_watch *g, uint32_t pid, double now, struct g
 			return err;
 		g->all_read_at = now;
 	}
-	if (!gh)
-		return 0;
+	return gh ? growth_hints_of(g->all, g->nall, pid, gh) : 0;
+}
+
+int growth_hints_of(const struct pyleak_hint_kv *all, size_t n, uint32_t pid,
+		    struct growth_hints *gh)
+{
+	struct raw_site *p;
+
 	gh->nhints = 0;
-	for (size_t i = 0; i < g->nall; i++) {
-		const struct pyleak_hint *h = &g->all[i].h;
+	for (size_t i = 0; i < n; i++) {
+		const struct pyleak_hint *h = &all[i].h;
 
 		if (h->tgid != pid)
 			continue;
@@ -138,7 +143,7 @@ int growth_read_hints(struct growth_watch *g, uint32_t pid, double now, struct g
 			return -ENOMEM;
 		gh->hints = p;
 		memset(&gh->hints[gh->nhints], 0, sizeof(gh->hints[0]));
-		gh->hints[gh->nhints].id = g->all[i].id;
+		gh->hints[gh->nhints].id = all[i].id;
 		gh->hints[gh->nhints].v.bytes = (int64_t)h->bytes;
 		gh->hints[gh->nhints].v.count = (int64_t)h->faults;
 		gh->hints[gh->nhints].v.allocs = h->faults;
@@ -211,6 +216,8 @@ long growth_prune_hints(struct growth_watch *g, struct growth_hints *gh, int kee
 		next[keep++] = *h;
 	}
 	array_sort(next, keep, sizeof(*next), by_id);
+	if (deleted)
+		g->all_read_at = 0; /* the shared reading holds them: read again */
 	free(gh->prev);
 	gh->prev = next;
 	gh->nprev = keep;

@@ -73,6 +73,12 @@ void growth_unwatch_pid(struct growth_watch *g, uint32_t pid, struct growth_hint
  * seconds). 0 or -errno. */
 int growth_read_hints(struct growth_watch *g, uint32_t pid, double now, struct growth_hints *gh);
 
+/* growth_hints_of() - the hints of process pid among all[0..n) (a reading
+ * of the shared map) into gh->hints, as growth_read_hints() gives them.
+ * 0 or -ENOMEM. */
+int growth_hints_of(const struct pyleak_hint_kv *all, size_t n, uint32_t pid,
+		    struct growth_hints *gh);
+
 /* growth_prune_hints() - delete from the hint maps every hint of gh's last
  * growth_read_hints() that retention_hint_over() lets go: unchanged since
  * the previous call and smaller than the keep_top largest. They go to

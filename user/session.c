@@ -1582,11 +1582,11 @@ static int attach_session(struct session *s, bool *done)
 		log_info("watching PID %d (%s), Python %s [%s] in growth mode: kernel events%s, "
 			 "windows %s; report every %gs%s", s->t.pid, s->t.comm, s->t.version, s->build,
 			 s->gw_ok ? "" : " UNAVAILABLE", s->windows_ok ? s->window_desc : "none",
-			 o->interval_s, o->command ? "" : ", Ctrl-C to stop");
+			 o->interval_s, o->command || s->node ? "" : ", Ctrl-C to stop");
 	else
 		log_info("profiling PID %d (%s), Python %s [%s], capture: %s, %d probes; report "
 			 "every %gs%s", s->t.pid, s->t.comm, s->t.version, s->build, s->capture_desc,
-			 s->cap.nprobes, o->interval_s, o->command ? "" : ", Ctrl-C to stop");
+			 s->cap.nprobes, o->interval_s, o->command || s->node ? "" : ", Ctrl-C to stop");
 	return 0;
 }
 
