@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BINARY, TARGETS, Run, leak_line, need, pyenv_python, top_frame
+from test_versions import chroot_python_pid
 
 CHROOTS = Path(os.environ.get("PYLEAK_CHROOT_CACHE", "/var/cache/pyleak-bpf/chroots"))
 LEAK = leak_line("leaky.py")
@@ -37,16 +38,6 @@ class Proc:
             line = self.proc.stdout.readline()
             assert "READY" in line, (argv, line, self.proc.stderr.read())
         self.pid = self.proc.pid
-
-    def python_pid(self):
-        """The host PID of the python3 below unshare's forked child."""
-        for _ in range(50):
-            out = subprocess.run(["pgrep", "-s", str(self.proc.pid), "-x", "python3"],
-                                 capture_output=True, text=True).stdout.split()
-            if out:
-                return int(out[0])
-            time.sleep(0.1)
-        raise AssertionError("python3 in the chroot not found")
 
     def kill(self):
         if self.proc.poll() is None:
@@ -116,7 +107,7 @@ def test_all_watches_exactly_the_python_processes(tmp_path, node_env):
         b = start(["/usr/bin/python3.11", leaky, 40])
         c = start(["unshare", "--mount", "--pid", "--fork", "chroot", trixie, "python3",
                    f"/tmp/{in_chroot.name}", 40])
-        c_pid = c.python_pid()
+        c_pid = chroot_python_pid(c.pid)
         gone = start([py39, leaky, 12])
         # not Python: its command line has the token too
         sh = start(["sh", "-c", f"sleep 40; : {token}"], ready=False)
