@@ -1122,8 +1122,8 @@ static void window_act(struct session *s, enum window_action a)
 			windows_abort(&s->ws);
 			return;
 		}
-		log_debug("window %u open (%s): up to %u allocations or %gs", s->ws.id, s->ws.reason,
-			  o->window_allocs, o->window_s);
+		log_debug("PID %d: window %u open (%s): up to %u allocations or %gs", s->t.pid,
+			  s->ws.id, s->ws.reason, o->window_allocs, o->window_s);
 		return;
 	case WA_CLOSE:
 		/* stop tracking first, then restore, then drop the probes: no
@@ -1148,7 +1148,7 @@ static void window_act(struct session *s, enum window_action a)
 			if (pruned < 0)
 				log_warn("pruning old windows failed: %s", strerror((int)-pruned));
 		}
-		log_debug("window %u settled", s->ws.id);
+		log_debug("PID %d: window %u settled", s->t.pid, s->ws.id);
 		return;
 	}
 }

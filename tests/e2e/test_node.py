@@ -207,3 +207,49 @@ def test_systemd_unit_command_runs(tmp_path, node_env):
     text = prom.read_text()
     assert "pyleak_node_targets_watched " in text, text
     assert f'pid="{t.pid}"' in text, text
+
+
+def test_several_pids_watch_exactly_those(tmp_path, node_env):
+    """--pid twice: node mode on exactly those processes (not a third that
+    matches as well), ending by itself once both have exited."""
+    token, copy, start = node_env
+    py = pyenv_python("3.12.1")
+    need(py.exists(), f"{py} is not installed")
+    leaky = copy("leaky.py")
+    a, b, other = start([py, leaky, 4]), start([py, leaky, 6]), start([py, leaky, 30])
+    proc, out = run_node(tmp_path, "--pid", a.pid, "--pid", b.pid, "--interval", 1)
+    run = finish(proc, out, timeout=60)
+    assert run.rc == 0, run.stderr
+    reports = by_pid(run)
+    assert set(reports) == {a.pid, b.pid}, (set(reports), run.stderr)
+    for pid in (a.pid, b.pid):
+        assert [r["final"] for r in reports[pid]].count(True) == 1
+        assert f"PID {pid} exited" in run.stderr
+    assert other.proc.poll() is None
+
+
+def test_one_window_at_a_time(tmp_path, node_env):
+    """--max-concurrent-windows 1 (the default): never two windows open at
+    once over the node, and every process still gets its turns."""
+    token, copy, start = node_env
+    py = pyenv_python("3.12.1")
+    need(py.exists(), f"{py} is not installed")
+    leaky = copy("leaky.py")
+    targets = [start([py, leaky, 30]) for _ in range(3)]
+    proc, out = run_node(tmp_path, "-v", "--all", "--match", token, "--duration", 12,
+                         "--interval", 4, *FAST)
+    run = finish(proc, out)
+    assert run.rc == 0, run.stderr[-3000:]
+    open_now, most, opened = set(), 0, {}
+    for m in re.finditer(r"PID (\d+): window \d+ (open|settled)", run.stderr):
+        pid, what = int(m[1]), m[2]
+        if what == "open":
+            assert pid not in open_now
+            open_now.add(pid)
+            opened[pid] = opened.get(pid, 0) + 1
+        else:
+            open_now.discard(pid)
+        most = max(most, len(open_now))
+    assert most == 1, most
+    # turns go round: each process has had windows
+    assert set(opened) == {t.pid for t in targets}, (opened, run.stderr[-3000:])
