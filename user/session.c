@@ -219,6 +219,7 @@ struct session {
 	double exec_next_try;
 	char exec_old[24];	  /* the Python version before the exec */
 	pid_t exec_pid;
+	double exec_since;	  /* node mode: when the exec was seen */
 	bool attached;		  /* between attach_session() and detach_session() */
 	bool own_out;		  /* out is ours to close */
 };
@@ -1387,6 +1388,16 @@ static bool malloc_applied(void *ctx, struct target *t)
 	return ai.state != ALLOC_PYMALLOC;
 }
 
+/* note_exec_id() - the identity of the program pid runs (target_exec_id()),
+ * taken before the target is opened: an exec while the session attaches
+ * (the process runs on meanwhile) is then seen at the first refresh, not
+ * mistaken for the program attached to. */
+static void note_exec_id(struct session *s, pid_t pid)
+{
+	if (target_exec_id(pid, s->exec_id))
+		memset(s->exec_id, 0, sizeof(s->exec_id));
+}
+
 /* start_target() - open the target (attach mode) or launch it (run mode). */
 static int start_target(struct session *s)
 {
@@ -1394,6 +1405,7 @@ static int start_target(struct session *s)
 	int err;
 
 	if (!o->command) {
+		note_exec_id(s, o->pid);
 		err = target_open(o->pid, &s->t);
 		if (err)
 			return exit_code_for_target_error(err, s, o->pid);
@@ -1537,7 +1549,9 @@ static int attach_session(struct session *s, bool *done)
 	sites_configure(s->store, &tso);
 	if (s->pidfd < 0)
 		s->pidfd = (int)syscall(SYS_pidfd_open, s->t.pid, 0);
-	if (target_exec_id(s->t.pid, s->exec_id))
+	/* taken before target_open() where the process runs on meanwhile
+	 * (note_exec_id()); here for a process stopped by us (run mode) */
+	if (!s->exec_id[0] && target_exec_id(s->t.pid, s->exec_id))
 		memset(s->exec_id, 0, sizeof(s->exec_id));
 	if (!gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
 		s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
@@ -1672,6 +1686,7 @@ static int exec_poll(struct session *s, int wait_ms, int *rc)
 			*rc = launch_exit_code(s->child_status);
 		return -1;
 	}
+	note_exec_id(s, pid);
 	err = target_open(pid, &s->t);
 	if (!err && s->t.libc_mod >= 0) {
 		err = kill(pid, SIGSTOP);
@@ -1798,6 +1813,9 @@ out:
 /* How often a node's session, after an exec into a program without an
  * interpreter (yet), looks again: each look opens the process's files. */
 #define EXEC_RETRY_S 0.5
+/* ... and for how long: then the process is let go (a node's discovery
+ * finds it again if it runs Python later), its slot freed. */
+#define EXEC_WAIT_S 5.0
 
 bool session_stop_requested(void)
 {
@@ -1831,6 +1849,7 @@ int session_open(const struct options *o, const struct session_shared *sh, pid_t
 	s->out = sh->out;
 	s->gw = sh->gw ? sh->gw : &s->own_gw;
 	s->growth = o->mode == MODE_GROWTH;
+	note_exec_id(s, pid);
 	err = target_open(pid, &s->t);
 	if (err) {
 		rc = exit_code_for_target_error(err, s, pid);
@@ -1863,6 +1882,11 @@ static enum session_state exec_step(struct session *s)
 		return target_gone(s, 0) ? SESSION_GONE : SESSION_RUNNING;
 	s->exec_next_try = t + EXEC_RETRY_S;
 	r = exec_poll(s, 0, &rc);
+	if (!r && t - s->exec_since >= EXEC_WAIT_S) {
+		log_info("PID %d runs %s, not Python: no longer watched (found again if it "
+			 "runs Python later)", s->exec_pid, s->t.comm);
+		return SESSION_GONE;
+	}
 	if (r <= 0)
 		return r < 0 ? SESSION_GONE : SESSION_RUNNING;
 	s->exec_wait = false;
@@ -1891,6 +1915,7 @@ enum session_state session_step(struct session *s)
 		exec_begin(s);
 		s->exec_wait = true;
 		s->exec_next_try = 0;
+		s->exec_since = now_s();
 		return exec_step(s);
 	case STEP_FAILED:
 		break;

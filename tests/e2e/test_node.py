@@ -120,19 +120,26 @@ def test_all_watches_exactly_the_python_processes(tmp_path, node_env):
         # started after the profiler too, so that it is watched when it
         # calls exec (2 s after its start)
         ex = start([py311, execer, "python", 40])
+        # and one that becomes a long non-Python program: let go
+        to_sleep = tmp_path / f"tosleep_{token}.py"
+        to_sleep.write_text("import os, time\nprint('READY', flush=True)\ntime.sleep(2)\n"
+                            "os.execv('/bin/sleep', ['sleep', '30'])\n")
+        sleeper = start([py312, to_sleep])
         run = finish(proc, out)
     finally:
         in_chroot.unlink(missing_ok=True)
     assert run.rc == 0, run.stderr
     reports = by_pid(run)
     python = {a.pid: "leaky", b.pid: "leaky", c_pid: "leaky", gone.pid: "leaky",
-              ex.pid: "execer", late.pid: "leaky"}
+              ex.pid: "execer", late.pid: "leaky", sleeper.pid: "sleeper"}
     # exactly the Python ones: not sh, not unshare, not the chroot's
     # forked child, nor anything else on the host
     assert set(reports) == set(python), (set(reports), python, run.stderr)
     assert sh.pid not in reports
     for pid, what in python.items():
         rs = reports[pid]
+        if what == "sleeper":
+            continue
         assert rs[-1]["final"], (pid, rs[-1])
         assert rs[-1]["node"]["max_targets"] == 64
         if what == "leaky":
@@ -143,6 +150,11 @@ def test_all_watches_exactly_the_python_processes(tmp_path, node_env):
             assert any("called exec" in w for r in rs for w in r["warnings"]), rs
             assert ranks(rs[-1], execer.name, EXEC_LEAK, "second"), \
                 ([top_frame(s) for s in rs[-1]["sites"][:3]], run.stderr)
+    # exec'd into a long non-Python program: let go, its slot freed
+    assert f"PID {sleeper.pid} runs sleep, not Python: no longer watched" in run.stderr, \
+        ([l for l in run.stderr.splitlines() if str(sleeper.pid) in l],
+         Path(f"/proc/{sleeper.pid}/cmdline").read_bytes(), sleeper.proc.poll())
+    assert not any(r["final"] for r in reports[sleeper.pid])
     # the chroot's process is reported by its host PID, its Debian version
     assert reports[c_pid][-1]["process"]["python_version"].startswith("3.13")
     # the one that exited: a final report when it went, then forgotten
@@ -152,7 +164,7 @@ def test_all_watches_exactly_the_python_processes(tmp_path, node_env):
     t_gone = run.reports.index(g[-1])
     later = run.reports[t_gone + 1:]
     assert later and all(r["process"]["pid"] != gone.pid for r in later)
-    assert max(r["node"]["watched"] for r in later) == len(python) - 1
+    assert max(r["node"]["watched"] for r in later) <= len(python) - 1
     # the late one was attached within a rescan or so of its start
     assert reports[late.pid][0]["elapsed_s"] < 10
     assert re.search(rf"watching PID {late.pid} ", run.stderr), run.stderr
@@ -253,3 +265,33 @@ def test_one_window_at_a_time(tmp_path, node_env):
     assert most == 1, most
     # turns go round: each process has had windows
     assert set(opened) == {t.pid for t in targets}, (opened, run.stderr[-3000:])
+
+
+def test_exec_while_attaching_is_seen(tmp_path, node_env):
+    """A process that calls exec while pyleak-bpf attaches (after it opened
+    the process, while the BPF programs load) is seen as exec'd at the
+    first refresh. Before, the new program's identity was taken for the one
+    attached to, and the session went on reporting a Python that was no
+    longer there. The target execs on SIGUSR1, sent when the log says the
+    process was opened."""
+    token, copy, start = node_env
+    py = pyenv_python("3.12.1")
+    need(py.exists(), f"{py} is not installed")
+    script = tmp_path / f"exec_on_usr1_{token}.py"
+    script.write_text("import os, signal, time\n"
+                      "signal.signal(signal.SIGUSR1, lambda *a: os.execv('/bin/sleep', ['sleep', '8']))\n"
+                      "print('READY', flush=True)\n"
+                      "while True: time.sleep(0.01)\n")
+    t = start([py, script])
+    p = subprocess.Popen([BINARY, "-v", "--format", "json", "--output", tmp_path / "r.json",
+                          "--pid", str(t.pid), "--duration", "3", "--interval", "1"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = []
+    for line in p.stderr:
+        log.append(line)
+        if f"pid {t.pid}: interpreter" in line:
+            os.kill(t.pid, signal.SIGUSR1)
+            break
+    log.append(p.communicate(timeout=60)[1])
+    log = "".join(log)
+    assert f"PID {t.pid} called exec and now runs sleep" in log, log[-3000:]
