@@ -248,7 +248,7 @@ def test_one_window_at_a_time(tmp_path, node_env):
     need(py.exists(), f"{py} is not installed")
     leaky = copy("leaky.py")
     targets = [start([py, leaky, 30]) for _ in range(3)]
-    proc, out = run_node(tmp_path, "-v", "--all", "--match", token, "--duration", 12,
+    proc, out = run_node(tmp_path, "-v", "--all", "--match", token, "--duration", 9,
                          "--interval", 4, *FAST)
     run = finish(proc, out)
     assert run.rc == 0, run.stderr[-3000:]
