@@ -10,7 +10,10 @@
  * statistics (gcstats.c), growth detection (growth.c), the capture windows
  * of growth mode (windows.c) and the sinks (out_text.c, out_json.c,
  * out_live.c, exports.c). main.c parses options, checks the environment,
- * installs the signal handlers and hands over to session_main().
+ * installs the signal handlers and hands over to session_main(); in node
+ * mode node.c drives many sessions through session_open(), session_step()
+ * and session_close() (session.h), one pass of the same report loop
+ * (run_step()) at a time.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1654,6 +1657,10 @@ static void detach_session(struct session *s, bool gone_image)
 	s->target_open = false;
 }
 
+/* exec_begin() - the target called exec: release everything of the old
+ * program's (its state after the exec is not ours to read), keeping what
+ * spans the whole run (counters, alerts raised, the pidfd, the switch lock);
+ * exec_poll() then waits for the new program. */
 static void exec_begin(struct session *s)
 {
 	s->exec_pid = s->t.pid;
