@@ -1858,6 +1858,12 @@ int session_open(const struct options *o, const struct session_shared *sh, pid_t
 	s->growth = o->mode == MODE_GROWTH;
 	note_exec_id(s, pid);
 	err = target_open(pid, &s->t);
+	if (err == -ESRCH) {
+		/* gone since the scan found it: nothing to say above debug */
+		log_debug("PID %d exited before it was attached", pid);
+		free(s);
+		return EXIT_NO_PROCESS;
+	}
 	if (err) {
 		rc = exit_code_for_target_error(err, s, pid);
 		free(s);
