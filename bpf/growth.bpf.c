@@ -128,7 +128,7 @@ static __always_inline __u64 record_hint(struct pyleak_growth *g, __u64 ip)
 {
 	__u64 id = bpf_get_current_pid_tgid(), hash;
 	__u32 tgid = id >> 32, zero = 0;
-	struct pyleak_hint init = {};
+	struct pyleak_hint init = { .tgid = tgid };
 	struct pyleak_stack *st;
 	struct pyleak_proc *p;
 

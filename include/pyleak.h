@@ -248,7 +248,9 @@ _Static_assert(sizeof(struct pyleak_growth) == 128, "pyleak_growth layout");
 struct pyleak_hint {
 	__u64 faults; /* faults that mapped new memory under this stack */
 	__u64 bytes;  /* bytes they mapped */
+	__u32 tgid;   /* the process it belongs to: one map serves a node's processes */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct pyleak_hint) == 16, "pyleak_hint layout");
+_Static_assert(sizeof(struct pyleak_hint) == 24, "pyleak_hint layout");
 
 #endif /* PYLEAK_H */

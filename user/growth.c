@@ -11,6 +11,7 @@
 #include "growth.skel.h"
 #include "log.h"
 #include "retention.h"
+#include "tstates.h"
 
 int growth_open(struct growth_watch *g, uint32_t max_hints, uint32_t max_depth, bool hints)
 {
@@ -67,30 +68,86 @@ int growth_read(struct growth_watch *g, uint32_t pid, struct pyleak_growth *out)
 	return 0;
 }
 
-int growth_read_hints(struct growth_watch *g)
+void growth_unwatch_pid(struct growth_watch *g, uint32_t pid, struct growth_hints *gh)
+{
+	int hints_fd, stacks_fd;
+
+	if (!g->skel)
+		return;
+	bpf_map__delete_elem(g->skel->maps.procs, &pid, sizeof(pid), 0);
+	bpf_map__delete_elem(g->skel->maps.growth, &pid, sizeof(pid), 0);
+	hints_fd = bpf_map__fd(g->skel->maps.hints);
+	stacks_fd = bpf_map__fd(g->skel->maps.hint_stacks);
+	/* a fresh reading: hints recorded since the last one go too */
+	g->all_read_at = 0;
+	if (!growth_read_hints(g, pid, 0, NULL))
+		for (size_t i = 0; i < g->nall; i++)
+			if (g->all[i].h.tgid == pid) {
+				bpf_map_delete_elem(hints_fd, &g->all[i].id);
+				bpf_map_delete_elem(stacks_fd, &g->all[i].id);
+			}
+	g->all_read_at = 0; /* the reading holds deleted hints */
+	growth_hints_free(gh);
+}
+
+/* read_all() - the whole hint map into g->all. */
+static int read_all(struct growth_watch *g)
 {
 	int fd = bpf_map__fd(g->skel->maps.hints);
 	uint64_t key, next;
-	struct pyleak_hint h;
-	struct raw_site *p;
+	struct pyleak_hint_kv *p;
 	bool first = true;
 
-	g->nhints = 0;
+	g->nall = 0;
 	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
 		first = false;
 		key = next;
-		if (bpf_map_lookup_elem(fd, &key, &h))
-			continue;
-		p = array_room(g->hints, &g->caphints, g->nhints, sizeof(*p), 256);
+		p = array_room(g->all, &g->capall, g->nall, sizeof(*p), 256);
 		if (!p)
 			return -ENOMEM;
-		g->hints = p;
-		memset(&g->hints[g->nhints], 0, sizeof(g->hints[0]));
-		g->hints[g->nhints].id = key;
-		g->hints[g->nhints].v.bytes = (int64_t)h.bytes;
-		g->hints[g->nhints].v.count = (int64_t)h.faults;
-		g->hints[g->nhints].v.allocs = h.faults;
-		g->nhints++;
+		g->all = p;
+		g->all[g->nall].id = key;
+		if (bpf_map_lookup_elem(fd, &key, &g->all[g->nall].h))
+			continue;
+		g->nall++;
+	}
+	return 0;
+}
+
+int growth_read_hints(struct growth_watch *g, uint32_t pid, double now, struct growth_hints *gh)
+{
+	int err;
+
+	if (!g->all_read_at || now - g->all_read_at >= GROWTH_HINTS_READ_S || now < g->all_read_at) {
+		err = read_all(g);
+		if (err)
+			return err;
+		g->all_read_at = now;
+	}
+	return gh ? growth_hints_of(g->all, g->nall, pid, gh) : 0;
+}
+
+int growth_hints_of(const struct pyleak_hint_kv *all, size_t n, uint32_t pid,
+		    struct growth_hints *gh)
+{
+	struct raw_site *p;
+
+	gh->nhints = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct pyleak_hint *h = &all[i].h;
+
+		if (h->tgid != pid)
+			continue;
+		p = array_room(gh->hints, &gh->caphints, gh->nhints, sizeof(*p), 256);
+		if (!p)
+			return -ENOMEM;
+		gh->hints = p;
+		memset(&gh->hints[gh->nhints], 0, sizeof(gh->hints[0]));
+		gh->hints[gh->nhints].id = all[i].id;
+		gh->hints[gh->nhints].v.bytes = (int64_t)h->bytes;
+		gh->hints[gh->nhints].v.count = (int64_t)h->faults;
+		gh->hints[gh->nhints].v.allocs = h->faults;
+		gh->nhints++;
 	}
 	return 0;
 }
@@ -109,29 +166,29 @@ static int by_bytes_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-long growth_prune_hints(struct growth_watch *g, int keep_top)
+long growth_prune_hints(struct growth_watch *g, struct growth_hints *gh, int keep_top)
 {
 	int hints_fd = bpf_map__fd(g->skel->maps.hints);
 	int stacks_fd = bpf_map__fd(g->skel->maps.hint_stacks);
-	int64_t *bytes = malloc((g->nhints ? g->nhints : 1) * sizeof(*bytes));
+	int64_t *bytes = malloc((gh->nhints ? gh->nhints : 1) * sizeof(*bytes));
 	uint64_t kept_bytes = 0;
-	struct raw_site *p, *next = NULL; /* becomes g->prev */
+	struct raw_site *p, *next = NULL; /* becomes gh->prev */
 	size_t keep = 0, capnext = 0;
 	long deleted = 0;
 
 	if (!bytes)
 		return -ENOMEM;
 	/* the keep_top largest stay, whatever their age */
-	for (size_t i = 0; i < g->nhints; i++)
-		bytes[i] = g->hints[i].v.bytes;
-	array_sort(bytes, g->nhints, sizeof(*bytes), by_bytes_desc);
-	if (keep_top > 0 && g->nhints > (size_t)keep_top)
+	for (size_t i = 0; i < gh->nhints; i++)
+		bytes[i] = gh->hints[i].v.bytes;
+	array_sort(bytes, gh->nhints, sizeof(*bytes), by_bytes_desc);
+	if (keep_top > 0 && gh->nhints > (size_t)keep_top)
 		kept_bytes = (uint64_t)bytes[keep_top - 1];
 	free(bytes);
-	g->nretired = 0;
-	for (size_t i = 0; i < g->nhints; i++) {
-		const struct raw_site *h = &g->hints[i];
-		const struct raw_site *b = g->nprev ? bsearch(h, g->prev, g->nprev, sizeof(*h), by_id)
+	gh->nretired = 0;
+	for (size_t i = 0; i < gh->nhints; i++) {
+		const struct raw_site *h = &gh->hints[i];
+		const struct raw_site *b = gh->nprev ? bsearch(h, gh->prev, gh->nprev, sizeof(*h), by_id)
 						    : NULL;
 
 		if (kept_bytes &&
@@ -139,13 +196,13 @@ long growth_prune_hints(struct growth_watch *g, int keep_top)
 					kept_bytes) &&
 		    !bpf_map_delete_elem(hints_fd, &h->id)) {
 			bpf_map_delete_elem(stacks_fd, &h->id);
-			p = array_room(g->retired, &g->capretired, g->nretired, sizeof(*p), 256);
+			p = array_room(gh->retired, &gh->capretired, gh->nretired, sizeof(*p), 256);
 			if (!p) {
 				free(next);
 				return -ENOMEM;
 			}
-			g->retired = p;
-			g->retired[g->nretired++] = *h;
+			gh->retired = p;
+			gh->retired[gh->nretired++] = *h;
 			deleted++;
 			continue;
 		}
@@ -159,10 +216,12 @@ long growth_prune_hints(struct growth_watch *g, int keep_top)
 		next[keep++] = *h;
 	}
 	array_sort(next, keep, sizeof(*next), by_id);
-	free(g->prev);
-	g->prev = next;
-	g->nprev = keep;
-	g->capprev = capnext;
+	if (deleted)
+		g->all_read_at = 0; /* the shared reading holds them: read again */
+	free(gh->prev);
+	gh->prev = next;
+	gh->nprev = keep;
+	gh->capprev = capnext;
 	return deleted;
 }
 
@@ -178,6 +237,22 @@ int growth_tstates_apply(struct growth_watch *g, const struct tstates *ts, bool 
 	return collect_tstates_apply_fd(bpf_map__fd(g->skel->maps.tstate_cache), ts, all);
 }
 
+static int forget_one(void *ctx, const struct tstate_entry *e, bool gone)
+{
+	bpf_map_delete_elem(*(const int *)ctx, &e->thread_id); /* evicted already: fine */
+	return 0;
+}
+
+void growth_tstates_forget(struct growth_watch *g, const struct tstates *ts)
+{
+	int fd;
+
+	if (!g->skel)
+		return;
+	fd = bpf_map__fd(g->skel->maps.tstate_cache);
+	tstates_changes(ts, true, forget_one, &fd);
+}
+
 void growth_close(struct growth_watch *g)
 {
 	for (int i = 0; i < g->nlinks; i++)
@@ -185,7 +260,15 @@ void growth_close(struct growth_watch *g)
 	g->nlinks = 0;
 	growth_bpf__destroy(g->skel);
 	g->skel = NULL;
-	ARRAY_FREE(g->hints, g->nhints, g->caphints);
-	ARRAY_FREE(g->prev, g->nprev, g->capprev);
-	ARRAY_FREE(g->retired, g->nretired, g->capretired);
+	ARRAY_FREE(g->all, g->nall, g->capall);
+	g->all_read_at = 0;
+}
+
+void growth_hints_free(struct growth_hints *gh)
+{
+	if (!gh)
+		return;
+	ARRAY_FREE(gh->hints, gh->nhints, gh->caphints);
+	ARRAY_FREE(gh->prev, gh->nprev, gh->capprev);
+	ARRAY_FREE(gh->retired, gh->nretired, gh->capretired);
 }

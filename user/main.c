@@ -2,7 +2,8 @@
 /*
  * main.c: the command line, checks of the environment (privileges, kernel
  * features), signal handling, and the choice of what runs: the compare
- * subcommand (compare.c) or a profiling session of one process (session.c).
+ * subcommand (compare.c), a profiling session of one process (session.c),
+ * or node mode: many processes, each with its session (node.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include "compare.h"
 #include "kernelcheck.h"
 #include "log.h"
+#include "node.h"
 #include "options.h"
 #include "privileges.h"
 #include "session.h"
@@ -100,5 +102,5 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
 
-	return session_main(&o);
+	return o.node ? node_main(&o) : session_main(&o);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "http_metrics.h"
+#include "discovery.h"
 #include "options.h"
 #include "pyleak.h"
 
@@ -20,6 +21,7 @@ const char pyleak_version[] = PYLEAK_VERSION;
 static const char usage_text[] =
 "Usage: pyleak-bpf --pid PID [OPTIONS]\n"
 "       pyleak-bpf [OPTIONS] -- COMMAND [ARGS...]\n"
+"       pyleak-bpf --all [--match REGEX] [OPTIONS]   every Python process (node mode)\n"
 "       pyleak-bpf compare BEFORE.jsonl AFTER.jsonl   verify a fix: which sites that\n"
 "                           grew in BEFORE (--format json) still grow in AFTER, and\n"
 "                           what grows anew (exit 3); see pyleak-bpf compare --help\n"
@@ -35,6 +37,31 @@ static const char usage_text[] =
 "  -p, --pid PID            profile this running process (host PID; containers work)\n"
 "  -- COMMAND [ARGS...]     start COMMAND, profile it, report when it exits and\n"
 "                           exit with its status\n"
+"\n"
+"Node mode (one agent for a host: every report names its PID):\n"
+"      --all                watch every CPython process on the host, found by the\n"
+"                           interpreter it maps (not its name), in any container or\n"
+"                           PID namespace; new ones are attached within --rescan,\n"
+"                           gone ones reported a last time and forgotten, an exec\n"
+"                           followed. Runs until Ctrl-C/SIGTERM or --duration\n"
+"      --match REGEX        only processes whose command line (arguments joined by\n"
+"                           spaces) matches this POSIX extended regex; implies --all\n"
+"      --exclude REGEX      not those whose command line matches; implies --all\n"
+"      --cgroup PATH        only processes in this cgroup or below (as in\n"
+"                           /proc/PID/cgroup, e.g. /system.slice/app.service);\n"
+"                           implies --all\n"
+"  -p PID -p PID ...        --pid given more than once: watch exactly these\n"
+"                           processes (node mode); ends when all have exited\n"
+"      --max-targets N      watch at most N processes (default 64); the others are\n"
+"                           logged once each and counted in the reports\n"
+"      --rescan SECONDS     look for new processes this often (default 2)\n"
+"      --max-concurrent-windows N\n"
+"                           growth-mode windows open at once over the node\n"
+"                           (default 1): each process keeps its own --window-budget;\n"
+"                           when several want one, the process whose anonymous\n"
+"                           memory grew most since its last window goes first\n"
+"  Not with node mode: -- COMMAND, --restore-allocator, --fail-on-leak. The live\n"
+"  terminal view is off; SIGUSR1 asks every process for a window.\n"
 "\n"
 "Reporting:\n"
 "  -i, --interval SECONDS   time between reports (default 10; fractions allowed)\n"
@@ -223,6 +250,14 @@ enum {
 	OPT_LISTEN,
 	/* node mode (issue 12): identity */
 	OPT_PODS_DIR,
+	/* node mode (issue 12) */
+	OPT_ALL,
+	OPT_MATCH,
+	OPT_EXCLUDE,
+	OPT_CGROUP,
+	OPT_MAX_TARGETS,
+	OPT_RESCAN,
+	OPT_MAX_CONCURRENT_WINDOWS,
 };
 
 #define SHORT_OPTS "p:i:d:n:f:so:m:w:g:vqhV"
@@ -269,6 +304,13 @@ static const struct option long_opts[] = {
 	{ "html", required_argument, NULL, OPT_HTML },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "pods-dir", required_argument, NULL, OPT_PODS_DIR },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "match", required_argument, NULL, OPT_MATCH },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "max-targets", required_argument, NULL, OPT_MAX_TARGETS },
+	{ "rescan", required_argument, NULL, OPT_RESCAN },
+	{ "max-concurrent-windows", required_argument, NULL, OPT_MAX_CONCURRENT_WINDOWS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -388,6 +430,34 @@ static int parse_bytes(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* add_pid() - one more --pid (a repeated one counts once). 0, or -E2BIG. */
+static int add_pid(struct options *o, int pid)
+{
+	for (int i = 0; i < o->npids; i++)
+		if (o->pids[i] == pid)
+			return 0;
+	if (o->npids >= OPTIONS_PIDS_MAX)
+		return -E2BIG;
+	o->pids[o->npids++] = pid;
+	return 0;
+}
+
+/* check_node() - what node mode refuses: a command to run, and the options
+ * whose meaning is one process's (its exit status, its allocator switch
+ * undone). Returns 0 or -EINVAL with the reason in err. */
+static int check_node(const struct options *o, char *err, size_t errlen)
+{
+	if (o->all && o->npids)
+		return fail(err, errlen, "give either --all (with --match, --exclude, --cgroup) or --pid, not both: --pid names the processes already");
+	if (o->command)
+		return fail(err, errlen, "node mode (--all, or --pid given several times) watches running processes: it cannot run a command after '--'; profile a command on its own");
+	if (o->restore_allocator)
+		return fail(err, errlen, "--restore-allocator undoes one process's switch: give a single --pid");
+	if (o->fail_on_leak)
+		return fail(err, errlen, "--fail-on-leak sets the exit status of one profiled process: not in node mode (alerts are in the reports and metrics)");
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err, size_t errlen)
 {
 	int c, last_optind = 1;
@@ -420,7 +490,11 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		.census_every_s = 60,
 		.census_max = 1000000,
 		.prom_top = 10,
+		.max_targets = 64,
+		.rescan_s = 2,
+		.max_concurrent_windows = 1,
 	};
+	bool node_tuned = false; /* a node-mode-only option was given */
 	err[0] = 0;
 	optind = 0; /* full reset: parse may run more than once (tests) */
 	opterr = 0;
@@ -430,7 +504,48 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		case 'p':
 			if (parse_long(optarg, 1, 0x7fffffff, &v))
 				return fail(err, errlen, "--pid needs a process ID, got '%s'", optarg);
-			o->pid = (int)v;
+			if (!o->pid)
+				o->pid = (int)v;
+			if (add_pid(o, (int)v))
+				return fail(err, errlen, "--pid given more than %d times", OPTIONS_PIDS_MAX);
+			break;
+		case OPT_ALL:
+			o->all = true;
+			break;
+		case OPT_MATCH:
+		case OPT_EXCLUDE:
+		case OPT_CGROUP: {
+			struct discovery_filter f;
+			char why[200];
+			int bad;
+
+			/* compiled here only to say at once what is wrong */
+			bad = discovery_filter_init(&f, c == OPT_MATCH ? optarg : NULL,
+						    c == OPT_EXCLUDE ? optarg : NULL,
+						    c == OPT_CGROUP ? optarg : NULL, why, sizeof(why));
+			if (bad)
+				return fail(err, errlen, "%s", why);
+			discovery_filter_free(&f);
+			*(c == OPT_MATCH ? &o->match : c == OPT_EXCLUDE ? &o->exclude : &o->cgroup) = optarg;
+			o->all = true;
+			break;
+		}
+		case OPT_MAX_TARGETS:
+			if (parse_long(optarg, 1, 4096, &v))
+				return fail(err, errlen, "--max-targets needs a number from 1 to 4096, got '%s'", optarg);
+			o->max_targets = (uint32_t)v;
+			node_tuned = true;
+			break;
+		case OPT_RESCAN:
+			if (parse_seconds(optarg, &o->rescan_s) || o->rescan_s > 3600)
+				return fail(err, errlen, "--rescan needs seconds from 0.1 to 3600, got '%s'", optarg);
+			node_tuned = true;
+			break;
+		case OPT_MAX_CONCURRENT_WINDOWS:
+			if (parse_long(optarg, 1, 4096, &v))
+				return fail(err, errlen, "--max-concurrent-windows needs a number from 1 to 4096, got '%s'", optarg);
+			o->max_concurrent_windows = (uint32_t)v;
+			node_tuned = true;
 			break;
 		case 'i':
 			if (parse_seconds(optarg, &o->interval_s))
@@ -669,10 +784,19 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 	} else if (dashdash) {
 		return fail(err, errlen, "no command after '--'");
 	}
+	o->node = o->all || o->npids > 1;
+	if (o->node) {
+		int rc = check_node(o, err, errlen);
+
+		if (rc)
+			return rc;
+	} else if (node_tuned) {
+		return fail(err, errlen, "--max-targets, --rescan and --max-concurrent-windows apply to node mode: add --all (or give --pid several times)");
+	}
 	if (o->pid && o->command)
 		return fail(err, errlen, "give either --pid or a command after '--', not both");
-	if (!o->pid && !o->command)
-		return fail(err, errlen, "nothing to profile: give --pid PID or -- COMMAND (see --help)");
+	if (!o->pid && !o->command && !o->node)
+		return fail(err, errlen, "nothing to profile: give --pid PID, -- COMMAND or --all (see --help)");
 	if (o->duration_s && o->duration_s < o->interval_s)
 		o->interval_s = o->duration_s; /* one report at the end, not none */
 	if (o->restore_allocator && o->command)

@@ -14,6 +14,9 @@
 enum out_format { FORMAT_TEXT = 0, FORMAT_JSON };
 enum run_mode { MODE_GROWTH = 0, MODE_ALLOC };
 
+/* --pid may be given this many times (node mode). */
+#define OPTIONS_PIDS_MAX 256
+
 struct options {
 	int pid;		/* --pid, 0 in run mode */
 	char **command;		/* after "--": argv of the command to run, NULL-terminated */
@@ -63,6 +66,18 @@ struct options {
 	bool format_given;	/* --format was given: no live terminal view */
 	const char *listen;	/* --listen ADDR:PORT (http_metrics.h), NULL = off */
 	const char *pods_dir;	/* --pods-dir DIR (identity.h), NULL = none */
+	/* node mode (node.c): every CPython process found (--all, filtered by
+	 * --match/--exclude/--cgroup), or the ones named by several --pid */
+	bool node;		/* any of those: node mode */
+	bool all;		/* --all (implied by --match, --exclude, --cgroup) */
+	const char *match;	/* --match REGEX on the command line, NULL = any */
+	const char *exclude;	/* --exclude REGEX, NULL = none */
+	const char *cgroup;	/* --cgroup PATH, NULL = any */
+	int pids[OPTIONS_PIDS_MAX]; /* every --pid, in order (pid is pids[0]) */
+	int npids;
+	uint32_t max_targets;	/* --max-targets: processes watched at most */
+	double rescan_s;	/* --rescan: seconds between discovery scans */
+	uint32_t max_concurrent_windows; /* --max-concurrent-windows over the node */
 	int verbose;		/* -v count */
 	bool quiet;		/* -q */
 };

@@ -461,6 +461,10 @@ int out_json_write(FILE *f, const struct report *r)
 	fprintf(f, ",\"outstanding_bytes\":%" PRId64 ",\"outstanding_count\":%" PRId64,
 		h->outstanding_bytes, h->outstanding_count);
 	fprintf(f, ",\"sites_total\":%" PRIu64, h->nsites);
+	if (h->node)
+		fprintf(f, ",\"node\":{\"watched\":%" PRIu32 ",\"max_targets\":%" PRIu32
+			",\"skipped\":{\"max_targets\":%" PRIu64 "}}", h->node->watched,
+			h->node->max_targets, h->node->skipped_max_targets);
 
 	fputs(",\"warnings\":[", f);
 	for (i = 0; i < h->nwarnings; i++) {

@@ -306,6 +306,11 @@ static void put_header(FILE *f, const struct report_header *h)
 	fputs(", capture: ", f);
 	put_str(f, h->capture);
 	putc('\n', f);
+	if (h->node)
+		fprintf(f, "  node: %" PRIu32 " process%s watched (at most %" PRIu32 "), %" PRIu64
+			" not watched (--max-targets)\n", h->node->watched,
+			h->node->watched == 1 ? "" : "es", h->node->max_targets,
+			h->node->skipped_max_targets);
 
 	if (h->growth) {
 		put_growth(f, h);

@@ -199,6 +199,14 @@ struct report_drops {
 	uint64_t hint_drops;	/* growth mode: first-touch hints not stored (map full) */
 };
 
+/* Node mode (node.c): the agent's own figures, the same in each watched
+ * process's report. */
+struct report_node {
+	uint32_t watched;	      /* processes watched now */
+	uint32_t max_targets;	      /* --max-targets */
+	uint64_t skipped_max_targets; /* processes not watched because of --max-targets, ever */
+};
+
 /* Counters and facts about the profiled process and the capture. */
 struct report_header {
 	uint64_t seq;		    /* 1, 2, ... per report */
@@ -225,6 +233,7 @@ struct report_header {
 	const char *const *warnings; /* one line each, e.g. the blind-probe verdict */
 	const struct report_growth *growth; /* growth mode only, else NULL */
 	const struct report_process *process; /* trend and GC, NULL if not computed */
+	const struct report_node *node; /* node mode only, else NULL */
 	const char *group_by;	    /* "stack", "line", "function", "file" */
 	/* file exports (out_prom.c, out_pprof.c) */
 	double unix_time;	    /* wall-clock time of the report, Unix seconds */

@@ -10,7 +10,10 @@
  * statistics (gcstats.c), growth detection (growth.c), the capture windows
  * of growth mode (windows.c) and the sinks (out_text.c, out_json.c,
  * out_live.c, exports.c). main.c parses options, checks the environment,
- * installs the signal handlers and hands over to session_main().
+ * installs the signal handlers and hands over to session_main(); in node
+ * mode node.c drives many sessions through session_open(), session_step()
+ * and session_close() (session.h), one pass of the same report loop
+ * (run_step()) at a time.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -66,7 +69,7 @@
 #define TOP_HINTS 5
 /* census types per report */
 #define TOP_TYPES 10
-#define MAX_HINTS 16384
+#define MAX_HINTS SESSION_MAX_HINTS
 /* report rows given a history (sparklines, charts) */
 #define HISTORY_ROWS 200
 /* fix hints: their length, and how many incidents get one per report */
@@ -166,7 +169,9 @@ struct session {
 	int pidfd;
 	/* growth mode */
 	bool growth;
-	struct growth_watch gw;
+	struct growth_watch own_gw; /* a session of its own opens the kernel side here */
+	struct growth_watch *gw;    /* &own_gw, or the node's shared one */
+	struct growth_hints gh;	    /* this process's first-touch hints */
 	bool gw_ok;
 	struct site_store *hints;
 	struct window_sched ws;
@@ -201,11 +206,28 @@ struct session {
 	/* object types */
 	struct objtypes *ot;
 	double next_census;
-	/* file exports (--prom-file, --pprof, --folded, --html) */
-	struct exports exports;
+	/* file exports (--prom-file, --pprof, --folded, --html): the
+	 * session's own, or the node's shared one */
+	struct exports *exports;
 	bool live;		  /* stdout is a terminal, no --format/--output: redraw in place */
 	struct proc_identity ident; /* container labels of every report (identity.h) */
 	bool ident_ok;
+	/* the report loop (run_step()) */
+	double next_report, next_refresh;
+	/* node mode (node.c drives the session with session_step()) */
+	bool node;
+	const struct report_node *node_stats; /* shown in each report */
+	bool demand;		  /* a window asked for (SIGUSR1), not yet opened */
+	bool may_open;		  /* the node grants this session a window opening now */
+	bool wants_window;	  /* idle, and its scheduler would open a window now */
+	bool exec_wait;		  /* called exec: waiting for the new program's interpreter */
+	bool exec_said;
+	double exec_next_try;
+	char exec_old[24];	  /* the Python version before the exec */
+	pid_t exec_pid;
+	double exec_since;	  /* node mode: when the exec was seen */
+	bool attached;		  /* between attach_session() and detach_session() */
+	bool own_out;		  /* out is ours to close */
 };
 
 static void add_warning(struct session *s, const char *w)
@@ -530,7 +552,7 @@ static void sync_tstates(struct session *s)
 	/* a map's first time: every state, not just the changes */
 	if (!err && s->cap_open && !(err = collect_tstates_apply(&s->cap, &s->tst, !s->tst_cap)))
 		s->tst_cap = true;
-	if (!err && s->gw_ok && !(err = growth_tstates_apply(&s->gw, &s->tst, !s->tst_gw)))
+	if (!err && s->gw_ok && !(err = growth_tstates_apply(s->gw, &s->tst, !s->tst_gw)))
 		s->tst_gw = true;
 	if (err)
 		log_debug("thread states not refreshed: %s", strerror(-err));
@@ -588,10 +610,10 @@ static int refresh(struct session *s)
 					now_ns(),
 					s->growth ? RETIRE_QUIET_GROWTH_NS : RETIRE_QUIET_ALLOC_NS) > 0)
 		sites_retire(s->store, s->snap.retired, s->snap.nretired);
-	if (!err && s->gw_ok && s->hints && !growth_read_hints(&s->gw)) {
-		err = sites_update(s->hints, s->gw.hints, s->gw.nhints, NULL, 0, now_ns());
-		if (!err && growth_prune_hints(&s->gw, TOP_HINTS) > 0)
-			sites_retire(s->hints, s->gw.retired, s->gw.nretired);
+	if (!err && s->gw_ok && s->hints && !growth_read_hints(s->gw, s->t.pid, now_s(), &s->gh)) {
+		err = sites_update(s->hints, s->gh.hints, s->gh.nhints, NULL, 0, now_ns());
+		if (!err && growth_prune_hints(s->gw, &s->gh, TOP_HINTS) > 0)
+			sites_retire(s->hints, s->gh.retired, s->gh.nretired);
 	}
 	return err;
 }
@@ -623,7 +645,7 @@ static int resolve_hint(void *ctx, uint64_t id, struct report_frame *fr, const c
 	struct session *s = ctx;
 
 	memset(&st, 0, sizeof(st));
-	growth_hint_stack(&s->gw, id, &st); /* as in resolve_site() */
+	growth_hint_stack(s->gw, id, &st); /* as in resolve_site() */
 	return resolve_stack(s, &st, fr, caller, truncated);
 }
 
@@ -844,7 +866,7 @@ static void fill_growth(struct session *s, struct report_growth *g, uint64_t npe
 
 	g->anon_bytes = s->mem.anon;
 	g->anon_growth_bytes = (int64_t)(s->mem.anon - s->anon0);
-	if (s->gw_ok && !growth_read(&s->gw, s->t.pid, &k)) {
+	if (s->gw_ok && !growth_read(s->gw, s->t.pid, &k)) {
 		g->kernel_known = true;
 		g->faults = k.faults;
 		g->fault_bytes = k.fault_bytes;
@@ -983,6 +1005,7 @@ static int emit_report(struct session *s, bool final)
 	h->final = final;
 	h->elapsed_s = now_s() - s->t0;
 	h->pid = s->t.pid;
+	h->node = s->node_stats;
 	h->comm = s->t.comm;
 	h->python_version = s->t.version;
 	h->build = s->build;
@@ -1027,7 +1050,7 @@ static int emit_report(struct session *s, bool final)
 
 	if (s->live || s->o->html)
 		fill_histories(s, &r, &anon_hist, &site_hist, &hist_buf);
-	exports_write(&s->exports, &r);
+	exports_write(s->exports, &r);
 	err = outfile_emit(s->out, s->live ? live_write
 			   : s->o->format == FORMAT_JSON ? out_json_write : out_text_write, &r);
 	free(site_hist);
@@ -1107,8 +1130,8 @@ static void window_act(struct session *s, enum window_action a)
 			windows_abort(&s->ws);
 			return;
 		}
-		log_debug("window %u open (%s): up to %u allocations or %gs", s->ws.id, s->ws.reason,
-			  o->window_allocs, o->window_s);
+		log_debug("PID %d: window %u open (%s): up to %u allocations or %gs", s->t.pid,
+			  s->ws.id, s->ws.reason, o->window_allocs, o->window_s);
 		return;
 	case WA_CLOSE:
 		/* stop tracking first, then restore, then drop the probes: no
@@ -1133,18 +1156,36 @@ static void window_act(struct session *s, enum window_action a)
 			if (pruned < 0)
 				log_warn("pruning old windows failed: %s", strerror((int)-pruned));
 		}
-		log_debug("window %u settled", s->ws.id);
+		log_debug("PID %d: window %u settled", s->t.pid, s->ws.id);
 		return;
 	}
+}
+
+/* keep_demand() - a demand that could not be met now waits for the next tick. */
+static void keep_demand(struct session *s)
+{
+	if (s->node)
+		s->demand = true;
+	else
+		window_demand = 1;
 }
 
 /* window_tick() - let the scheduler see the budget events (ev, from
  * capture_events()) and the memory, and act. */
 static void window_tick(struct session *s, uint32_t ev)
 {
-	bool demand = window_demand;
+	bool demand;
 
-	window_demand = 0;
+	s->wants_window = false;
+	/* alone, the signal's flag is this session's; in a node the node
+	 * hands a demand to every session (session_demand_window()) */
+	if (s->node) {
+		demand = s->demand;
+		s->demand = false;
+	} else {
+		demand = window_demand;
+		window_demand = 0;
+	}
 	if (demand && !s->windows_ok)
 		log_warn("no window: this target's allocations cannot be probed");
 	if (!s->windows_ok)
@@ -1163,12 +1204,21 @@ static void window_tick(struct session *s, uint32_t ev)
 				 "until it runs again", s->t.pid);
 		s->owner_stopped = true;
 		if (demand)
-			window_demand = 1; /* kept for when it runs again */
+			keep_demand(s); /* for when it runs again */
 		return;
 	}
 	if (s->owner_stopped)
 		log_info("PID %d runs again: windows resume", s->t.pid);
 	s->owner_stopped = false;
+	/* in a node, a window opens only when the node grants it (its limit
+	 * on concurrent windows, winsched.h); until then the wish is shown */
+	s->wants_window = s->ws.phase == WIN_IDLE &&
+			  windows_would_open(&s->ws, now_s(), s->mem.anon, demand);
+	if (s->node && s->wants_window && !s->may_open) {
+		if (demand)
+			keep_demand(s);
+		return;
+	}
 	window_act(s, windows_tick(&s->ws, now_s(), s->mem.anon, demand,
 				   ev & (1u << PYLEAK_EV_ALLOC_BUDGET),
 				   ev & (1u << PYLEAK_EV_FREE_BUDGET)));
@@ -1200,57 +1250,88 @@ static bool execed(const struct session *s, uint32_t ev)
 	       memcmp(id, s->exec_id, sizeof(id));
 }
 
+/* Outcomes of one pass of the report loop (run_step()). */
+enum step { STEP_RUN = 0, STEP_GONE, STEP_EXECED, STEP_DONE, STEP_FAILED };
+
+/* run_begin() - the report loop's clocks, from attach. */
+static void run_begin(struct session *s)
+{
+	s->next_report = s->t0 + s->o->interval_s;
+	s->next_refresh = s->t0 + REFRESH_S;
+}
+
+/* run_step() - one pass of the report loop: wait up to wait_ms for the
+ * target's end or a window-budget event, then refresh, tick the windows,
+ * census and report as their clocks say. Never blocks longer than wait_ms
+ * (0 in a node, which polls every session's descriptors itself). Returns
+ * STEP_RUN to go on, STEP_GONE (the target ended), STEP_EXECED (it called
+ * exec: the old program's last report is written), STEP_DONE (--duration,
+ * alone only) or STEP_FAILED (a report could not be written). */
+static enum step run_step(struct session *s, int wait_ms)
+{
+	const struct options *o = s->o;
+	uint32_t ev;
+	double t;
+
+	if (target_gone(s, wait_ms))
+		return STEP_GONE;
+	t = now_s();
+	if (!s->node)
+		exports_beat(s->exports);
+	if (!s->gc0_ok && !gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
+		s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
+	ev = capture_events(&s->cap);
+	if (s->image_gone || (ev & (1u << PYLEAK_EV_EXEC)) || t >= s->next_refresh) {
+		if (s->image_gone || execed(s, ev)) {
+			/* the old program's last report, then start over */
+			add_warning(s, "the process called exec: this is the last report "
+				       "on the program it ran before");
+			s->image_gone = true;
+			emit_report(s, false);
+			return STEP_EXECED;
+		}
+		refresh(s);
+		s->next_refresh = t + REFRESH_S;
+	}
+	if (s->growth)
+		window_tick(s, ev);
+	if (o->census_every_s && t >= s->next_census) {
+		census(s, t);
+		s->next_census = t + o->census_every_s;
+	}
+	/* a node's --duration is the node's, not each process's */
+	if (!s->node && o->duration_s && t - s->t0 >= o->duration_s)
+		return STEP_DONE;
+	if (t >= s->next_report) {
+		if (emit_report(s, false))
+			return STEP_FAILED;
+		s->next_report += o->interval_s;
+		if (s->next_report < t)
+			s->next_report = t + o->interval_s;
+	}
+	return STEP_RUN;
+}
+
 /* run_loop() - report every interval until the target ends, --duration
  * passes or a signal stops us. Returns an exit code, or RUN_EXECED when the
  * target called exec (main attaches again). */
 static int run_loop(struct session *s)
 {
-	const struct options *o = s->o;
-	double next_report = s->t0 + o->interval_s, next_refresh = s->t0 + REFRESH_S;
-	bool gone = false;
+	enum step st = STEP_RUN;
 	int err;
 
+	run_begin(s);
 	while (!exiting) {
-		gone = target_gone(s, TICK_MS);
-		if (gone)
+		st = run_step(s, TICK_MS);
+		if (st == STEP_EXECED)
+			return RUN_EXECED;
+		if (st == STEP_FAILED)
+			return EXIT_ERROR;
+		if (st != STEP_RUN)
 			break;
-		double t = now_s();
-
-		exports_beat(&s->exports);
-
-		if (!s->gc0_ok && !gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
-			s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
-		uint32_t ev = capture_events(&s->cap);
-
-		if (s->image_gone || (ev & (1u << PYLEAK_EV_EXEC)) || t >= next_refresh) {
-			if (s->image_gone || execed(s, ev)) {
-				/* the old program's last report, then start over */
-				add_warning(s, "the process called exec: this is the last report "
-					       "on the program it ran before");
-				s->image_gone = true;
-				emit_report(s, false);
-				return RUN_EXECED;
-			}
-			refresh(s);
-			next_refresh = t + REFRESH_S;
-		}
-		if (s->growth)
-			window_tick(s, ev);
-		if (o->census_every_s && t >= s->next_census) {
-			census(s, t);
-			s->next_census = t + o->census_every_s;
-		}
-		if (o->duration_s && t - s->t0 >= o->duration_s)
-			break;
-		if (t >= next_report) {
-			err = emit_report(s, false);
-			if (err)
-				return EXIT_ERROR;
-			next_report += o->interval_s;
-			if (next_report < t)
-				next_report = t + o->interval_s;
-		}
 	}
+	bool gone = st == STEP_GONE;
+
 	if (gone)
 		sites_freeze(s->store); /* judged as it ran, not by its exit */
 	if (gone && !s->child)
@@ -1276,17 +1357,26 @@ static void start_growth(struct session *s)
 					"attach failed; see -v): page-fault and mmap counters "
 					"and first-touch hints are missing";
 	struct pyleak_proc proc;
+	bool shared = s->gw != &s->own_gw;
 	int err;
 
-	err = growth_open(&s->gw, s->o->no_hints ? 1 : MAX_HINTS, s->o->max_depth, !s->o->no_hints);
+	/* a node's sessions share one kernel side, opened by the node */
+	if (shared)
+		err = s->gw->skel ? 0 : -ENOTSUP;
+	else
+		err = growth_open(s->gw, s->o->no_hints ? 1 : MAX_HINTS, s->o->max_depth,
+				  !s->o->no_hints);
 	if (!err) {
 		pyoffsets_proc(&s->L, s->t.runtime_addr, &proc);
-		err = growth_watch_pid(&s->gw, s->t.pid, &proc);
+		err = growth_watch_pid(s->gw, s->t.pid, &proc);
 	}
 	if (err) {
 		log_warn("%s: %s", no_kernel, strerror(-err));
 		add_warning(s, no_kernel);
-		growth_close(&s->gw);
+		if (shared)
+			growth_unwatch_pid(s->gw, s->t.pid, NULL);
+		else
+			growth_close(s->gw);
 		return;
 	}
 	s->gw_ok = true;
@@ -1307,6 +1397,16 @@ static bool malloc_applied(void *ctx, struct target *t)
 	return ai.state != ALLOC_PYMALLOC;
 }
 
+/* note_exec_id() - the identity of the program pid runs (target_exec_id()),
+ * taken before the target is opened: an exec while the session attaches
+ * (the process runs on meanwhile) is then seen at the first refresh, not
+ * mistaken for the program attached to. */
+static void note_exec_id(struct session *s, pid_t pid)
+{
+	if (target_exec_id(pid, s->exec_id))
+		memset(s->exec_id, 0, sizeof(s->exec_id));
+}
+
 /* start_target() - open the target (attach mode) or launch it (run mode). */
 static int start_target(struct session *s)
 {
@@ -1314,6 +1414,7 @@ static int start_target(struct session *s)
 	int err;
 
 	if (!o->command) {
+		note_exec_id(s, o->pid);
 		err = target_open(o->pid, &s->t);
 		if (err)
 			return exit_code_for_target_error(err, s, o->pid);
@@ -1493,7 +1594,9 @@ static int attach_session(struct session *s, bool *done)
 	if (s->pidfd < 0)
 		s->pidfd = (int)syscall(SYS_pidfd_open, s->t.pid, 0);
 	read_identity(s);
-	if (target_exec_id(s->t.pid, s->exec_id))
+	/* taken before target_open() where the process runs on meanwhile
+	 * (note_exec_id()); here for a process stopped by us (run mode) */
+	if (!s->exec_id[0] && target_exec_id(s->t.pid, s->exec_id))
 		memset(s->exec_id, 0, sizeof(s->exec_id));
 	if (!gc_reader_init(&s->gcr, s->t.pid, s->t.runtime_addr, &s->L))
 		s->gc0_ok = !gc_read(&s->gcr, &s->gc0);
@@ -1533,15 +1636,16 @@ static int attach_session(struct session *s, bool *done)
 		launch_resume(s->t.pid);
 		s->stopped = false;
 	}
+	s->attached = true;
 	if (s->growth)
 		log_info("watching PID %d (%s), Python %s [%s] in growth mode: kernel events%s, "
 			 "windows %s; report every %gs%s", s->t.pid, s->t.comm, s->t.version, s->build,
 			 s->gw_ok ? "" : " UNAVAILABLE", s->windows_ok ? s->window_desc : "none",
-			 o->interval_s, o->command ? "" : ", Ctrl-C to stop");
+			 o->interval_s, o->command || s->node ? "" : ", Ctrl-C to stop");
 	else
 		log_info("profiling PID %d (%s), Python %s [%s], capture: %s, %d probes; report "
 			 "every %gs%s", s->t.pid, s->t.comm, s->t.version, s->build, s->capture_desc,
-			 s->cap.nprobes, o->interval_s, o->command ? "" : ", Ctrl-C to stop");
+			 s->cap.nprobes, o->interval_s, o->command || s->node ? "" : ", Ctrl-C to stop");
 	return 0;
 }
 
@@ -1553,6 +1657,7 @@ static void detach_session(struct session *s, bool gone_image)
 {
 	int err;
 
+	s->attached = false;
 	if (gone_image)
 		s->sw.active = false;
 	err = allocswitch_restore(&s->sw);
@@ -1569,7 +1674,13 @@ static void detach_session(struct session *s, bool gone_image)
 	if (s->cap_open)
 		capture_close(&s->cap);
 	s->cap_open = false;
-	growth_close(&s->gw);
+	if (s->gw != &s->own_gw && s->gw_ok) {
+		/* the node's object lives on: take this process out of it */
+		growth_tstates_forget(s->gw, &s->tst);
+		growth_unwatch_pid(s->gw, s->t.pid, NULL);
+	}
+	growth_close(&s->own_gw);
+	growth_hints_free(&s->gh);
 	s->gw_ok = false;
 	sites_free(s->hints);
 	sites_free(s->store);
@@ -1588,6 +1699,62 @@ static void detach_session(struct session *s, bool gone_image)
 	s->target_open = false;
 }
 
+/* exec_begin() - the target called exec: release everything of the old
+ * program's (its state after the exec is not ours to read), keeping what
+ * spans the whole run (counters, alerts raised, the pidfd, the switch lock);
+ * exec_poll() then waits for the new program. */
+static void exec_begin(struct session *s)
+{
+	s->exec_pid = s->t.pid;
+	snprintf(s->exec_old, sizeof(s->exec_old), "%s", s->t.version);
+	s->exec_said = false;
+	detach_session(s, true);
+	memset(&s->ai, 0, sizeof(s->ai));
+	s->ai_ok = s->blind = s->windows_ok = s->window_switch = s->image_gone = false;
+	s->gc0_ok = s->gc_last_ok = false;
+	s->nwarnings = 0;
+	memset(&s->prev_drops, 0, sizeof(s->prev_drops)); /* new maps count from 0 */
+	s->hint_drops = 0;
+}
+
+/* exec_poll() - after exec_begin(): one look, waiting up to wait_ms for the
+ * process's end. Returns 1 when the new program maps an interpreter (it is
+ * stopped now, for attach_session()), 0 when not yet, -1 when the process
+ * ended (*rc: our exit code). */
+static int exec_poll(struct session *s, int wait_ms, int *rc)
+{
+	pid_t pid = s->exec_pid;
+	int err;
+
+	*rc = EXIT_OK;
+	if (target_gone(s, wait_ms)) {
+		log_info("PID %d exited", pid);
+		if (!s->child)
+			*rc = EXIT_TARGET_EXITED;
+		else if (s->child_done)
+			*rc = launch_exit_code(s->child_status);
+		return -1;
+	}
+	note_exec_id(s, pid);
+	err = target_open(pid, &s->t);
+	if (!err && s->t.libc_mod >= 0) {
+		err = kill(pid, SIGSTOP);
+		s->stopped = !err;
+		s->target_open = true;
+		log_info("PID %d called exec (was Python %s, now %s %s): attaching again", pid,
+			 s->exec_old, s->t.comm, s->t.version);
+		return 1;
+	}
+	if (!err)
+		target_close(&s->t);
+	if (!s->exec_said) {
+		log_info("PID %d called exec and now runs %s, not Python (yet): waiting "
+			 "for it to run Python or exit", pid, s->t.comm);
+		s->exec_said = true;
+	}
+	return 0;
+}
+
 /* follow_exec() - the target called exec: probes, offsets, symbols and
  * sites belonged to the old program. Release them and wait, as long as the
  * process lives, for the new program to map an interpreter; then stop it so
@@ -1596,48 +1763,17 @@ static void detach_session(struct session *s, bool gone_image)
  * with *rc our exit code. */
 static bool follow_exec(struct session *s, int *rc)
 {
-	pid_t pid = s->t.pid;
-	char old[24];
-	bool said = false;
-	int err;
-
-	snprintf(old, sizeof(old), "%s", s->t.version);
-	detach_session(s, true);
-	memset(&s->ai, 0, sizeof(s->ai));
-	s->ai_ok = s->blind = s->windows_ok = s->window_switch = s->image_gone = false;
-	s->gc0_ok = s->gc_last_ok = false;
-	s->nwarnings = 0;
-	memset(&s->prev_drops, 0, sizeof(s->prev_drops)); /* new maps count from 0 */
-	s->hint_drops = 0;
+	exec_begin(s);
 	for (;;) {
+		int r;
+
 		*rc = EXIT_OK;
 		if (exiting)
 			return false;
-		if (target_gone(s, 20)) {
-			log_info("PID %d exited", pid);
-			if (!s->child)
-				*rc = EXIT_TARGET_EXITED;
-			else if (s->child_done)
-				*rc = launch_exit_code(s->child_status);
-			return false;
-		}
-		err = target_open(pid, &s->t);
-		if (!err && s->t.libc_mod >= 0)
-			break;
-		if (!err)
-			target_close(&s->t);
-		if (!said) {
-			log_info("PID %d called exec and now runs %s, not Python (yet): waiting "
-				 "for it to run Python or exit", pid, s->t.comm);
-			said = true;
-		}
+		r = exec_poll(s, 20, rc);
+		if (r)
+			return r > 0;
 	}
-	err = kill(pid, SIGSTOP);
-	s->stopped = !err;
-	s->target_open = true;
-	log_info("PID %d called exec (was Python %s, now %s %s): attaching again", pid, old,
-		 s->t.comm, s->t.version);
-	return true;
 }
 
 static void session_end(struct session *s)
@@ -1645,17 +1781,20 @@ static void session_end(struct session *s)
 	detach_session(s, false);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
-	if (s->out && s->out != stdout)
+	if (s->own_out && s->out && s->out != stdout)
 		fclose(s->out);
 }
 
 int session_main(const struct options *o)
 {
-	struct session s = { .o = o, .pidfd = -1, .switch_lock = -1 };
+	struct session s = { .o = o, .pidfd = -1, .switch_lock = -1, .own_out = true };
+	struct exports exports;
 	int rc;
 
-	exports_init(&s.exports, o);
-	if (exports_listen(&s.exports, o))
+	s.gw = &s.own_gw;
+	s.exports = &exports;
+	exports_init(&exports, o);
+	if (exports_listen(&exports, o))
 		return EXIT_ERROR;
 	s.out = stdout;
 	if (o->output) {
@@ -1712,8 +1851,183 @@ out:
 		rc = EXIT_LEAK;
 	}
 	session_end(&s);
-	exports_close(&s.exports);
+	exports_close(&exports);
 	if (s.restore_failed) /* over any other status: the target was left changed */
 		rc = EXIT_RESTORE_FAILED;
 	return rc;
+}
+
+/* ---- node mode: a session driven by node.c's event loop ---- */
+
+/* How often a node's session, after an exec into a program without an
+ * interpreter (yet), looks again: each look opens the process's files. */
+#define EXEC_RETRY_S 0.5
+/* ... and for how long: then the process is let go (a node's discovery
+ * finds it again if it runs Python later), its slot freed. */
+#define EXEC_WAIT_S 5.0
+
+bool session_stop_requested(void)
+{
+	return exiting;
+}
+
+bool session_take_window_demand(void)
+{
+	bool d = window_demand;
+
+	window_demand = 0;
+	return d;
+}
+
+int session_open(const struct options *o, const struct session_shared *sh, pid_t pid,
+		 struct session **sp)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	bool done;
+	int err, rc;
+
+	*sp = NULL;
+	if (!s)
+		return EXIT_ERROR;
+	s->o = o;
+	s->pidfd = -1;
+	s->switch_lock = -1;
+	s->node = true;
+	s->node_stats = sh->stats;
+	s->exports = sh->exports;
+	s->out = sh->out;
+	s->gw = sh->gw ? sh->gw : &s->own_gw;
+	s->growth = o->mode == MODE_GROWTH;
+	note_exec_id(s, pid);
+	err = target_open(pid, &s->t);
+	if (err == -ESRCH) {
+		/* gone since the scan found it: nothing to say above debug */
+		log_debug("PID %d exited before it was attached", pid);
+		free(s);
+		return EXIT_NO_PROCESS;
+	}
+	if (err) {
+		rc = exit_code_for_target_error(err, s, pid);
+		free(s);
+		return rc;
+	}
+	s->target_open = true;
+	rc = attach_session(s, &done);
+	if (!rc && done)
+		rc = EXIT_ERROR; /* --restore-allocator: refused in node mode */
+	if (rc) {
+		session_end(s);
+		free(s);
+		return rc;
+	}
+	run_begin(s);
+	*sp = s;
+	return 0;
+}
+
+/* exec_step() - a node's session after an exec: look again now and then;
+ * attach once the new program maps an interpreter. */
+static enum session_state exec_step(struct session *s)
+{
+	double t = now_s();
+	bool done;
+	int rc, r;
+
+	if (t < s->exec_next_try)
+		return target_gone(s, 0) ? SESSION_GONE : SESSION_RUNNING;
+	s->exec_next_try = t + EXEC_RETRY_S;
+	r = exec_poll(s, 0, &rc);
+	if (!r && t - s->exec_since >= EXEC_WAIT_S) {
+		log_info("PID %d runs %s, not Python: no longer watched (found again if it "
+			 "runs Python later)", s->exec_pid, s->t.comm);
+		return SESSION_GONE;
+	}
+	if (r <= 0)
+		return r < 0 ? SESSION_GONE : SESSION_RUNNING;
+	s->exec_wait = false;
+	rc = attach_session(s, &done);
+	if (s->stopped) { /* never left stopped, attached or not */
+		launch_resume(s->t.pid);
+		s->stopped = false;
+	}
+	if (rc)
+		return SESSION_FAILED;
+	run_begin(s);
+	return SESSION_RUNNING;
+}
+
+enum session_state session_step(struct session *s)
+{
+	if (s->exec_wait)
+		return exec_step(s);
+	switch (run_step(s, 0)) {
+	case STEP_RUN:
+	case STEP_DONE:
+		return SESSION_RUNNING;
+	case STEP_GONE:
+		if (s->store)
+			sites_freeze(s->store); /* judged as it ran, not by its exit */
+		return SESSION_GONE;
+	case STEP_EXECED:
+		exec_begin(s);
+		s->exec_wait = true;
+		s->exec_next_try = 0;
+		s->exec_since = now_s();
+		return exec_step(s);
+	case STEP_FAILED:
+		break;
+	}
+	return SESSION_FAILED;
+}
+
+int session_pollfds(const struct session *s, struct pollfd p[2])
+{
+	int n = 0;
+
+	if (s->pidfd >= 0)
+		p[n++] = (struct pollfd){ .fd = s->pidfd, .events = POLLIN };
+	if (s->cap_open)
+		p[n++] = (struct pollfd){ .fd = capture_events_fd(&s->cap), .events = POLLIN };
+	return n;
+}
+
+void session_window(const struct session *s, bool *open, bool *wants, int64_t *growth)
+{
+	bool ok = s->attached && s->growth && s->windows_ok;
+
+	*open = ok && s->ws.phase != WIN_IDLE;
+	*wants = ok && s->wants_window;
+	*growth = ok && s->mem_ok ? (int64_t)(s->mem.anon - s->ws.anon_base) : 0;
+}
+
+void session_grant_window(struct session *s, bool may)
+{
+	s->may_open = may;
+}
+
+void session_demand_window(struct session *s)
+{
+	s->demand = true;
+}
+
+pid_t session_pid(const struct session *s)
+{
+	return s->exec_wait ? s->exec_pid : s->t.pid;
+}
+
+void session_close(struct session *s, bool gone)
+{
+	if (!s)
+		return;
+	if (s->attached) {
+		if (gone)
+			log_info("PID %d exited", s->t.pid);
+		emit_report(s, true);
+	}
+	if (s->stopped) {
+		launch_resume(s->t.pid);
+		s->stopped = false;
+	}
+	session_end(s);
+	free(s);
 }

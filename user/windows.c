@@ -92,7 +92,7 @@ const char *windows_phase_name(enum window_phase p)
 }
 
 /* open_reason() - why a window should open now, or NULL. */
-static const char *open_reason(struct window_sched *w, double now, uint64_t anon, bool demand)
+static const char *open_reason(const struct window_sched *w, double now, uint64_t anon, bool demand)
 {
 	if (demand)
 		return "on demand";
@@ -107,6 +107,19 @@ static const char *open_reason(struct window_sched *w, double now, uint64_t anon
 	if (w->o.every_s > 0 && now - w->last_sched >= w->o.every_s)
 		return "schedule";
 	return NULL;
+}
+
+/* fits_budget() - the whole window must fit in the hour's budget before it
+ * starts; one on demand opens whatever the budget. */
+static bool fits_budget(const struct window_sched *w, double now, bool demand)
+{
+	return demand ||
+	       windows_spent(w, now) + w->o.max_s + windows_follow_s(w, w->id + 1) <= w->o.budget_s;
+}
+
+bool windows_would_open(const struct window_sched *w, double now, uint64_t anon, bool demand)
+{
+	return w->phase == WIN_IDLE && open_reason(w, now, anon, demand) && fits_budget(w, now, demand);
 }
 
 enum window_action windows_tick(struct window_sched *w, double now, uint64_t anon, bool demand,
@@ -141,11 +154,7 @@ enum window_action windows_tick(struct window_sched *w, double now, uint64_t ano
 		break;
 	}
 	why = open_reason(w, now, anon, demand);
-	if (!why)
-		return WA_NONE;
-	/* the whole window must fit in the hour's budget before it starts */
-	if (!demand &&
-	    windows_spent(w, now) + w->o.max_s + windows_follow_s(w, w->id + 1) > w->o.budget_s)
+	if (!why || !fits_budget(w, now, demand))
 		return WA_NONE;
 	if (!strcmp(why, "schedule") || !strcmp(why, "growth"))
 		w->last_sched = now; /* a growth window also resets the schedule */

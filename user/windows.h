@@ -89,6 +89,10 @@ void windows_init(struct window_sched *w, const struct window_opts *o, double no
 enum window_action windows_tick(struct window_sched *w, double now, uint64_t anon, bool demand,
 				bool alloc_full, bool frees_full);
 
+/* windows_would_open() - would windows_tick() open a window now (same
+ * arguments)? Changes nothing: a node asks before it grants (winsched.h). */
+bool windows_would_open(const struct window_sched *w, double now, uint64_t anon, bool demand);
+
 /* windows_abort() - the open just returned failed: back to idle, no spend. */
 void windows_abort(struct window_sched *w);
 

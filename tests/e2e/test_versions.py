@@ -35,6 +35,18 @@ def prepared_chroot(suite, script="leaky.py"):
     return root
 
 
+def chroot_python_pid(session):
+    """The host PID of python3 in session (started with start_new_session):
+    the child of unshare's forked child."""
+    for _ in range(50):
+        out = subprocess.run(["pgrep", "-s", str(session), "-x", "python3"],
+                             capture_output=True, text=True).stdout.split()
+        if out:
+            return int(out[0])
+        time.sleep(0.1)
+    raise AssertionError("python3 in the chroot not found")
+
+
 class ChrootTarget:
     """leaky.py (or script with args) inside a chroot with its own mount and
     PID namespaces."""
@@ -49,14 +61,7 @@ class ChrootTarget:
         self.pid = self._python_pid()
 
     def _python_pid(self):
-        """The host PID of python3: the child of unshare's forked child."""
-        for _ in range(50):
-            out = subprocess.run(["pgrep", "-s", str(self.proc.pid), "-x", "python3"],
-                                 capture_output=True, text=True).stdout.split()
-            if out:
-                return int(out[0])
-            time.sleep(0.1)
-        raise AssertionError("python3 in the chroot not found")
+        return chroot_python_pid(self.proc.pid)
 
     def finish(self):
         out, err = self.proc.communicate(timeout=120)

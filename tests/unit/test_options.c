@@ -186,9 +186,17 @@ static void test_pid(void **state)
 	PARSE("--pid=2147483647");
 	assert_ok();
 	assert_int_equal(P.o.pid, 2147483647);
-	PARSE("--pid", "7", "--pid", "8"); /* the last one wins */
+	PARSE("--pid", "7", "--pid", "7"); /* the same process: one session */
 	assert_ok();
-	assert_int_equal(P.o.pid, 8);
+	assert_int_equal(P.o.pid, 7);
+	assert_false(P.o.node);
+	PARSE("--pid", "7", "--pid", "8"); /* two: node mode watches both */
+	assert_ok();
+	assert_true(P.o.node);
+	assert_false(P.o.all);
+	assert_int_equal(P.o.npids, 2);
+	assert_int_equal(P.o.pids[0], 7);
+	assert_int_equal(P.o.pids[1], 8);
 
 	static const char *const bad[] = {
 		"0", "-1", "abc", "", "12x", "1.5", "0x10", "2147483648", "99999999999999999999",
@@ -728,6 +736,13 @@ static const struct known_opt {
 	{ "html", 0, "/tmp/report.html" },
 	{ "listen", 0, "127.0.0.1:9435" },
 	{ "pods-dir", 0, "/tmp" },
+	{ "all", 0, NULL },
+	{ "match", 0, "gunicorn" },
+	{ "exclude", 0, "celery" },
+	{ "cgroup", 0, "/system.slice" },
+	{ "max-targets", 0, "8" },
+	{ "rescan", 0, "5" },
+	{ "max-concurrent-windows", 0, "2" },
 	{ "verbose", 'v', NULL },
 	{ "quiet", 'q', NULL },
 	{ "help", 'h', NULL },
@@ -779,7 +794,11 @@ static int parse_with(const struct known_opt *k, bool use_short)
 		argv[n++] = "alloc";
 		argv[n++] = "--";
 		argv[n++] = "true";
-	} else if (strcmp(k->name, "pid")) {
+	} else if (!strcmp(k->name, "max-targets") || !strcmp(k->name, "rescan") ||
+		   !strcmp(k->name, "max-concurrent-windows")) {
+		argv[n++] = "--all"; /* node mode's own */
+	} else if (strcmp(k->name, "pid") && strcmp(k->name, "all") && strcmp(k->name, "match") &&
+		   strcmp(k->name, "exclude") && strcmp(k->name, "cgroup")) {
 		argv[n++] = "-p";
 		argv[n++] = "1";
 	}
@@ -857,6 +876,65 @@ static void test_help_lists_every_option(void **state)
 				 p + 2);
 	}
 	free(help);
+}
+
+/* Node mode: its options, its defaults, what it refuses, and single --pid
+ * left as it was. */
+static void test_node_options(void **state)
+{
+	PARSE("--all");
+	assert_ok();
+	assert_true(P.o.node);
+	assert_true(P.o.all);
+	assert_int_equal(P.o.pid, 0);
+	assert_int_equal(P.o.max_targets, 64);
+	assert_true(P.o.rescan_s == 2);
+	assert_int_equal(P.o.max_concurrent_windows, 1);
+	PARSE("--match", "gunicorn: worker", "--exclude", "celery", "--cgroup", "/kubepods.slice",
+	      "--max-targets", "10", "--rescan", "0.5", "--max-concurrent-windows", "3");
+	assert_ok();
+	assert_true(P.o.all); /* the filters imply --all */
+	assert_string_equal(P.o.match, "gunicorn: worker");
+	assert_string_equal(P.o.exclude, "celery");
+	assert_string_equal(P.o.cgroup, "/kubepods.slice");
+	assert_int_equal(P.o.max_targets, 10);
+	assert_true(P.o.rescan_s == 0.5);
+	assert_int_equal(P.o.max_concurrent_windows, 3);
+	PARSE("--pid", "5");
+	assert_ok();
+	assert_false(P.o.node);
+	assert_int_equal(P.o.npids, 1);
+
+	PARSE("--all", "--", "python3", "app.py");
+	EXPECT_EINVAL("node mode", "'--'");
+	PARSE("--pid", "5", "--pid", "6", "--", "true");
+	EXPECT_EINVAL("node mode", "'--'");
+	PARSE("--all", "--pid", "5");
+	EXPECT_EINVAL("--all", "--pid");
+	PARSE("--pid", "5", "--match", "x");
+	EXPECT_EINVAL("--all", "--pid");
+	PARSE("--pid", "5", "--pid", "6", "--restore-allocator");
+	EXPECT_EINVAL("--restore-allocator", "single --pid");
+	PARSE("--all", "--fail-on-leak");
+	EXPECT_EINVAL("--fail-on-leak", "node mode");
+	PARSE("--pid", "5", "--max-targets", "3");
+	EXPECT_EINVAL("--max-targets", "node mode", "--all");
+	PARSE("--pid", "5", "--rescan", "3");
+	EXPECT_EINVAL("--rescan", "node mode");
+	PARSE("--match", "(");
+	EXPECT_EINVAL("--match", "'('");
+	PARSE("--exclude", "[a");
+	EXPECT_EINVAL("--exclude");
+	PARSE("--cgroup", "kubepods");
+	EXPECT_EINVAL("--cgroup");
+	PARSE("--all", "--max-targets", "0");
+	EXPECT_EINVAL("--max-targets", "'0'");
+	PARSE("--all", "--rescan", "0.01");
+	EXPECT_EINVAL("--rescan", "'0.01'");
+	PARSE("--all", "--max-concurrent-windows", "x");
+	EXPECT_EINVAL("--max-concurrent-windows", "'x'");
+	PARSE();
+	EXPECT_EINVAL("nothing to profile", "--all");
 }
 
 static void test_allocator_options(void **state)
@@ -1169,6 +1247,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_version, teardown),
 		cmocka_unit_test_teardown(test_help_lists_every_option, teardown),
 		cmocka_unit_test_teardown(test_allocator_options, teardown),
+		cmocka_unit_test_teardown(test_node_options, teardown),
 		cmocka_unit_test_teardown(test_html_and_live_options, teardown),
 		cmocka_unit_test_teardown(test_pods_dir, teardown),
 		cmocka_unit_test_teardown(test_window_options, teardown),

@@ -239,6 +239,30 @@ static void test_warmup(void **state)
 	assert_false(windows_verdict_eta(&w, 0, &win, &eta));
 }
 
+/* windows_would_open() answers as windows_tick() acts, and changes nothing. */
+static void test_would_open_asks_only(void **state)
+{
+	struct window_sched w, before;
+	struct window_opts o = opts;
+
+	o.budget_s = 20; /* one window of 5 + 10 s fits, a second does not */
+	windows_init(&w, &o, 0, 0);
+	assert_false(windows_would_open(&w, 1, 0, false));	   /* first window at 2 s */
+	assert_true(windows_would_open(&w, 2, 0, false));
+	before = w;
+	assert_true(windows_would_open(&w, 2, 0, false));
+	assert_memory_equal(&w, &before, sizeof(w));
+	assert_int_equal(windows_tick(&w, 2, 0, false, false, false), WA_OPEN);
+	assert_false(windows_would_open(&w, 3, 0, true)); /* one is open already */
+	assert_int_equal(windows_tick(&w, 7, 0, false, false, false), WA_CLOSE);
+	assert_int_equal(windows_tick(&w, 17, 0, false, false, false), WA_SETTLE);
+	/* growth asks, but the hour's budget is spent: only a demand opens */
+	assert_false(windows_would_open(&w, 18, 9 * MiB, false));
+	assert_int_equal(windows_tick(&w, 18, 9 * MiB, false, false, false), WA_NONE);
+	assert_true(windows_would_open(&w, 18, 9 * MiB, true));
+	assert_int_equal(windows_tick(&w, 18, 9 * MiB, true, false, false), WA_OPEN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_demand_overrides_budget),
 		cmocka_unit_test(test_warmup),
 		cmocka_unit_test(test_spent_total_is_a_counter),
+		cmocka_unit_test(test_would_open_asks_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
