@@ -227,13 +227,16 @@ static void rescan(struct node *n)
 	drop_seen_not_found(n);
 }
 
-/* drop() - a session ended: its last report, then everything it held. */
-static void drop(struct node *n, int i, bool gone)
+/* drop() - a session ends: its last report, then everything it held. The
+ * process's series leave the exports when it ended (forget); at the node's
+ * own exit they stay, so the file keeps the final state of every process. */
+static void drop(struct node *n, int i, bool gone, bool forget)
 {
 	pid_t pid = n->targets[i].pid;
 
 	session_close(n->targets[i].s, gone); /* its last report counts it still */
-	exports_forget(&n->exports, pid);
+	if (forget)
+		exports_forget(&n->exports, pid);
 	n->ntargets--;
 	n->stats.watched = n->ntargets;
 	memmove(&n->targets[i], &n->targets[i + 1],
@@ -274,7 +277,7 @@ static void step_all(struct node *n, int wait_ms)
 			continue;
 		if (st == SESSION_FAILED)
 			log_warn("PID %d: profiling failed; no longer watched", (int)n->targets[i].pid);
-		drop(n, i--, st == SESSION_GONE);
+		drop(n, i--, st == SESSION_GONE, true);
 	}
 	for (int i = 0; i < n->ntargets; i++)
 		session_window(n->targets[i].s, &n->cands[i].open, &n->cands[i].wants,
@@ -343,7 +346,7 @@ static int node_setup(struct node *n, const struct options *o)
 static void node_teardown(struct node *n)
 {
 	while (n->ntargets)
-		drop(n, n->ntargets - 1, false);
+		drop(n, n->ntargets - 1, false, false);
 	growth_close(&n->gw);
 	exports_close(&n->exports);
 	if (n->shared.out && n->shared.out != stdout)

@@ -1817,6 +1817,15 @@ int session_main(const struct options *o)
 		bool done = false;
 
 		rc = attach_session(&s, &done);
+		if (rc && !done && !exiting && execed(&s, 0)) {
+			/* the attach failed because the process called exec
+			 * meanwhile (its memory changed under our reads): follow
+			 * the exec like any other */
+			log_info("PID %d called exec while it was being attached", s.t.pid);
+			if (!follow_exec(&s, &rc))
+				break;
+			continue;
+		}
 		if (rc || done)
 			break;
 		rc = run_loop(&s);
