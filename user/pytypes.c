@@ -501,45 +501,32 @@ int pytype_type_name(struct pytype_reader *r, uint64_t type_addr, const char **n
 	return lookup_type(r, type_addr, &ti, name);
 }
 
-/* read_headers() - the first *len (at most 48) bytes of the allocation at
- * addr, size bytes long (0: unknown), into w: as much as reads when the
- * block ends just before an unmapped page. 0 (*len set), -ENOENT if it is
- * too small or misaligned to hold an object, or a read error. */
-static int read_headers(struct pytype_reader *r, uint64_t addr, uint64_t size, uint64_t w[6],
-			size_t *len)
-{
-	int err;
-
-	*len = 6 * sizeof(w[0]);
-	if (!addr || (addr & 7) || (size && size < 16))
-		return -ENOENT;
-	if (size && size < *len)
-		*len = size & ~(uint64_t)7;
-	err = rd(r, addr, w, *len);
-	if (err == -EFAULT && *len > 16) {
-		/* 16 bytes at a time */
-		size_t got = 0;
-
-		while (got < *len && !rd(r, addr + got, (char *)w + got, 16))
-			got += 16;
-		if (got) {
-			err = 0;
-			*len = got;
-		}
-	}
-	return err;
-}
-
 int pytype_of_alloc(struct pytype_reader *r, uint64_t addr, uint64_t size, const char **name,
 		    uint32_t *obj_offset)
 {
 	uint64_t w[6]; /* the headers at offsets 0, 16 and 32 */
-	size_t len;
+	size_t len = sizeof(w);
 	int err, ret = -ENOENT;
 
 	if (!r || !name || !obj_offset)
 		return -EINVAL;
-	err = read_headers(r, addr, size, w, &len);
+	if (!addr || (addr & 7) || (size && size < 16))
+		return -ENOENT;
+	if (size && size < len)
+		len = size & ~(uint64_t)7;
+	err = rd(r, addr, w, len);
+	if (err == -EFAULT && len > 16) {
+		/* the block may end just before an unmapped page: as much as
+		 * reads, 16 bytes at a time */
+		size_t got = 0;
+
+		while (got < len && !rd(r, addr + got, (char *)w + got, 16))
+			got += 16;
+		if (got) {
+			err = 0;
+			len = got;
+		}
+	}
 	if (err)
 		return err;
 	for (uint32_t off = 0; off + 16 <= len; off += 16) {
@@ -579,86 +566,6 @@ int pytype_of_alloc(struct pytype_reader *r, uint64_t addr, uint64_t size, const
 		return 0;
 	}
 	return ret;
-}
-
-/* freelist_link() - 3.14+: is rc, the first word of a dead object of the
- * type at type_addr, a link to the next entry of its free list (an
- * address whose object has that type and, in turn, a link or NULL first)?
- * One read. 1, 0, or a hard error. */
-static int freelist_link(struct pytype_reader *r, uint64_t rc, uint64_t type_addr)
-{
-	uint64_t next[2];
-	int err;
-
-	if (r->version_hex < 0x030e0000u || (rc & 7) || !((rc >> 32) & 0xffff))
-		return 0;
-	err = rd(r, rc, next, sizeof(next));
-	if (err)
-		return hard_error(err) ? err : 0;
-	return next[1] == type_addr && !refcnt_sane(r->version_hex, next[0]);
-}
-
-/* dead_object() - does w[0..len) hold, at the offset its type demands, an
- * object whose reference count is gone: 0 (3.8 to 3.13 keep free-list
- * entries so), or a free-list link (3.14: the list threads through the
- * first word), untracked if it is a GC object? 1, 0 or a hard error. */
-static int dead_object(struct pytype_reader *r, uint64_t size, const uint64_t *w, size_t len)
-{
-	for (uint32_t off = 0; off + 16 <= len; off += 16) {
-		uint64_t rc = w[off / 8], type = w[off / 8 + 1];
-		struct type_info ti;
-		const char *nm;
-		int err;
-
-		if (refcnt_sane(r->version_hex, rc))
-			continue;
-		if (off && (w[off / 8 - 2] || !gc_head_sane(0, w[off / 8 - 1])))
-			continue;
-		err = lookup_type(r, type, &ti, &nm);
-		if (err && err != -ENOSPC) {
-			if (err == -ENOENT)
-				continue;
-			return err;
-		}
-		if (pytype_block_offset(r->version_hex, ti.flags) != off ||
-		    (size && off + (uint64_t)ti.basicsize > size))
-			continue;
-		if (!rc)
-			return 1;
-		err = freelist_link(r, rc, type);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-int pytype_alloc_liveness(struct pytype_reader *r, uint64_t addr, uint64_t size,
-			  enum pytype_liveness *out)
-{
-	uint64_t w[6];
-	size_t len;
-	const char *name;
-	uint32_t off;
-	int err;
-
-	if (!r || !out)
-		return -EINVAL;
-	*out = PYTYPE_UNKNOWN;
-	err = read_headers(r, addr, size, w, &len);
-	if (!err)
-		err = dead_object(r, size, w, len);
-	if (err > 0) {
-		*out = PYTYPE_DEAD;
-		return 0;
-	}
-	if (!err) {
-		err = pytype_of_alloc(r, addr, size, &name, &off);
-		if (!err || err == -ENOSPC) {
-			*out = PYTYPE_LIVE;
-			return 0;
-		}
-	}
-	return hard_error(err) || err == -EINVAL ? err : 0;
 }
 
 const char *pytype_stop_name(enum pytype_stop s)

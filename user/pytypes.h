@@ -168,31 +168,6 @@ int pytype_type_name(struct pytype_reader *r, uint64_t type_addr, const char **n
 int pytype_of_alloc(struct pytype_reader *r, uint64_t addr, uint64_t size, const char **name,
 		    uint32_t *obj_offset);
 
-/* What an allocation holds now, for pytype_alloc_liveness(). */
-enum pytype_liveness {
-	PYTYPE_UNKNOWN = 0, /* no object, or unreadable: nothing can be said */
-	PYTYPE_LIVE,	    /* an object, as pytype_of_alloc() finds one */
-	PYTYPE_DEAD,	    /* an object whose reference count is gone */
-};
-
-/*
- * pytype_alloc_liveness() - is the allocation at addr (size bytes, 0 if
- * unknown) a live object or a dead one? CPython parks deallocated objects
- * of some types (lists, dicts, tuples, floats, ...) on free lists instead
- * of freeing them, so no free is ever seen; such an object has a checked
- * type at the offset that type's flags demand, an untracked PyGC_Head if it
- * is a GC type, and a reference count of 0 (3.8 to 3.13), or in 3.14, whose
- * free lists thread through the first word, a link to another dead object
- * of the same type (or 0). That is PYTYPE_DEAD; an object pytype_of_alloc()
- * accepts is PYTYPE_LIVE; anything else (a buffer, an item array, a block
- * unreadable now) PYTYPE_UNKNOWN. A dead object reused from its free list
- * reads live again: this says what the block holds now, not who made it.
- * At most four reads. Returns 0 with *out set, or -ESRCH / -EPERM (the
- * target cannot be read at all), -ENOMEM, -EINVAL.
- */
-int pytype_alloc_liveness(struct pytype_reader *r, uint64_t addr, uint64_t size,
-			  enum pytype_liveness *out);
-
 /* Why the walk of one list ended. */
 enum pytype_stop {
 	PYTYPE_STOP_END = 0,	/* back at the head: the list was walked whole */

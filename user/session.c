@@ -41,7 +41,6 @@
 #include "health.h"
 #include "incidents.h"
 #include "launch.h"
-#include "liveness.h"
 #include "log.h"
 #include "objtypes.h"
 #include "options.h"
@@ -200,7 +199,6 @@ struct session {
 	bool tst_cap, tst_gw;	  /* the alloc / growth map has had them all once */
 	/* object types */
 	struct objtypes *ot;
-	struct liveness *lv;	/* growth mode: survivors' liveness sampler */
 	double next_census;
 	/* file exports (--prom-file, --pprof, --folded, --html) */
 	struct exports exports;
@@ -947,11 +945,6 @@ static int emit_report(struct session *s, bool final)
 			wv.capture_id[w % SITES_WINDOW_HISTORY] = w;
 			wv.capture_s[w % SITES_WINDOW_HISTORY] = windows_capture_s(&s->ws, w);
 		}
-		if (s->lv && !s->blind && !s->image_gone) {
-			err = liveness_sample(s->lv, &s->cap, s->store, s->ws.settled);
-			if (err)
-				log_debug("survivor liveness: %s", strerror(-err));
-		}
 		n = sites_rank_survivors(s->store, s->o->top, &wv, &rows, &tot);
 		if (n >= 0 && s->hints && s->gw_ok) {
 			int nh = sites_rank(s->hints, TOP_HINTS, "first-touch hint", &hrows, &htot);
@@ -1469,8 +1462,6 @@ static int attach_session(struct session *s, bool *done)
 	s->ot = objtypes_new(s->t.pid, s->t.version_hex, o->trend_window_s);
 	if (!s->ot)
 		log_debug("no object types: %s", strerror(errno));
-	if (s->growth && !(s->lv = liveness_new(s->t.pid, s->t.version_hex)))
-		log_debug("no survivor liveness: %s", strerror(errno));
 	s->next_census = s->t0 + 1;
 	s->mem_ok = !target_memory(s->t.pid, &s->mem);
 	if (s->mem_ok) {
@@ -1546,9 +1537,7 @@ static void detach_session(struct session *s, bool gone_image)
 	sym_free(s->sym);
 	s->sym = NULL;
 	objtypes_free(s->ot);
-	liveness_free(s->lv);
 	s->ot = NULL;
-	s->lv = NULL;
 	collect_free(&s->snap);
 	tstates_free(&s->tst); /* the maps that held them are gone */
 	s->tst_cap = s->tst_gw = false;

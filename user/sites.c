@@ -41,15 +41,8 @@ struct group {
 		 * window (retention.h), and with it that count */
 		uint64_t allocs, alloc_bytes;
 	} settle[SITES_WINDOW_HISTORY];
-	/* the latest liveness sample of each window's survivors (slot as
-	 * win[]), sites_liveness() */
-	struct {
-		uint32_t window;
-		struct site_liveness l;
-	} alive[SITES_WINDOW_HISTORY];
 	/* ranking by survivors, computed in sites_rank_survivors() */
 	int64_t surv_bytes, surv_count;
-	int64_t dead_bytes; /* survivors discounted as dead objects */
 	uint64_t cap_bytes, cap_count; /* what the counted windows captured here */
 	uint32_t seen, survived, lost;
 	bool persistent;
@@ -657,31 +650,6 @@ void sites_settle(struct site_store *ss, uint32_t window)
 		settle_window(ss->all[i], window);
 }
 
-void sites_liveness(struct site_store *ss, uint64_t gid, uint32_t window,
-		    const struct site_liveness *l)
-{
-	struct group *g;
-	unsigned slot = window % SITES_WINDOW_HISTORY;
-
-	for (g = ss->groups[bucket(gid)]; g && g->id != gid; g = g->next)
-		;
-	if (!g || !window || !l->sampled)
-		return;
-	g->alive[slot].window = window;
-	g->alive[slot].l = *l;
-}
-
-/* live_scale() - what survives of v (bytes or a count) once the dead share
- * of a sample is taken off: v * (1 - dead / sampled), rounded down. */
-static int64_t live_scale(int64_t v, uint64_t dead, uint64_t sampled)
-{
-	if (v <= 0 || !sampled || !dead)
-		return v;
-	if (dead >= sampled)
-		return 0;
-	return (int64_t)((double)v * (double)(sampled - dead) / (double)sampled);
-}
-
 /* judge() - the survivor figures, rate and verdict of g over the settled
  * windows. What leaks is what outlives a window's follow phase and then
  * stays alive while later windows come and go; the share of a site's
@@ -696,17 +664,13 @@ static int64_t live_scale(int64_t v, uint64_t dead, uint64_t sampled)
  * died within its follow phase is neither. The site is persistent when at
  * least two windows are kept, one of them among the latest two settled
  * (it still accumulates), and kept windows outnumber lost ones: a cache
- * or pool's survivors die as later windows come, a leak's never do.
- * A window whose survivors were sampled (sites_liveness()) counts, then and
- * now, only the live share of the sample: a line that churns objects onto a
- * free list keeps no survivors, and its windows show no evidence. */
+ * or pool's survivors die as later windows come, a leak's never do. */
 static void judge(struct group *g, const struct window_view *wv)
 {
 	bool recent = false;
 	double live = 0, secs = 0;
 
 	g->surv_bytes = g->surv_count = 0;
-	g->dead_bytes = 0;
 	g->cap_bytes = g->cap_count = 0;
 	g->seen = g->survived = g->lost = 0;
 	for (int i = 0; i < SITES_WINDOW_HISTORY; i++) {
@@ -718,14 +682,6 @@ static void judge(struct group *g, const struct window_view *wv)
 		if (!w || w > wv->settled || !g->win[i].allocs)
 			continue;
 		g->seen++;
-		if (g->alive[slot].window == w) {
-			const struct site_liveness *l = &g->alive[slot].l;
-			int64_t live_b = live_scale(lb, l->dead_bytes, l->sampled_bytes);
-
-			g->dead_bytes += lb > 0 ? lb - live_b : 0;
-			lb = live_b;
-			lc = live_scale(lc, l->dead, l->sampled);
-		}
 		g->surv_bytes += lb > 0 ? lb : 0;
 		g->surv_count += lc > 0 ? lc : 0;
 		if (wv->capture_id[slot] == w && wv->capture_s[slot] > 0) {
@@ -736,10 +692,6 @@ static void judge(struct group *g, const struct window_view *wv)
 			settle_window(g, w);
 		sb = g->settle[slot].live_bytes;
 		sc = g->settle[slot].live_count;
-		if (g->alive[slot].window == w) {
-			sb = live_scale(sb, g->alive[slot].l.dead_bytes, g->alive[slot].l.sampled_bytes);
-			sc = live_scale(sc, g->alive[slot].l.dead, g->alive[slot].l.sampled);
-		}
 		/* the larger of what it captured then and now (a pruned raw
 		 * site's captures are gone from win[], a late update adds) */
 		g->cap_bytes += g->settle[slot].alloc_bytes > g->win[i].alloc_bytes
@@ -826,7 +778,6 @@ int sites_rank_survivors(struct site_store *ss, int top, const struct window_vie
 		struct group *g = ss->all[i];
 		struct report_site *row;
 
-		tot->dead_bytes += g->dead_bytes;
 		if (g->surv_bytes > 0) {
 			tot->nsites++;
 			tot->bytes += g->surv_bytes;

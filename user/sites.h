@@ -78,8 +78,6 @@ struct site_totals {
 	uint64_t nsites;	 /* groups with outstanding memory */
 	int64_t bytes, count;	 /* over all groups */
 	uint64_t npersistent;	 /* survivor ranking: persistent groups */
-	int64_t dead_bytes;	 /* survivor ranking: survivors' bytes discounted as dead
-				  * objects (sites_liveness()), not in bytes */
 };
 
 /* Which windows the survivor ranking may use. */
@@ -187,21 +185,6 @@ int sites_rank(struct site_store *ss, int top, const char *evidence,
  * that read the maps at settlement; a window settled without this call is
  * judged from the first ranking that sees it settled. */
 void sites_settle(struct site_store *ss, uint32_t window);
-
-/* What a sample of one site's survivors of one window showed when read
- * (liveness.h): how many were read and how many held a dead object. */
-struct site_liveness {
-	uint32_t sampled, dead;
-	uint64_t sampled_bytes, dead_bytes;
-};
-
-/* sites_liveness() - group gid's survivors of window were sampled: until
- * the next sample of that window, its survivors (what lives now and what
- * lived at settlement) count for the live share of the sample only, by
- * bytes and by count. An object parked on a free list is dropped, though
- * no free was seen: it is no evidence of a leak. Unknown gid: ignored. */
-void sites_liveness(struct site_store *ss, uint64_t gid, uint32_t window,
-		    const struct site_liveness *l);
 
 /* sites_rank_survivors() - the top groups by what survives of the settled
  * windows, persistent ones first, then by surviving bytes. Rows carry the
