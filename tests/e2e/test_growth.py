@@ -356,14 +356,11 @@ def test_free_list_reuse_blames_no_churning_line(build, start_target):
     line keeps nothing and must be neither persistent nor alerted on (a
     GC object's deallocation counts as its free, capture.h)."""
     python, extra = interpreter(build)
-    t = start_target(python, "freelist_reuse.py", 60)
-    run = pyleak("--pid", t.pid, "--interval", 11 / 3, "--duration", 11, *FAST_WINDOWS, *ALERTS,
-                 *extra)
-    assert run.rc == 0, run.stderr
-    final = run.final
-    assert final["windows"]["settled"] >= 3, final["windows"]
-    churn = ("freelist_reuse.py", leak_line("freelist_reuse.py", "# CHURN"))
+    runs = []
+    final = profile(start_target, python, extra, "freelist", runs=runs)
+    churn = ("accuracy.py", leak_line("accuracy.py", "# CHURN"))
     blamed = [s for s in final["sites"] if s["persistent"] and top_frame(s)[:2] == churn]
     assert not blamed, describe(final)
-    assert not [a for a in alerts(run) if a["frames"] and
-                (Path(a["frames"][0]["file"]).name, a["frames"][0]["line"]) == churn], alerts(run)
+    assert not [a for a in alerts(runs[0]) if a["frames"] and
+                (Path(a["frames"][0]["file"]).name, a["frames"][0]["line"]) == churn], \
+        alerts(runs[0])
