@@ -444,7 +444,9 @@ int BPF_KPROBE(free_enter)
  * the PyGC_Head (16 bytes), or by a pre-header as well (32: 3.11's managed
  * dict, 3.12+'s managed dict and weakref); neither address can start another
  * live block (it lies inside this one's allocation, or in its malloc chunk
- * header, or in a pool of blocks at least 32 bytes apart).
+ * header, or in a pool of blocks at least 32 bytes apart). An object an
+ * extension untracks alive through the API, or one its finalizer
+ * resurrects, is taken off too: a survivor missed, never one invented.
  */
 SEC("uprobe")
 int BPF_KPROBE(gc_untrack_enter)
