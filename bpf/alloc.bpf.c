@@ -431,6 +431,40 @@ int BPF_KPROBE(free_enter)
 	return 0;
 }
 
+/*
+ * PyObject_GC_UnTrack(op) entry, while a growth window captures or follows
+ * its survivors (then it spends the free budget, as free_enter): a GC object
+ * is being deallocated (CPython's deallocators untrack through this API; a
+ * live object is untracked through the internal macro). Its block is taken
+ * off as freed now. Deallocators of lists, dicts, tuples and more park the
+ * object on a free list rather than free it, and the line that pops it next
+ * reuses the block without any allocator call: its free would never be seen,
+ * so the block would pass for a survivor of the line that first made it
+ * (the memory of whichever line reuses it). The block starts before op by
+ * the PyGC_Head (16 bytes), or by a pre-header as well (32: 3.11's managed
+ * dict, 3.12+'s managed dict and weakref); neither address can start another
+ * live block (it lies inside this one's allocation, or in its malloc chunk
+ * header, or in a pool of blocks at least 32 bytes apart). An object an
+ * extension untracks alive through the API, or one its finalizer
+ * resurrects, is taken off too: a survivor missed, never one invented.
+ */
+SEC("uprobe")
+int BPF_KPROBE(gc_untrack_enter)
+{
+	__u64 op = PT_REGS_PARM1(ctx);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct pyleak_proc *p = bpf_map_lookup_elem(&procs, &tgid);
+
+	if (!p || p->finalizing || op < 32)
+		return 0;
+	if (!p->window && (!(p->limits & PYLEAK_LIMIT_FREES) ||
+			   !spend(p, &p->free_budget, PYLEAK_EV_FREE_BUDGET, tgid)))
+		return 0;
+	if (untrack(tgid, op - 16) || untrack(tgid, op - 32))
+		stat_inc(PYLEAK_STAT_FREE_TRACKED);
+	return 0;
+}
+
 static __always_inline struct pyleak_gc *gc_get(__u32 tgid)
 {
 	struct pyleak_gc init = {}, *g;

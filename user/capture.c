@@ -344,6 +344,18 @@ int capture_probes_attach(struct capture *c, struct target *t, const struct allo
 	}
 }
 
+int capture_deallocs_attach(struct capture *c, struct target *t)
+{
+	struct elf_sym sym;
+	uint64_t off;
+
+	if (elf_find_symbol(t->py_elf, "PyObject_GC_UnTrack", &sym) || !sym.is_func ||
+	    elf_vaddr_to_offset(t->py_elf, sym.addr, &off))
+		return -ENOENT;
+	return uprobe(&c->frees, c->skel->progs.gc_untrack_enter, false, t->pid,
+		      t->mods[t->py_mod].host_path, off, 0, "PyObject_GC_UnTrack");
+}
+
 void capture_probes_detach(struct capture *c, bool keep_frees)
 {
 	destroy_links(&c->allocs, false);

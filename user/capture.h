@@ -81,6 +81,16 @@ int capture_register(struct capture *c, struct target *t, const struct py_layout
 int capture_probes_attach(struct capture *c, struct target *t, const struct alloc_info *ai,
 			  enum capture_method m);
 
+/* capture_deallocs_attach() - growth windows: an entry probe on
+ * PyObject_GC_UnTrack, through which CPython's deallocators untrack a GC
+ * object: the block of an object deallocated while the window captures is
+ * taken off as freed then, even if the object is parked on a free list and
+ * its free is never seen (see alloc.bpf.c); the same while its survivors
+ * are followed. Kept and dropped with the free probes
+ * (capture_probes_detach()). Returns 0, -ENOENT if the interpreter has no
+ * such function, or -errno. */
+int capture_deallocs_attach(struct capture *c, struct target *t);
+
 /* capture_probes_detach() - remove the allocating functions' probes, and
  * the free and realloc probes too unless keep_frees (survivors are being
  * followed: a realloc frees its old block). */

@@ -1120,6 +1120,11 @@ static void window_act(struct session *s, enum window_action a)
 			}
 		}
 		err = capture_window_set(&s->cap, s->ws.id, PYLEAK_LIMIT_ALLOCS, o->window_allocs, 0);
+		/* deallocations first: an object made and dropped in the moment
+		 * between the two attaches would pass for a survivor */
+		if (!err && capture_deallocs_attach(&s->cap, &s->t))
+			log_debug("window %u: deallocations unseen: objects parked on free lists "
+				  "pass for survivors", s->ws.id);
 		if (!err)
 			err = capture_probes_attach(&s->cap, &s->t, &s->ai, s->window_method);
 		if (err) {

@@ -340,3 +340,27 @@ def test_default_settings_answer_within_the_run(start_target):
     # the default follow is 10 s; warm-up windows follow at most 3 s, so
     # three of them settle within the 20 s run
     assert final["windows"]["settled"] >= 3, final["windows"]
+
+
+@pytest.mark.parametrize("build", [
+    "pyenv-3.11",
+    pytest.param("debian-3.11", marks=pytest.mark.xfail(
+        strict=True, reason="known limit: LTO inlines PyObject_GC_UnTrack into the "
+        "deallocators, so no probe sees a list parked on the free list, and the lists "
+        "another line takes from it pass for survivors of the churning line")),
+])
+def test_free_list_reuse_blames_no_churning_line(build, start_target):
+    """A line that churns lists beside one that keeps empty lists, which it
+    takes from the list free list, so each list the churning line drops
+    lives on as a kept one without any allocator call or free: the churning
+    line keeps nothing and must be neither persistent nor alerted on (a
+    GC object's deallocation counts as its free, capture.h)."""
+    python, extra = interpreter(build)
+    runs = []
+    final = profile(start_target, python, extra, "freelist", runs=runs)
+    churn = ("accuracy.py", leak_line("accuracy.py", "# CHURN"))
+    blamed = [s for s in final["sites"] if s["persistent"] and top_frame(s)[:2] == churn]
+    assert not blamed, describe(final)
+    assert not [a for a in alerts(runs[0]) if a["frames"] and
+                (Path(a["frames"][0]["file"]).name, a["frames"][0]["line"]) == churn], \
+        alerts(runs[0])

@@ -9,8 +9,6 @@ the second is an incident of its own.
 """
 from pathlib import Path
 
-import pytest
-
 from conftest import leak_line, need, pyenv_python, pyleak
 
 FAST_WINDOWS = ("--first-window", 1, "--window-every", 1, "--window-time", 1, "--follow", 1.5,
@@ -59,7 +57,6 @@ def test_one_incident_per_leak(start_target):
     assert by_head[logging_head]["rate_bytes_per_min"] > 0
     assert final["trend"]["incidents_active"] == len(active)
     # an incident is raised once: one stderr line each, however many sites
-    # (test_churn_raises_no_incident shows the known third one)
     raised = [l for l in run.stderr.splitlines() if "leak_suspect: leak at" in l]
     assert len(raised) == final["trend"]["incidents_raised"] >= 2, run.stderr
     assert sum("handle_request" in l for l in raised) == 1, run.stderr
@@ -90,11 +87,10 @@ def test_group_by_head_rows_are_incidents(start_target):
     assert rows[logging_head]["id"] == incidents[logging_head]["id"]
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: the settlement verdict judges a churning "
-                   "line's phantom survivors (list objects parked in CPython's free list, "
-                   "whose reuse no probe sees after the window) persistent, and their "
-                   "rate can pass the alert thresholds: a third, false incident")
 def test_churn_raises_no_incident(start_target):
+    """The churning line's lists, parked on the list free list and taken by
+    logging for each new Logger's lists, were survivors of the churning line
+    until deallocations counted as frees: a third, false incident."""
     py = pyenv_python("3.11.7")
     need(py.exists(), "pyenv 3.11.7 is not installed")
     t = start_target(py, "incidents.py", 60)

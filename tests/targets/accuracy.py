@@ -7,6 +7,10 @@ persistent site.
 
 Leaking:    dict, listeners, cycles, ctypes, thread, fmt_append
 Not leaking: churn, cache, warmup, batch
+Free-list reuse: freelist (keeps empty lists, which it takes from the list
+free list, where the churn below drops one each round: the churning line,
+marked CHURN, keeps nothing, though no allocator call or free is made
+for the lists that pass from it to the kept ones)
 Every scenario also churns (builds and drops small objects) so that the
 leak is never the only allocation, and sleeps a little each round so the
 process behaves like a service rather than a tight benchmark.
@@ -22,7 +26,7 @@ KEEP = []
 
 def churn(i):
     # dies at once: must never rank as a leak
-    return len([str(i + k) for k in range(20)])
+    return len([str(i + k) for k in range(20)])  # CHURN
 
 
 # --- leaking -------------------------------------------------------------
@@ -79,6 +83,13 @@ def fmt_append(i, t):
     rows = {f"key{k}": {"n": k, "s": str(i + k)} for k in range(16)}
     if i % 5 == 0:
         LOG.append(f"{i:08d} {t:.6f} {rows!r}")  # LEAK_LINE:fmt_append
+
+
+EMPTY = []
+
+
+def keep_empty(i):
+    EMPTY.append([])
 
 
 # --- not leaking ---------------------------------------------------------
@@ -139,6 +150,7 @@ def main():
         "ctypes": lambda i, t: leak_native(i),
         "thread": lambda i, t: None,
         "fmt_append": fmt_append,
+        "freelist": lambda i, t: keep_empty(i),
         "churn": lambda i, t: None,
         "cache": lambda i, t: bounded_cache(i),
         "warmup": lambda i, t: warmup(i, t, start),
