@@ -247,7 +247,8 @@ static void drop(struct node *n, int i, bool gone, bool forget)
  * are rewritten only when a figure changed). */
 static void publish_stats(struct node *n)
 {
-	struct node_stats ns = { .watched = n->stats.watched, .nreasons = 1 };
+	struct node_stats ns = { .node_name = n->o->node_name, .watched = n->stats.watched,
+				 .nreasons = 1 };
 
 	ns.skipped[0].reason = "max_targets";
 	ns.skipped[0].count = n->stats.skipped_max_targets;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,9 @@ static const char usage_text[] =
 "                           and container names to the container id, runtime,\n"
 "                           pod uid and QoS class read from /proc/PID/cgroup\n"
 "                           (default: none, no API access needed)\n"
+"      --node-name NAME     a node=\"NAME\" label on every Prometheus series and\n"
+"                           \"node\" in JSON (default: $NODE_NAME when set, as a\n"
+"                           DaemonSet sets it from the downward API)\n"
 "\n"
 "General:\n"
 "  -v, --verbose            more detail, including libbpf's messages (repeatable)\n"
@@ -250,6 +254,7 @@ enum {
 	OPT_LISTEN,
 	/* node mode (issue 12): identity */
 	OPT_PODS_DIR,
+	OPT_NODE_NAME,
 	/* node mode (issue 12) */
 	OPT_ALL,
 	OPT_MATCH,
@@ -304,6 +309,7 @@ static const struct option long_opts[] = {
 	{ "html", required_argument, NULL, OPT_HTML },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "pods-dir", required_argument, NULL, OPT_PODS_DIR },
+	{ "node-name", required_argument, NULL, OPT_NODE_NAME },
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "match", required_argument, NULL, OPT_MATCH },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
@@ -458,6 +464,20 @@ static int check_node(const struct options *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* node_name_ok() - a plausible host or Kubernetes node name: 1-253 of
+ * [A-Za-z0-9._-] (DNS subdomain, plus '_' some hosts use). */
+static bool node_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	return true;
+}
+
 int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err, size_t errlen)
 {
 	int c, last_optind = 1;
@@ -494,6 +514,11 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		.rescan_s = 2,
 		.max_concurrent_windows = 1,
 	};
+	/* a DaemonSet passes the node's name from the downward API */
+	const char *env_node = getenv("NODE_NAME");
+
+	if (env_node && node_name_ok(env_node))
+		o->node_name = env_node;
 	bool node_tuned = false; /* a node-mode-only option was given */
 	err[0] = 0;
 	optind = 0; /* full reset: parse may run more than once (tests) */
@@ -703,6 +728,12 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			o->listen = optarg;
 			break;
 		}
+		case OPT_NODE_NAME:
+			if (!node_name_ok(optarg))
+				return fail(err, errlen, "--node-name needs a host name (1-253 "
+					    "characters: letters, digits, '-', '.', '_'), got '%s'", optarg);
+			o->node_name = optarg;
+			break;
 		case OPT_PODS_DIR: {
 			struct stat st;
 

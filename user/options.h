@@ -66,6 +66,7 @@ struct options {
 	bool format_given;	/* --format was given: no live terminal view */
 	const char *listen;	/* --listen ADDR:PORT (http_metrics.h), NULL = off */
 	const char *pods_dir;	/* --pods-dir DIR (identity.h), NULL = none */
+	const char *node_name;	/* --node-name, or $NODE_NAME; NULL = none */
 	/* node mode (node.c): every CPython process found (--all, filtered by
 	 * --match/--exclude/--cgroup), or the ones named by several --pid */
 	bool node;		/* any of those: node mode */

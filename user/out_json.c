@@ -440,6 +440,10 @@ int out_json_write(FILE *f, const struct report *r)
 	json_str(f, h->build);
 	fprintf(f, ",\"rss_bytes\":%" PRIu64, h->rss_bytes);
 	put_identity(f, h->identity);
+	if (h->node_name) {
+		fputs(",\"node\":", f);
+		json_str(f, h->node_name);
+	}
 	putc('}', f);
 
 	fputs(",\"capture\":{\"mode\":", f);

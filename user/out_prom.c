@@ -60,6 +60,10 @@ void prom_process_labels(const struct report_header *h, struct prom_labels *ls)
 {
 	snprintf(ls->pid, sizeof(ls->pid), "%d", h->pid);
 	ls->n = 0;
+	if (h->node_name) {
+		ls->name[ls->n] = "node";
+		ls->value[ls->n++] = h->node_name;
+	}
 	ls->name[ls->n] = "pid";
 	ls->value[ls->n++] = ls->pid;
 	ls->name[ls->n] = "comm";
@@ -557,13 +561,25 @@ int out_prom_node_write(FILE *f, const struct node_stats *ns)
 
 	fputs("# HELP pyleak_node_targets_watched Python processes node mode watches now\n"
 	      "# TYPE pyleak_node_targets_watched gauge\n", f);
-	fprintf(f, "pyleak_node_targets_watched %" PRIu32 "\n", ns->watched);
+	fputs("pyleak_node_targets_watched", f);
+	if (ns->node_name) {
+		fputs("{node=", f);
+		prom_label_value(f, ns->node_name);
+		putc('}', f);
+	}
+	fprintf(f, " %" PRIu32 "\n", ns->watched);
 	if (ns->nreasons > 0)
 		fputs("# HELP pyleak_node_targets_skipped_total Python processes node mode did not "
 		      "watch since it started, by reason\n"
 		      "# TYPE pyleak_node_targets_skipped_total counter\n", f);
 	for (int i = 0; i < ns->nreasons && i < NODE_SKIP_REASONS; i++, n++) {
-		fputs("pyleak_node_targets_skipped_total{reason=", f);
+		fputs("pyleak_node_targets_skipped_total{", f);
+		if (ns->node_name) {
+			fputs("node=", f);
+			prom_label_value(f, ns->node_name);
+			putc(',', f);
+		}
+		fputs("reason=", f);
 		prom_label_value(f, ns->skipped[i].reason);
 		fprintf(f, "} %" PRIu64 "\n", ns->skipped[i].count);
 	}

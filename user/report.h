@@ -242,6 +242,7 @@ struct report_header {
 	 * NULL when /proc/PID/cgroup could not be read. Every sink shows its
 	 * non-empty fields only (README "Identity labels"). */
 	const struct proc_identity *identity;
+	const char *node_name;	    /* --node-name / $NODE_NAME, or NULL */
 };
 
 /* Node mode's own figures (the supervisor's, not a process's): written
@@ -249,6 +250,7 @@ struct report_header {
  * (exports_node_stats()). */
 #define NODE_SKIP_REASONS 4
 struct node_stats {
+	const char *node_name;	    /* a `node` label, or NULL */
 	uint32_t watched;	    /* processes with a session now */
 	int nreasons;		    /* entries of skipped[] in use */
 	struct {

@@ -1045,6 +1045,7 @@ static int emit_report(struct session *s, bool final)
 	h->unix_time = wall_s();
 	h->version = pyleak_version;
 	h->identity = s->ident_ok ? &s->ident : NULL;
+	h->node_name = s->o->node_name;
 	struct report_series anon_hist, *site_hist = NULL;
 	struct report_point *hist_buf = NULL;
 

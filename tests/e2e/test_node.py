@@ -213,12 +213,16 @@ def test_systemd_unit_command_runs(tmp_path, node_env):
     cmd[cmd.index("--prom-file") + 1] = str(prom)
     cmd[cmd.index("--listen") + 1] = f"127.0.0.1:{free_port()}"
     t = start([py, copy("leaky.py"), 30])
+    # the DaemonSet's downward API sets NODE_NAME: a node label on every series
     p = subprocess.run([*cmd, "--match", token, "--duration", "4", "--interval", "1"],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "NODE_NAME": "worker-7.test"})
     assert p.returncode == 0, p.stderr
     text = prom.read_text()
-    assert "pyleak_node_targets_watched " in text, text
+    assert "pyleak_node_targets_watched{" in text, text
     assert f'pid="{t.pid}"' in text, text
+    samples = [l for l in text.splitlines() if l and not l.startswith("#")]
+    assert samples and all('node="worker-7.test"' in l for l in samples), text
 
 
 def test_several_pids_watch_exactly_those(tmp_path, node_env):

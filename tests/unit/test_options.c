@@ -736,6 +736,7 @@ static const struct known_opt {
 	{ "html", 0, "/tmp/report.html" },
 	{ "listen", 0, "127.0.0.1:9435" },
 	{ "pods-dir", 0, "/tmp" },
+	{ "node-name", 0, "node-1" },
 	{ "all", 0, NULL },
 	{ "match", 0, "gunicorn" },
 	{ "exclude", 0, "celery" },
@@ -1112,6 +1113,32 @@ static void test_pods_dir(void **state)
 	EXPECT_EINVAL("--pods-dir /dev/null", "not a directory");
 }
 
+/* --node-name, and its default from $NODE_NAME (a DaemonSet's downward
+ * API); a value that is no host name is refused, from either source. */
+static void test_node_name(void **state)
+{
+	unsetenv("NODE_NAME");
+	PARSE("-p", "5");
+	assert_ok();
+	assert_null(P.o.node_name);
+	setenv("NODE_NAME", "worker-3.example", 1);
+	PARSE("-p", "5");
+	assert_ok();
+	assert_string_equal(P.o.node_name, "worker-3.example");
+	PARSE("-p", "5", "--node-name", "ip-10-0-1-7");
+	assert_ok();
+	assert_string_equal(P.o.node_name, "ip-10-0-1-7");
+	setenv("NODE_NAME", "bad name\n", 1);
+	PARSE("-p", "5");
+	assert_ok();
+	assert_null(P.o.node_name); /* ignored, not half-used */
+	unsetenv("NODE_NAME");
+	PARSE("-p", "5", "--node-name", "a\"b");
+	EXPECT_EINVAL("--node-name", "host name");
+	PARSE("-p", "5", "--node-name", "");
+	EXPECT_EINVAL("--node-name", "host name");
+}
+
 static void test_window_options(void **state)
 {
 	PARSE("-p", "5", "--mode", "growth", "--window-allocs", "500", "--window-time", "0.5",
@@ -1250,6 +1277,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_node_options, teardown),
 		cmocka_unit_test_teardown(test_html_and_live_options, teardown),
 		cmocka_unit_test_teardown(test_pods_dir, teardown),
+		cmocka_unit_test_teardown(test_node_name, teardown),
 		cmocka_unit_test_teardown(test_window_options, teardown),
 		cmocka_unit_test_teardown(test_judgement_options, teardown),
 		cmocka_unit_test_teardown(test_export_options, teardown),
