@@ -607,6 +607,14 @@ static void put_header(FILE *f, const struct report *r)
 		snprintf(c, sizeof(c), "%" PRIu64 " raised since attach", p->alerts_raised);
 		put_kpi(f, "Alerts active", a, c, p->active_alerts > 0);
 	}
+	if (h->oom) { /* evidence at OOM: the limit it hit, when there was one */
+		bool lim = h->oom->memory_max && h->oom->memory_max != UINT64_MAX;
+
+		if (lim)
+			snprintf(c, sizeof(c), "memory cgroup limit %s",
+				 fmt_bytes(b, sizeof(b), (double)h->oom->memory_max, false));
+		put_kpi(f, "OOM-killed", "yes", lim ? c : NULL, true);
+	}
 	fputs("</div>\n", f);
 	for (int i = 0; i < h->nwarnings; i++) {
 		fputs("<p class=\"warn\">\xe2\x9a\xa0 ", f);

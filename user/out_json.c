@@ -307,6 +307,45 @@ static void json_incident(FILE *f, const struct report_incident *x)
 	putc('}', f);
 }
 
+/* json_oom() - evidence at OOM in the process object: "oom_killed" always,
+ * "oom" with how it is known and the memory cgroup's figures (null when
+ * unknown), or null when it was not OOM-killed. */
+static void json_oom(FILE *f, const struct report_oom *o)
+{
+	fputs(",\"oom_killed\":", f);
+	json_bool(f, o != NULL);
+	fputs(",\"oom\":", f);
+	if (!o) {
+		fputs("null", f);
+		return;
+	}
+	fputs("{\"source\":", f);
+	json_str(f, o->source);
+	fputs(",\"exit_signal\":", f);
+	if (o->exit_signal)
+		fprintf(f, "%d", o->exit_signal);
+	else
+		fputs("null", f);
+	fputs(",\"memory_max_bytes\":", f);
+	if (o->memory_max && o->memory_max != UINT64_MAX)
+		fprintf(f, "%" PRIu64, o->memory_max);
+	else
+		fputs("null", f);
+	fputs(",\"memory_limited\":", f);
+	if (o->memory_max)
+		json_bool(f, o->memory_max != UINT64_MAX);
+	else
+		fputs("null", f);
+	fputs(",\"cgroup_oom_kills\":", f);
+	if (o->oom_kills_known)
+		fprintf(f, "%" PRIu64, o->oom_kills);
+	else
+		fputs("null", f);
+	fputs(",\"cgroup\":", f);
+	json_str(f, o->cgroup);
+	putc('}', f);
+}
+
 /* json_process() - the process trend and GC object. */
 static void json_process(FILE *f, const struct report_process *p)
 {
@@ -417,7 +456,9 @@ int out_json_write(FILE *f, const struct report *r)
 	json_str(f, h->python_version);
 	fputs(",\"build\":", f);
 	json_str(f, h->build);
-	fprintf(f, ",\"rss_bytes\":%" PRIu64 "}", h->rss_bytes);
+	fprintf(f, ",\"rss_bytes\":%" PRIu64, h->rss_bytes);
+	json_oom(f, h->oom);
+	putc('}', f);
 
 	fputs(",\"capture\":{\"mode\":", f);
 	json_str(f, h->mode);

@@ -197,6 +197,20 @@ struct report_drops {
 	uint64_t hint_drops;	/* growth mode: first-touch hints not stored (map full) */
 };
 
+/* Evidence at OOM (oomwatch.h): the kernel's OOM killer ended the process.
+ * Only in the final report of a process it killed. */
+struct report_oom {
+	const char *source;	/* how it is known: "oom/mark_victim" (the kernel's choice),
+				 * or "memory.events oom_kill" (its cgroup's count rose, the
+				 * fallback when the tracepoint cannot be attached) */
+	int exit_signal;	/* the signal it died of (9), 0 unknown */
+	uint64_t memory_max;	/* its memory cgroup's limit in bytes; 0 unknown,
+				 * UINT64_MAX none */
+	bool oom_kills_known;
+	uint64_t oom_kills;	/* OOM kills in that cgroup, as counted at exit */
+	const char *cgroup;	/* its memory cgroup's path, NULL unknown */
+};
+
 /* Counters and facts about the profiled process and the capture. */
 struct report_header {
 	uint64_t seq;		    /* 1, 2, ... per report */
@@ -227,6 +241,7 @@ struct report_header {
 	/* file exports (out_prom.c, out_pprof.c) */
 	double unix_time;	    /* wall-clock time of the report, Unix seconds */
 	const char *version;	    /* pyleak-bpf's own version */
+	const struct report_oom *oom; /* the process was OOM-killed (final report); NULL: not */
 };
 
 /* One sample of a time series: t seconds since attach, value v. */
