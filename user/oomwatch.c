@@ -94,16 +94,19 @@ const struct report_oom *oom_target_end(struct oomwatch *w, struct oom_target *t
 
 bool oom_judge(const struct oom_evidence *e, struct report_oom *out)
 {
+	bool sig_known = true; /* 0: it exited, not killed */
 	int sig = 0;
 
 	if (e->kernel_known && e->k.exits)
 		sig = e->k.exit_code & 0x7f;
-	else if (e->wait_status >= 0 && WIFSIGNALED(e->wait_status))
-		sig = WTERMSIG(e->wait_status);
+	else if (e->wait_status >= 0)
+		sig = WIFSIGNALED(e->wait_status) ? WTERMSIG(e->wait_status) : 0;
+	else
+		sig_known = false;
 	if (e->kernel_known && e->k.victim_ns)
 		out->source = src_victim;
 	else if (!e->victim_attached && e->kills_known && e->kills1 > e->kills0 &&
-		 (!sig || sig == SIGKILL))
+		 (!sig_known || sig == SIGKILL))
 		out->source = src_events;
 	else
 		return false;

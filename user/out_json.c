@@ -307,19 +307,15 @@ static void json_incident(FILE *f, const struct report_incident *x)
 	putc('}', f);
 }
 
-/* json_oom() - evidence at OOM in the process object: "oom_killed" always,
- * "oom" with how it is known and the memory cgroup's figures (null when
- * unknown), or null when it was not OOM-killed. */
+/* json_oom() - evidence at OOM, at the end of the process object of the
+ * final report of a process the kernel OOM-killed (absent from every other
+ * report): "oom_killed":true and "oom", how it is known and its memory
+ * cgroup's figures (null when unknown). */
 static void json_oom(FILE *f, const struct report_oom *o)
 {
-	fputs(",\"oom_killed\":", f);
-	json_bool(f, o != NULL);
-	fputs(",\"oom\":", f);
-	if (!o) {
-		fputs("null", f);
+	if (!o)
 		return;
-	}
-	fputs("{\"source\":", f);
+	fputs(",\"oom_killed\":true,\"oom\":{\"source\":", f);
 	json_str(f, o->source);
 	fputs(",\"exit_signal\":", f);
 	if (o->exit_signal)

@@ -293,18 +293,12 @@ static void alerts_raised(struct emit *e, const struct report *r)
 		one(e, (double)r->h.process->alerts_raised);
 }
 
-/* oom_killed() / cgroup_oom_kills() - evidence at OOM (report.h
- * report_oom): the flag on every report (1 only on the final one of a
- * process the kernel OOM-killed), the cgroup's count when known. */
+/* oom_killed() - evidence at OOM (report.h report_oom): on every report,
+ * 1 only on the final one of a process the kernel OOM-killed, so a scrape
+ * of the file it leaves behind says so. */
 static void oom_killed(struct emit *e, const struct report *r)
 {
 	one(e, r->h.oom ? 1 : 0);
-}
-
-static void cgroup_oom_kills(struct emit *e, const struct report *r)
-{
-	if (r->h.oom && r->h.oom->oom_kills_known)
-		one(e, (double)r->h.oom->oom_kills);
 }
 
 static void build_info(struct emit *e, const struct report *r)
@@ -487,8 +481,6 @@ static const struct family {
 	{ "pyleak_open_fds", "gauge", "Open file descriptors of the process", fds },
 	{ "pyleak_oom_killed", "gauge",
 	  "1 when the kernel's OOM killer ended the process (its final report), else 0", oom_killed },
-	{ "pyleak_cgroup_oom_kills_total", "counter",
-	  "OOM kills in the memory cgroup of an OOM-killed process, as counted at its exit", cgroup_oom_kills },
 	{ "pyleak_threads", "gauge", "Threads of the process", threads },
 	{ "pyleak_incident_active", "gauge",
 	  "1 per active incident: one leak, one series; head is the line to fix", incidents_active },
@@ -503,9 +495,9 @@ static const struct family {
 };
 
 /* Series per process beside the drop counters, the sites and the
- * incidents: one each for 22 families, three generations for 3 GC families,
+ * incidents: one each for 21 families, three generations for 3 GC families,
  * two probe kinds. */
-#define FIXED_SERIES (22 + 3 * 3 + 2)
+#define FIXED_SERIES (21 + 3 * 3 + 2)
 /* per top site: live bytes, growth rate, windows survived, alert; per top
  * incident: active, growth rate */
 #define SITE_SERIES 4

@@ -62,7 +62,8 @@ struct report_site {
 /* One alert transition, printed once, in the report of the interval where
  * it happened. */
 struct report_alert {
-	const char *state;	/* "leak_suspect", "fd_leak", "thread_leak" or "resolved" */
+	const char *state;	/* "leak_suspect", "fd_leak", "thread_leak", "resolved", or
+				 * "oom_killed" (process; frames: the top site's) */
 	const char *subject;	/* "site", "process" (anonymous memory), "fds", "threads" */
 	uint64_t id;		/* the site's id; 0 for the process */
 	const char *evidence;	/* "trend" (alloc mode, process) or "survivors" (growth mode) */
