@@ -544,6 +544,32 @@ static void test_validator_rejects(void **state)
 }
 
 /* Write errors come back as -errno, including those only fflush() sees. */
+/* Evidence at OOM: only the report of an OOM-killed process has the keys,
+ * unknown figures are null, and "no limit" is told from "unknown". */
+static void test_oom_killed(void **state)
+{
+	struct report_oom o = { .source = "oom/mark_victim", .exit_signal = 9,
+				.memory_max = 41943040, .oom_kills_known = true, .oom_kills = 2,
+				.cgroup = "/pyleak-test" };
+	struct report r = sample_report();
+	char *got;
+
+	(void)state;
+	got = render(&r);
+	assert_null(strstr(got, "oom"));
+	free(got);
+	r.h.oom = &o;
+	assert_contains(&r, "\"rss_bytes\":47395635,\"oom_killed\":true,\"oom\":{\"source\":"
+			    "\"oom/mark_victim\",\"exit_signal\":9,\"memory_max_bytes\":41943040,"
+			    "\"memory_limited\":true,\"cgroup_oom_kills\":2,\"cgroup\":\"/pyleak-test\"}}");
+	o = (struct report_oom){ .source = "memory.events oom_kill", .memory_max = UINT64_MAX };
+	assert_contains(&r, "\"oom\":{\"source\":\"memory.events oom_kill\",\"exit_signal\":null,"
+			    "\"memory_max_bytes\":null,\"memory_limited\":false,"
+			    "\"cgroup_oom_kills\":null,\"cgroup\":null}}");
+	o.memory_max = 0;
+	assert_contains(&r, "\"memory_max_bytes\":null,\"memory_limited\":null,");
+}
+
 static void test_stream_errors(void **state)
 {
 	struct report r = sample_report();
@@ -573,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_string_escaping),
 		cmocka_unit_test(test_escaping_matches_python),
 		cmocka_unit_test(test_validator_rejects),
+		cmocka_unit_test(test_oom_killed),
 		cmocka_unit_test(test_stream_errors),
 	};
 
