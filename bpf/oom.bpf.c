@@ -49,17 +49,30 @@ static __always_inline __u64 memcg_max_pages(struct task_struct *task)
 	return BPF_CORE_READ((struct mem_cgroup *)css, memory.max);
 }
 
+/* Until Linux 6.7 the tracepoint's only argument was the victim's pid (a
+ * thread id: the leader's for a single-threaded victim, the usual Python);
+ * since, (task, uid), and its event gained the uid field that tells them
+ * apart here (CO-RE: the other branch is dropped at load). */
 SEC("tp_btf/mark_victim")
-int BPF_PROG(mark_victim, struct task_struct *task, uid_t uid)
+int mark_victim(__u64 *ctx)
 {
-	__u32 tgid = BPF_CORE_READ(task, tgid);
-	struct pyleak_oom *o = bpf_map_lookup_elem(&oom, &tgid);
+	struct task_struct *task = NULL;
+	struct pyleak_oom *o;
+	__u32 tgid, uid = 0;
 
+	if (bpf_core_field_exists(struct trace_event_raw_mark_victim, uid)) {
+		task = (struct task_struct *)ctx[0];
+		tgid = BPF_CORE_READ(task, tgid);
+		uid = (__u32)ctx[1];
+	} else {
+		tgid = (__u32)ctx[0];
+	}
+	o = bpf_map_lookup_elem(&oom, &tgid);
 	if (!o)
 		return 0;
 	o->victim_ns = bpf_ktime_get_ns();
 	o->victim_uid = uid;
-	o->memcg_max_pages = memcg_max_pages(task);
+	o->memcg_max_pages = task ? memcg_max_pages(task) : 0;
 	return 0;
 }
 

@@ -259,7 +259,7 @@ struct pyleak_oom {
 	__u64 memcg_max_pages;	/* its memory cgroup's limit (memory.max) then, in pages;
 				 * 0: unknown */
 	__u64 exit_ns;		/* bpf_ktime when its last thread exited; 0: not seen */
-	__u32 victim_uid;	/* the victim's uid, as the tracepoint gives it */
+	__u32 victim_uid;	/* the victim's uid, as the tracepoint gives it (0 before 6.7) */
 	__u32 exit_code;	/* wait status of the exit: signal->group_exit_code,
 				 * else task->exit_code (SIGKILL: 9) */
 	__u32 exits;		/* threads seen exiting */
