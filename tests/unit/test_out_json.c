@@ -543,7 +543,6 @@ static void test_validator_rejects(void **state)
 			      "\"id\":81985529216486895"); /* id not a string */
 }
 
-/* Write errors come back as -errno, including those only fflush() sees. */
 /* Evidence at OOM: only the report of an OOM-killed process has the keys,
  * unknown figures are null, and "no limit" is told from "unknown". */
 static void test_oom_killed(void **state)
@@ -570,6 +569,7 @@ static void test_oom_killed(void **state)
 	assert_contains(&r, "\"memory_max_bytes\":null,\"memory_limited\":null,");
 }
 
+/* Write errors come back as -errno, including those only fflush() sees. */
 static void test_stream_errors(void **state)
 {
 	struct report r = sample_report();
