@@ -185,6 +185,13 @@ static void put_alert(FILE *f, const struct report_alert *a, const char *in)
 			a->since_s, fmt_rate(r, sizeof(r), a->rate_bps));
 		return;
 	}
+	if (!strcmp(a->state, "oom_killed")) { /* evidence at OOM: the top site above */
+		fprintf(f, "\n%s  the kernel's OOM killer ended the process (", in);
+		put_str(f, a->evidence);
+		fprintf(f, "); anonymous memory %s at the end, %.0fs after attach\n",
+			fmt_bytes(b, sizeof(b), (double)a->bytes, false), a->since_s);
+		return;
+	}
 	fprintf(f, "\n%s  %s", in, fmt_rate(r, sizeof(r), a->rate_bps));
 	if (a->p_value >= 0)
 		fprintf(f, "; %s over the last %.0fs (Mann-Kendall p=%s)",

@@ -853,7 +853,8 @@ static void fill_hints(struct session *s, struct report *r, const struct report_
 		struct fix_evidence e = { .subject = a->subject, .frames = a->frames,
 					  .nframes = a->nframes, .native_caller = a->native_caller };
 
-		if (!strcmp(a->state, "resolved"))
+		/* oom_killed: the process's rule would describe growth, not the kill */
+		if (!strcmp(a->state, "resolved") || !strcmp(a->state, "oom_killed"))
 			continue;
 		evidence_of(r, rp, rows, nrows, a->id, &e);
 		if (fixhint(&e, s->alert_hints[i], FIXHINT_LEN) != FIXHINT_NONE)

@@ -135,6 +135,7 @@ def check_oom_report(run, status, d):
     alerts = [a for a in final["alerts"] if a["state"] == "oom_killed"]
     assert len(alerts) == 1 and alerts[0]["subject"] == "process", final["alerts"]
     assert alerts[0]["frames"][0]["line"] == LINE, alerts
+    assert alerts[0]["hint"] is None, alerts  # a fix hint would describe growth, not the kill
     assert "oom_killed: the kernel's OOM killer ended the process" in run.stderr, run.stderr
     return final
 

@@ -323,6 +323,10 @@ static void test_oom_line(void **state)
 	struct report_oom o = { .source = "oom/mark_victim", .exit_signal = 9,
 				.memory_max = 41943040, .oom_kills_known = true, .oom_kills = 1,
 				.cgroup = "/pyleak-test" };
+	static const struct report_frame fr[] = { { "/srv/app/leak.py", "grow", 12 } };
+	struct report_alert a = { .state = "oom_killed", .subject = "process",
+				  .evidence = "memory.events oom_kill", .bytes = 39 << 20,
+				  .p_value = -1, .since_s = 7, .nframes = 1, .frames = fr };
 	struct report r = sample_report();
 	char *got;
 
@@ -338,7 +342,13 @@ static void test_oom_line(void **state)
 				    "there\n  WARNING: "));
 	free(got);
 	o = (struct report_oom){ .source = "memory.events oom_kill", .memory_max = UINT64_MAX };
+	r.nalerts = 1;
+	r.alerts = &a;
 	got = render(&r);
+	/* the alert: on the top site's frame, its evidence the kill, no rate */
+	assert_non_null(strstr(got, "  ALERT oom_killed process /srv/app/leak.py:12 grow\n"
+				    "    the kernel's OOM killer ended the process (memory.events "
+				    "oom_kill); anonymous memory 39.0 MiB at the end, 7s after attach\n"));
 	assert_non_null(strstr(got, "  oom_killed: by the kernel's OOM killer (memory.events "
 				    "oom_kill), no limit\n"));
 	free(got);
