@@ -190,7 +190,7 @@ struct session {
 	int nincidents;
 	uint64_t incidents_raised; /* over the whole run, exec included */
 	uint64_t leaks_raised;	  /* incidents and process alerts: --fail-on-leak */
-	/* site transitions, the process's, the fds' and the threads' */
+	/* site transitions, the process's, the fds', the threads', oom_killed */
 	struct report_alert alerts[MAX_ALERTS];
 	char alert_hints[MAX_ALERTS][FIXHINT_LEN];
 	char incident_hints[MAX_INCIDENT_HINTS][FIXHINT_LEN];
