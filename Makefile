@@ -40,7 +40,7 @@ LDLIBS += -ljansson
 LDLIBS += -lmicrohttpd
 PROTOC_C ?= protoc-c
 
-BPF_APPS := alloc growth
+BPF_APPS := alloc growth oom
 BPF_SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
 
 # Userspace modules, one concern each (see README "Source map").

@@ -253,4 +253,20 @@ struct pyleak_hint {
 };
 _Static_assert(sizeof(struct pyleak_hint) == 24, "pyleak_hint layout");
 
+/* Value of the oom map (bpf/oom.bpf.c; key: tgid, added by userspace): how a
+ * watched process ended. Written by the kernel only. */
+struct pyleak_oom {
+	__u64 victim_ns;	/* bpf_ktime when the OOM killer chose it (oom/mark_victim);
+				 * 0: never chosen */
+	__u64 memcg_max_pages;	/* its memory cgroup's limit (memory.max) then, in pages;
+				 * 0: unknown */
+	__u64 exit_ns;		/* bpf_ktime when its last thread exited; 0: not seen */
+	__u32 victim_uid;	/* the victim's uid, as the tracepoint gives it (0 before 6.7) */
+	__u32 exit_code;	/* wait status of the exit: signal->group_exit_code,
+				 * else task->exit_code (SIGKILL: 9) */
+	__u32 exits;		/* threads seen exiting */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct pyleak_oom) == 40, "pyleak_oom layout");
+
 #endif /* PYLEAK_H */

@@ -627,6 +627,14 @@ static void put_header(FILE *f, const struct report *r)
 		snprintf(c, sizeof(c), "%" PRIu64 " raised since attach", p->alerts_raised);
 		put_kpi(f, "Alerts active", a, c, p->active_alerts > 0);
 	}
+	if (h->oom) { /* evidence at OOM: the limit it hit, when there was one */
+		bool lim = h->oom->memory_max && h->oom->memory_max != UINT64_MAX;
+
+		if (lim)
+			snprintf(c, sizeof(c), "memory cgroup limit %s",
+				 fmt_bytes(b, sizeof(b), (double)h->oom->memory_max, false));
+		put_kpi(f, "OOM-killed", "yes", lim ? c : NULL, true);
+	}
 	fputs("</div>\n", f);
 	for (int i = 0; i < h->nwarnings; i++) {
 		fputs("<p class=\"warn\">\xe2\x9a\xa0 ", f);
@@ -695,8 +703,9 @@ static void put_alerts(FILE *f, const struct report *r)
 	for (int i = 0; i < r->nalerts; i++) {
 		const struct report_alert *al = &r->alerts[i];
 		bool raised = al->state && al->state[0] == 'l';
+		bool oom = al->state && !strcmp(al->state, "oom_killed");
 
-		fprintf(f, "<li class=\"%s\"><b>", raised ? "alert" : "resolved");
+		fprintf(f, "<li class=\"%s\"><b>", raised || oom ? "alert" : "resolved");
 		html_text(f, al->state, 0);
 		fputs("</b> ", f);
 		html_text(f, al->subject, 0);
@@ -709,6 +718,13 @@ static void put_alerts(FILE *f, const struct report *r)
 			fputs("anonymous memory", f);
 		}
 		fputs("<br><span class=\"ev\">", f);
+		if (oom) { /* evidence at OOM: the frame shown is the top site */
+			fputs("the kernel's OOM killer ended the process (", f);
+			html_text(f, al->evidence, 0);
+			fprintf(f, "); %s anonymous at the end</span></li>\n",
+				fmt_bytes(b, sizeof(b), (double)al->bytes, false));
+			continue;
+		}
 		if (raised)
 			put_evidence(f, al->rate_bps, al->p_value, al->growth_bytes, al->duration_s,
 				     al->windows_survived, al->windows_seen);

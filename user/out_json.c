@@ -307,6 +307,41 @@ static void json_incident(FILE *f, const struct report_incident *x)
 	putc('}', f);
 }
 
+/* json_oom() - evidence at OOM, at the end of the process object of the
+ * final report of a process the kernel OOM-killed (absent from every other
+ * report): "oom_killed":true and "oom", how it is known and its memory
+ * cgroup's figures (null when unknown). */
+static void json_oom(FILE *f, const struct report_oom *o)
+{
+	if (!o)
+		return;
+	fputs(",\"oom_killed\":true,\"oom\":{\"source\":", f);
+	json_str(f, o->source);
+	fputs(",\"exit_signal\":", f);
+	if (o->exit_signal)
+		fprintf(f, "%d", o->exit_signal);
+	else
+		fputs("null", f);
+	fputs(",\"memory_max_bytes\":", f);
+	if (o->memory_max && o->memory_max != UINT64_MAX)
+		fprintf(f, "%" PRIu64, o->memory_max);
+	else
+		fputs("null", f);
+	fputs(",\"memory_limited\":", f);
+	if (o->memory_max)
+		json_bool(f, o->memory_max != UINT64_MAX);
+	else
+		fputs("null", f);
+	fputs(",\"cgroup_oom_kills\":", f);
+	if (o->oom_kills_known)
+		fprintf(f, "%" PRIu64, o->oom_kills);
+	else
+		fputs("null", f);
+	fputs(",\"cgroup\":", f);
+	json_str(f, o->cgroup);
+	putc('}', f);
+}
+
 /* json_process() - the process trend and GC object. */
 static void json_process(FILE *f, const struct report_process *p)
 {
@@ -444,6 +479,7 @@ int out_json_write(FILE *f, const struct report *r)
 		fputs(",\"node\":", f);
 		json_str(f, h->node_name);
 	}
+	json_oom(f, h->oom);
 	putc('}', f);
 
 	fputs(",\"capture\":{\"mode\":", f);

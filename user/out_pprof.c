@@ -372,6 +372,9 @@ int out_pprof_write(FILE *f, const struct report *r)
 		 r->h.version ? r->h.version : "?", r->h.pid, r->h.comm ? r->h.comm : "?",
 		 r->h.python_version ? r->h.python_version : "?", r->h.build ? r->h.build : "?",
 		 r->h.mode ? r->h.mode : "?", r->h.capture ? r->h.capture : "?");
+	if (r->h.oom) /* evidence at OOM: the profile of a process the kernel killed */
+		snprintf(note + strlen(note), sizeof(note) - strlen(note), "; oom_killed (%s)",
+			 r->h.oom->source ? r->h.oom->source : "?");
 	pl.pid_key = intern(&pp, "pid");
 	pl.site_key = intern(&pp, "site_id");
 	comment = intern(&pp, note);

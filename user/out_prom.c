@@ -302,6 +302,14 @@ static void alerts_raised(struct emit *e, const struct report *r)
 		one(e, (double)r->h.process->alerts_raised);
 }
 
+/* oom_killed() - evidence at OOM (report.h report_oom): on every report,
+ * 1 only on the final one of a process the kernel OOM-killed, so a scrape
+ * of the file it leaves behind says so. */
+static void oom_killed(struct emit *e, const struct report *r)
+{
+	one(e, r->h.oom ? 1 : 0);
+}
+
 static void build_info(struct emit *e, const struct report *r)
 {
 	/* five info labels: more than sample() takes, so written here */
@@ -480,6 +488,8 @@ static const struct family {
 	{ "pyleak_incidents_raised_total", "counter",
 	  "Incidents (site alerts grouped by the application line they share) raised since attach", incidents_raised },
 	{ "pyleak_open_fds", "gauge", "Open file descriptors of the process", fds },
+	{ "pyleak_oom_killed", "gauge",
+	  "1 when the kernel's OOM killer ended the process (its final report), else 0", oom_killed },
 	{ "pyleak_threads", "gauge", "Threads of the process", threads },
 	{ "pyleak_incident_active", "gauge",
 	  "1 per active incident: one leak, one series; head is the line to fix", incidents_active },
@@ -494,9 +504,9 @@ static const struct family {
 };
 
 /* Series per process beside the drop counters, the sites and the
- * incidents: one each for 20 families, three generations for 3 GC families,
+ * incidents: one each for 21 families, three generations for 3 GC families,
  * two probe kinds. */
-#define FIXED_SERIES (20 + 3 * 3 + 2)
+#define FIXED_SERIES (21 + 3 * 3 + 2)
 /* per top site: live bytes, growth rate, windows survived, alert; per top
  * incident: active, growth rate */
 #define SITE_SERIES 4

@@ -185,6 +185,13 @@ static void put_alert(FILE *f, const struct report_alert *a, const char *in)
 			a->since_s, fmt_rate(r, sizeof(r), a->rate_bps));
 		return;
 	}
+	if (!strcmp(a->state, "oom_killed")) { /* evidence at OOM: the top site above */
+		fprintf(f, "\n%s  the kernel's OOM killer ended the process (", in);
+		put_str(f, a->evidence);
+		fprintf(f, "); anonymous memory %s at the end, %.0fs after attach\n",
+			fmt_bytes(b, sizeof(b), (double)a->bytes, false), a->since_s);
+		return;
+	}
 	fprintf(f, "\n%s  %s", in, fmt_rate(r, sizeof(r), a->rate_bps));
 	if (a->p_value >= 0)
 		fprintf(f, "; %s over the last %.0fs (Mann-Kendall p=%s)",
@@ -283,6 +290,29 @@ static void put_identity(FILE *f, const struct proc_identity *id)
 		putc('\n', f);
 }
 
+/* put_oom() - evidence at OOM: the header's oom_killed line. */
+static void put_oom(FILE *f, const struct report_oom *o)
+{
+	char a[32];
+
+	fputs("  oom_killed: by the kernel's OOM killer (", f);
+	put_str(f, o->source);
+	if (o->exit_signal)
+		fprintf(f, ", died of signal %d", o->exit_signal);
+	fputs(")", f);
+	if (o->cgroup) {
+		fputs("; memory cgroup ", f);
+		put_str(f, o->cgroup);
+	}
+	if (o->memory_max == UINT64_MAX)
+		fputs(", no limit", f);
+	else if (o->memory_max)
+		fprintf(f, ", limit %s", fmt_bytes(a, sizeof(a), (double)o->memory_max, false));
+	if (o->oom_kills_known)
+		fprintf(f, ", %" PRIu64 " OOM kill%s there", o->oom_kills, plural(o->oom_kills));
+	putc('\n', f);
+}
+
 static void put_header(FILE *f, const struct report_header *h)
 {
 	char rss[32], out[32];
@@ -336,6 +366,8 @@ static void put_header(FILE *f, const struct report_header *h)
 
 	if (h->process)
 		put_process(f, h->process);
+	if (h->oom)
+		put_oom(f, h->oom);
 
 	for (i = 0; i < h->nwarnings; i++) {
 		fputs("  WARNING: ", f);

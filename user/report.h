@@ -64,7 +64,8 @@ struct report_site {
 /* One alert transition, printed once, in the report of the interval where
  * it happened. */
 struct report_alert {
-	const char *state;	/* "leak_suspect", "fd_leak", "thread_leak" or "resolved" */
+	const char *state;	/* "leak_suspect", "fd_leak", "thread_leak", "resolved", or
+				 * "oom_killed" (process; frames: the top site's) */
 	const char *subject;	/* "site", "process" (anonymous memory), "fds", "threads" */
 	uint64_t id;		/* the site's id; 0 for the process */
 	const char *evidence;	/* "trend" (alloc mode, process) or "survivors" (growth mode) */
@@ -207,6 +208,20 @@ struct report_node {
 	uint64_t skipped_max_targets; /* processes not watched because of --max-targets, ever */
 };
 
+/* Evidence at OOM (oomwatch.h): the kernel's OOM killer ended the process.
+ * Only in the final report of a process it killed. */
+struct report_oom {
+	const char *source;	/* how it is known: "oom/mark_victim" (the kernel's choice),
+				 * or "memory.events oom_kill" (its cgroup's count rose, the
+				 * fallback when the tracepoint cannot be attached) */
+	int exit_signal;	/* the signal it died of (9), 0 unknown */
+	uint64_t memory_max;	/* its memory cgroup's limit in bytes; 0 unknown,
+				 * UINT64_MAX none */
+	bool oom_kills_known;
+	uint64_t oom_kills;	/* OOM kills in that cgroup, as counted at exit */
+	const char *cgroup;	/* its memory cgroup's path, NULL unknown */
+};
+
 /* Counters and facts about the profiled process and the capture. */
 struct report_header {
 	uint64_t seq;		    /* 1, 2, ... per report */
@@ -243,6 +258,7 @@ struct report_header {
 	 * non-empty fields only (README "Identity labels"). */
 	const struct proc_identity *identity;
 	const char *node_name;	    /* --node-name / $NODE_NAME, or NULL */
+	const struct report_oom *oom; /* the process was OOM-killed (final report); NULL: not */
 };
 
 /* Node mode's own figures (the supervisor's, not a process's): written

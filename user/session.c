@@ -41,12 +41,14 @@
 #include "gcstats.h"
 #include "growth.h"
 #include "fixhints.h"
+#include "fmt.h"
 #include "health.h"
 #include "identity.h"
 #include "incidents.h"
 #include "launch.h"
 #include "log.h"
 #include "objtypes.h"
+#include "oomwatch.h"
 #include "options.h"
 #include "outfile.h"
 #include "pyoffsets.h"
@@ -82,6 +84,9 @@
  * not deleted and stored again all the time. */
 #define RETIRE_QUIET_GROWTH_NS (1ULL * 1000 * 1000 * 1000)
 #define RETIRE_QUIET_ALLOC_NS (10ULL * 1000 * 1000 * 1000)
+/* a report's alert transitions: the sites', the process's, the fds', the
+ * threads' and oom_killed */
+#define MAX_ALERTS (SITES_MAX_ALERTS + 4)
 /* share of a window's survivors at a site (at settlement) that must stay alive */
 #define MIN_SURVIVAL 0.5
 
@@ -191,9 +196,9 @@ struct session {
 	int nincidents;
 	uint64_t incidents_raised; /* over the whole run, exec included */
 	uint64_t leaks_raised;	  /* incidents and process alerts: --fail-on-leak */
-	/* site transitions, the process's, the fds' and the threads' */
-	struct report_alert alerts[SITES_MAX_ALERTS + 3];
-	char alert_hints[SITES_MAX_ALERTS + 3][FIXHINT_LEN];
+	/* site transitions, the process's, the fds', the threads', oom_killed */
+	struct report_alert alerts[MAX_ALERTS];
+	char alert_hints[MAX_ALERTS][FIXHINT_LEN];
 	char incident_hints[MAX_INCIDENT_HINTS][FIXHINT_LEN];
 	struct resources res;	  /* open fds and threads */
 	char uncollectable_msg[160];
@@ -228,6 +233,12 @@ struct session {
 	double exec_since;	  /* node mode: when the exec was seen */
 	bool attached;		  /* between attach_session() and detach_session() */
 	bool own_out;		  /* out is ours to close */
+	/* evidence at OOM (oomwatch.h): opened once, the target watched from attach */
+	struct oomwatch oomw;
+	bool oomw_open;
+	struct oom_target oomt;
+	const struct report_oom *oom; /* the target ended OOM-killed: for the final report */
+	char oom_msg[512];
 };
 
 static void add_warning(struct session *s, const char *w)
@@ -667,6 +678,9 @@ static void log_alert(const struct report_alert *a)
 		snprintf(where, sizeof(where), "process anonymous memory");
 	if (!strcmp(a->state, "resolved"))
 		log_info("resolved: %s, after %.0fs", where, a->duration_s);
+	else if (!strcmp(a->state, "oom_killed"))
+		log_warn("oom_killed: the kernel's OOM killer ended the process (%s); top site: %s",
+			 a->evidence, f ? where : "none ranked");
 	else if (counted)
 		log_info("%s: %s, %+.1f/min, %" PRId64 " now%s%s", a->state, where, a->rate_bps * 60,
 			 a->bytes, a->hint ? "; hint: " : "", a->hint ? a->hint : "");
@@ -778,6 +792,44 @@ static void fill_judgement(struct session *s, struct report *r, struct report_pr
 	}
 }
 
+/* fill_oom() - evidence at OOM, in the final report of a process the
+ * kernel OOM-killed (s->oom): the process alert oom_killed, carrying the
+ * top site's stack, counted for --fail-on-leak (an OOM kill is the failure
+ * a leak gate is there to catch), and a warning naming that site. Call
+ * after fill_judgement(). */
+static void fill_oom(struct session *s, struct report *r, struct report_process *rp,
+		     const struct report_site *rows, int n)
+{
+	const struct report_site *top = n > 0 && !s->blind ? &rows[0] : NULL;
+	const struct report_frame *f = top && top->nframes ? &top->frames[0] : NULL;
+	struct report_alert *a = &s->alerts[r->nalerts];
+	char lim[64] = "", b[32];
+
+	*a = (struct report_alert){ .state = "oom_killed", .subject = "process",
+				    .evidence = s->oom->source, .p_value = -1,
+				    .bytes = (int64_t)s->mem.anon, .since_s = now_s() - s->t0 };
+	if (top) {
+		a->nframes = top->nframes;
+		a->frames = top->frames;
+		a->native_caller = top->native_caller;
+	}
+	r->nalerts++;
+	s->alerts_raised++;
+	s->leaks_raised++;
+	rp->alerts_raised = s->alerts_raised;
+	if (s->oom->memory_max && s->oom->memory_max != UINT64_MAX)
+		snprintf(lim, sizeof(lim), " at its memory cgroup's limit of %s",
+			 fmt_bytes(b, sizeof(b), (double)s->oom->memory_max, false));
+	if (f)
+		snprintf(s->oom_msg, sizeof(s->oom_msg),
+			 "the kernel's OOM killer ended this process%s; the top site was %s:%d %s",
+			 lim, f->file ? f->file : "?", f->line, f->func ? f->func : "?");
+	else
+		snprintf(s->oom_msg, sizeof(s->oom_msg),
+			 "the kernel's OOM killer ended this process%s; no site was ranked yet", lim);
+	add_warning(s, s->oom_msg);
+}
+
 /* log_transitions() - this report's raised and resolved incidents and the
  * alerts outside any incident, one stderr line each, hints included. */
 static void log_transitions(const struct report *r)
@@ -821,12 +873,13 @@ static void fill_hints(struct session *s, struct report *r, const struct report_
 	const struct site_alert *act = NULL;
 	int nact = s->store ? sites_active_alerts(s->store, &act) : 0;
 
-	for (int i = 0; i < r->nalerts && i < SITES_MAX_ALERTS + 3; i++) {
+	for (int i = 0; i < r->nalerts && i < MAX_ALERTS; i++) {
 		struct report_alert *a = &s->alerts[i];
 		struct fix_evidence e = { .subject = a->subject, .frames = a->frames,
 					  .nframes = a->nframes, .native_caller = a->native_caller };
 
-		if (!strcmp(a->state, "resolved"))
+		/* oom_killed: the process's rule would describe growth, not the kill */
+		if (!strcmp(a->state, "resolved") || !strcmp(a->state, "oom_killed"))
 			continue;
 		evidence_of(r, rp, rows, nrows, a->id, &e);
 		if (fixhint(&e, s->alert_hints[i], FIXHINT_LEN) != FIXHINT_NONE)
@@ -985,6 +1038,8 @@ static int emit_report(struct session *s, bool final)
 	if (n < 0)
 		return n;
 	fill_judgement(s, &r, &proc);
+	if (final && s->oom)
+		fill_oom(s, &r, &proc, rows, n);
 	if (s->ot && s->o->type_samples && !s->blind && !s->image_gone) {
 		/* the store's rows, given their type mix: the store owns them
 		 * until the next ranking and does not read these fields */
@@ -1003,6 +1058,7 @@ static int emit_report(struct session *s, bool final)
 
 	h->seq = ++s->seq;
 	h->final = final;
+	h->oom = final ? s->oom : NULL;
 	h->elapsed_s = now_s() - s->t0;
 	h->pid = s->t.pid;
 	h->node = s->node_stats;
@@ -1256,6 +1312,18 @@ static bool execed(const struct session *s, uint32_t ev)
 	       memcmp(id, s->exec_id, sizeof(id));
 }
 
+/* target_ended() - the target is gone, its final report comes next: its
+ * sites are judged as it ran, not by its exit (sites_freeze()), and the
+ * evidence at OOM is read before it is forgotten. */
+static void target_ended(struct session *s)
+{
+	if (s->store)
+		sites_freeze(s->store);
+	s->oom = oom_target_end(&s->oomw, &s->oomt,
+				s->child && s->child == s->t.pid && s->child_done ? s->child_status
+										   : -1);
+}
+
 /* Outcomes of one pass of the report loop (run_step()). */
 enum step { STEP_RUN = 0, STEP_GONE, STEP_EXECED, STEP_DONE, STEP_FAILED };
 
@@ -1339,7 +1407,7 @@ static int run_loop(struct session *s)
 	bool gone = st == STEP_GONE;
 
 	if (gone)
-		sites_freeze(s->store); /* judged as it ran, not by its exit */
+		target_ended(s);
 	if (gone && !s->child)
 		log_info("PID %d exited", s->t.pid);
 	else if (exiting)
@@ -1560,6 +1628,11 @@ static int attach_session(struct session *s, bool *done)
 		return rc;
 	}
 	s->cap_open = true;
+	if (!s->oomw_open) { /* both modes, once: it serves every process */
+		oomwatch_open(&s->oomw);
+		s->oomw_open = true;
+	}
+	oom_target_start(&s->oomw, &s->oomt, s->t.pid);
 	sync_tstates(s); /* before the probes: the first allocations find their thread */
 	if (s->growth) {
 		/* GC figures come from the interpreter's memory: USDT or uprobes
@@ -1785,6 +1858,8 @@ static bool follow_exec(struct session *s, int *rc)
 static void session_end(struct session *s)
 {
 	detach_session(s, false);
+	if (s->oomw_open)
+		oomwatch_close(&s->oomw);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	if (s->own_out && s->out && s->out != stdout)
@@ -1980,8 +2055,7 @@ enum session_state session_step(struct session *s)
 	case STEP_DONE:
 		return SESSION_RUNNING;
 	case STEP_GONE:
-		if (s->store)
-			sites_freeze(s->store); /* judged as it ran, not by its exit */
+		target_ended(s);
 		return SESSION_GONE;
 	case STEP_EXECED:
 		exec_begin(s);

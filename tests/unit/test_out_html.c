@@ -307,6 +307,34 @@ static void test_page_growth_mode_with_hints(void **state)
 	free(html);
 }
 
+/* Evidence at OOM: the figure in the header and the alert, as raised, on
+ * the top site's frame (escaped like every string). */
+static void test_page_oom_killed(void **state)
+{
+	static const struct report_frame fr[] = { { "app.py", "leak<1>", 21 } };
+	struct report_oom o = { .source = "oom/mark_victim", .memory_max = 40 << 20 };
+	struct report_process p = { .active_alerts = 1 };
+	struct report_alert a = { .state = "oom_killed", .subject = "process",
+				  .evidence = "oom/mark_victim", .bytes = 39 << 20, .p_value = -1,
+				  .nframes = 1, .frames = fr };
+	struct report r = { .h = { .seq = 2, .final = true, .pid = 7, .comm = "python3",
+				   .mode = "alloc", .process = &p, .oom = &o },
+			    .nalerts = 1, .alerts = &a };
+	char *html = page(&r);
+
+	assert_non_null(strstr(html, "OOM-killed</div><div class=\"v\">yes</div>"
+				     "<div class=\"n\">memory cgroup limit 40.0 MiB</div>"));
+	assert_non_null(strstr(html, "<li class=\"alert\"><b>oom_killed</b> process "));
+	assert_non_null(strstr(html, "leak&lt;1&gt;"));
+	assert_non_null(strstr(html, "the kernel's OOM killer ended the process (oom/mark_victim); "
+				     "39.0 MiB anonymous at the end</span></li>"));
+	free(html);
+	r.h.oom = NULL;
+	html = page(&r);
+	assert_null(strstr(html, "OOM-killed"));
+	free(html);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_page_identity),
 		cmocka_unit_test(test_page_without_sites_or_history),
 		cmocka_unit_test(test_page_growth_mode_with_hints),
+		cmocka_unit_test(test_page_oom_killed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

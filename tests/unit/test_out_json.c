@@ -51,8 +51,13 @@ static const char validator[] =
 	"    \"container\", \"qos\", \"runtime\", \"unit\"]\n"
 	"extra = [k for k in ident if k in o[\"process\"]]\n"
 	"assert all(type(o[\"process\"][k]) is str and o[\"process\"][k] for k in extra)\n"
+	"oom = [\"oom_killed\", \"oom\"] if \"oom\" in o[\"process\"] else []\n"
 	"keys(o[\"process\"], \"pid\", \"comm\", \"python_version\", \"build\", \"rss_bytes\",\n"
-	"    *extra)\n"
+	"    *extra, *oom)\n"
+	"if oom:\n"
+	"    assert o[\"process\"][\"oom_killed\"] is True\n"
+	"    keys(o[\"process\"][\"oom\"], \"source\", \"exit_signal\", \"memory_max_bytes\",\n"
+	"        \"memory_limited\", \"cgroup_oom_kills\", \"cgroup\")\n"
 	"keys(o[\"capture\"], \"mode\", \"method\", \"alloc_hits\", \"free_hits\", \"dropped\",\n"
 	"    \"no_tstate\", \"drops\", \"gc_collections\")\n"
 	"keys(o[\"capture\"][\"drops\"], \"live_full\", \"sites_full\", \"inflight_full\",\n"
@@ -545,6 +550,32 @@ static void test_validator_rejects(void **state)
 			      "\"id\":81985529216486895"); /* id not a string */
 }
 
+/* Evidence at OOM: only the report of an OOM-killed process has the keys,
+ * unknown figures are null, and "no limit" is told from "unknown". */
+static void test_oom_killed(void **state)
+{
+	struct report_oom o = { .source = "oom/mark_victim", .exit_signal = 9,
+				.memory_max = 41943040, .oom_kills_known = true, .oom_kills = 2,
+				.cgroup = "/pyleak-test" };
+	struct report r = sample_report();
+	char *got;
+
+	(void)state;
+	got = render(&r);
+	assert_null(strstr(got, "oom"));
+	free(got);
+	r.h.oom = &o;
+	assert_contains(&r, "\"rss_bytes\":47395635,\"oom_killed\":true,\"oom\":{\"source\":"
+			    "\"oom/mark_victim\",\"exit_signal\":9,\"memory_max_bytes\":41943040,"
+			    "\"memory_limited\":true,\"cgroup_oom_kills\":2,\"cgroup\":\"/pyleak-test\"}}");
+	o = (struct report_oom){ .source = "memory.events oom_kill", .memory_max = UINT64_MAX };
+	assert_contains(&r, "\"oom\":{\"source\":\"memory.events oom_kill\",\"exit_signal\":null,"
+			    "\"memory_max_bytes\":null,\"memory_limited\":false,"
+			    "\"cgroup_oom_kills\":null,\"cgroup\":null}}");
+	o.memory_max = 0;
+	assert_contains(&r, "\"memory_max_bytes\":null,\"memory_limited\":null,");
+}
+
 /* Write errors come back as -errno, including those only fflush() sees. */
 /* The container labels join the "process" object under their Prometheus
  * names, with the cgroup path; a field not known is left out, not null. */
@@ -603,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_escaping_matches_python),
 		cmocka_unit_test(test_validator_rejects),
 		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_oom_killed),
 		cmocka_unit_test(test_stream_errors),
 	};
 

@@ -262,6 +262,27 @@ static void test_alloc_mode_leaves_out(void **state)
 
 /* Two processes in one file (node-wide mode): each family once, its
  * samples for both processes together, series told apart by pid. */
+/* Evidence at OOM: the gauge is on every report, 1 only when OOM-killed. */
+static void test_oom_killed_gauge(void **state)
+{
+	struct fixture fx;
+	struct report_oom o = { .source = "oom/mark_victim" };
+	struct report *r = fixture_report(&fx);
+	const struct report *rs[1] = { r };
+	char *text;
+	int n;
+
+	text = render(rs, 1, 10, &n);
+	assert_non_null(strstr(text, "# TYPE pyleak_oom_killed gauge\n"
+				     "pyleak_oom_killed{pid=\"1234\",comm=\"python3\"} 0\n"));
+	free(text);
+	r->h.oom = &o;
+	text = render(rs, 1, 10, &n);
+	assert_int_equal(check_structure(text), n);
+	assert_non_null(strstr(text, "pyleak_oom_killed{pid=\"1234\",comm=\"python3\"} 1\n"));
+	free(text);
+}
+
 static void test_two_processes(void **state)
 {
 	struct fixture fx1, fx2;
@@ -369,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_site_label),
 		cmocka_unit_test(test_exposition),
 		cmocka_unit_test(test_alloc_mode_leaves_out),
+		cmocka_unit_test(test_oom_killed_gauge),
 		cmocka_unit_test(test_two_processes),
 		cmocka_unit_test(test_hostile_names_and_promtool),
 		cmocka_unit_test(test_identity_labels),

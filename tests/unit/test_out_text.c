@@ -348,6 +348,43 @@ static void test_identity_line(void **state)
 	free(got);
 }
 
+/* Evidence at OOM: one header line, after the totals, before the warnings. */
+static void test_oom_line(void **state)
+{
+	struct report_oom o = { .source = "oom/mark_victim", .exit_signal = 9,
+				.memory_max = 41943040, .oom_kills_known = true, .oom_kills = 1,
+				.cgroup = "/pyleak-test" };
+	static const struct report_frame fr[] = { { "/srv/app/leak.py", "grow", 12 } };
+	struct report_alert a = { .state = "oom_killed", .subject = "process",
+				  .evidence = "memory.events oom_kill", .bytes = 39 << 20,
+				  .p_value = -1, .since_s = 7, .nframes = 1, .frames = fr };
+	struct report r = sample_report();
+	char *got;
+
+	(void)state;
+	got = render(&r);
+	assert_null(strstr(got, "oom_killed"));
+	free(got);
+	r.h.oom = &o;
+	got = render(&r);
+	assert_non_null(strstr(got, "no-tstate 12\n"
+				    "  oom_killed: by the kernel's OOM killer (oom/mark_victim, died of "
+				    "signal 9); memory cgroup /pyleak-test, limit 40.0 MiB, 1 OOM kill "
+				    "there\n  WARNING: "));
+	free(got);
+	o = (struct report_oom){ .source = "memory.events oom_kill", .memory_max = UINT64_MAX };
+	r.nalerts = 1;
+	r.alerts = &a;
+	got = render(&r);
+	/* the alert: on the top site's frame, its evidence the kill, no rate */
+	assert_non_null(strstr(got, "  ALERT oom_killed process /srv/app/leak.py:12 grow\n"
+				    "    the kernel's OOM killer ended the process (memory.events "
+				    "oom_kill); anonymous memory 39.0 MiB at the end, 7s after attach\n"));
+	assert_non_null(strstr(got, "  oom_killed: by the kernel's OOM killer (memory.events "
+				    "oom_kill), no limit\n"));
+	free(got);
+}
+
 static void test_stream_errors(void **state)
 {
 	struct report r = sample_report();
@@ -375,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_escapes_control_chars),
 		cmocka_unit_test(test_drops_line),
 		cmocka_unit_test(test_identity_line),
+		cmocka_unit_test(test_oom_line),
 		cmocka_unit_test(test_stream_errors),
 	};
 
