@@ -16,7 +16,10 @@ $(error pyleak-bpf supports x86-64 only (CPython offsets and FS-base thread matc
 endif
 
 VMLINUX := vmlinux/vmlinux.h
-INCLUDES := -Iinclude -I$(OUTPUT) -Iuser
+# user/ is grouped by pipeline stage (README "Source map"); headers are
+# included by name, so each stage's folder is on the include path.
+USER_DIRS := user user/target user/python user/capture user/judge user/out
+INCLUDES := -Iinclude -I$(OUTPUT) $(addprefix -I,$(USER_DIRS))
 # -target bpf loses the arch-specific system include dirs on Debian; add them
 # back after our own (the libbpf-bootstrap recipe).
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
@@ -44,7 +47,7 @@ BPF_APPS := alloc growth oom
 BPF_SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
 
 # Userspace modules, one concern each (see README "Source map").
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(wildcard $(addsuffix /*.c,$(USER_DIRS)))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 # pprof's profile.proto (a verbatim copy in proto/, see README
 # "Dependencies"), compiled to C by protoc-c at build time.
@@ -100,6 +103,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 # really need to, but ordering here keeps the first build simple).
 $(OUTPUT)/user/%.o: user/%.c | $(BPF_SKELS) $(OUTPUT)/user
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) $(DEPFLAGS) $(INCLUDES) -c $< -o $@
 
 # Generated code: compiled without our -Werror set (its style is protoc-c's).
@@ -111,7 +115,7 @@ $(OUTPUT)/%.pb-c.o: $(OUTPUT)/%.pb-c.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -I$(OUTPUT) -c $< -o $@
 
-$(OUTPUT)/user/out_pprof.o: $(OUTPUT)/profile.pb-c.h
+$(OUTPUT)/user/out/out_pprof.o: $(OUTPUT)/profile.pb-c.h
 
 pyleak-bpf: $(USER_OBJS)
 	$(call msg,BINARY,$@)
@@ -167,7 +171,7 @@ $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
 	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_WARNINGS) $(DEPFLAGS) $(INCLUDES) -Itests/unit \
 		$< $(FUZZ_LIB_OBJS) $(FUZZ_LDFLAGS) $(LDLIBS) -o $@
 
-$(FUZZ_OUT)/user/out_pprof.o: $(OUTPUT)/profile.pb-c.h
+$(FUZZ_OUT)/user/out/out_pprof.o: $(OUTPUT)/profile.pb-c.h
 
 # the allocator-switch harness is the target: its reads and writes are fakes
 $(FUZZ_OUT)/fuzz_allocswitch: FUZZ_LDFLAGS = -Wl,--wrap=pm_read,--wrap=pm_read_u64,--wrap=pm_write
@@ -248,5 +252,5 @@ clean:
 # Keep the intermediate BPF objects and skeletons (make would delete them).
 .SECONDARY:
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)
--include $(wildcard $(FUZZ_OUT)/user/*.d $(FUZZ_OUT)/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(FUZZ_OUT)/user/*.d $(FUZZ_OUT)/user/*/*.d $(FUZZ_OUT)/*.d)

@@ -3,7 +3,7 @@
  * alloc.bpf.c: exact allocation tracking (--mode alloc).
  *
  * Entry and return uprobes on the allocator functions that really serve the
- * target's allocations (chosen by user/capture.c: CPython's table functions on
+ * target's allocations (chosen by user/capture/capture.c: CPython's table functions on
  * non-LTO builds, libc's malloc family under PYTHONMALLOC=malloc or the
  * allocator switch), and an entry uprobe on the matching free. Each uprobe's
  * bpf_cookie says which kind of function it is and whether its first argument
@@ -508,7 +508,7 @@ int BPF_USDT(gc_done_usdt, long n)
 }
 
 /* Builds without USDT: uprobe on the collector function; the cookie is the
- * 1-based index of its generation argument (see user/capture.c). */
+ * 1-based index of its generation argument (see user/capture/capture.c). */
 SEC("uprobe")
 int BPF_KPROBE(gc_collect_enter)
 {

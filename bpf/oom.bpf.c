@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * oom.bpf.c: evidence at OOM (README "Evidence at OOM"). Both modes load it
- * (user/oomwatch.c): one attachment serves every watched process, and it
+ * (user/capture/oomwatch.c): one attachment serves every watched process, and it
  * traps nothing in the target.
  *
  *  - mark_victim: the kernel's OOM killer (global or a memory cgroup's)

@@ -4,7 +4,7 @@
  * "which Python stack is running on this thread right now".
  *
  * It is version-agnostic: all CPython layout knowledge arrives per process in
- * a struct pyleak_proc (include/pyleak.h) chosen by user/pyoffsets.c. The
+ * a struct pyleak_proc (include/pyleak.h) chosen by user/python/pyoffsets.c. The
  * walk is bounded (PYLEAK_MAX_FRAMES, and the rodata knob max_depth), every
  * read of target memory is a bpf_probe_read_user that may fail, and a failed
  * read ends the walk with PYLEAK_STACK_FAULT rather than guessing.
@@ -33,7 +33,7 @@ struct {
 
 /* thread's FS base (== PyThreadState.thread_id) -> its PyThreadState*,
  * found by an earlier lookup here or written by userspace, which walks the
- * whole thread list (user/tstates.h); re-validated on every use. */
+ * whole thread list (user/python/tstates.h); re-validated on every use. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PYLEAK_MAX_TSTATES);

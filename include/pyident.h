@@ -3,7 +3,7 @@
  * pyident.h: what tells one code object from another that later lives at
  * the same address. Shared by the BPF unwinder (bpf/pystack.bpf.h), which
  * puts it in every captured frame and in the stack's hash, and the
- * symboliser (user/symbolize.c), which recomputes it from the target's
+ * symboliser (user/python/symbolize.c), which recomputes it from the target's
  * memory before trusting a cached or freshly read name.
  *
  * Code objects are freed and their memory reused all the time (exec,

@@ -22,7 +22,7 @@
 #define PYLEAK_DEFAULT_FRAMES 32
 /* Upper bound on thread states scanned when the fast tstate lookup fails. */
 #define PYLEAK_MAX_THREADS 64
-/* Thread states userspace finds and caches for BPF (user/tstates.h): the
+/* Thread states userspace finds and caches for BPF (user/python/tstates.h): the
  * size of each tstate_cache map and the bound of userspace's walk. */
 #define PYLEAK_MAX_TSTATES 16384
 
@@ -71,10 +71,10 @@ enum pyleak_stat {
 #define PYLEAK_STACK_FAULT 0x4	   /* a read failed mid-walk; frames are partial */
 
 /*
- * Per-process unwinding parameters, written by userspace (user/pyoffsets.c)
+ * Per-process unwinding parameters, written by userspace (user/python/pyoffsets.c)
  * into the procs map keyed by tgid before any probe of that process is
  * attached. Offsets are byte offsets into CPython structures for the
- * target's exact version; see user/pyoffsets.c for where each came from.
+ * target's exact version; see user/python/pyoffsets.c for where each came from.
  * An offset of PYLEAK_OFF_NONE means "this version has no such field".
  */
 #define PYLEAK_OFF_NONE 0xffff

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""--listen (user/http_metrics.c): a real pyleak-bpf profiling a leaking
+"""--listen (user/out/http_metrics.c): a real pyleak-bpf profiling a leaking
 Python serves /metrics (what --prom-file holds; promtool accepts it) and
 /healthz over HTTP, answers 404/405 elsewhere, and a taken port is a clear
 start-up error. Read with urllib, as a scraper would."""

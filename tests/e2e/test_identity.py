@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""End-to-end tests of the container identity labels (user/identity.c read at
+"""End-to-end tests of the container identity labels (user/target/identity.c read at
 attach by user/session.c, shown by every sink): a `--pid` run of a process
 moved into a cgroup v2 path shaped like a containerd container of a
 Kubernetes pod, with a --pods-dir tree shaped like the kubelet's

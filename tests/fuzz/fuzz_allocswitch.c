@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * fuzz_allocswitch.c: libFuzzer harness for the decision to write into the
- * target: user/allocators.c reads the allocator tables (live contents from
+ * target: user/python/allocators.c reads the allocator tables (live contents from
  * fake memory, defaults from the real /usr/bin/python3.11, a stripped LTO
- * build: tables located from the wrappers' code), user/allocswitch.c plans
+ * build: tables located from the wrappers' code), user/capture/allocswitch.c plans
  * the switch and writes the slots. pm_read, pm_read_u64 and pm_write are
  * replaced at link time (-Wl,--wrap) by the fake target below; the ptrace
  * stop around the write is not part of this (its own e2e tests cover it).

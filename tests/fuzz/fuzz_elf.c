@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * fuzz_elf.c: libFuzzer harness for user/elfsym.c. The input is an ELF file
+ * fuzz_elf.c: libFuzzer harness for user/target/elfsym.c. The input is an ELF file
  * (seeds: real files of this machine, cut down to a few sections:
  *   python3.11-notes: objcopy -j .note.stapsdt -j .stapsdt.base -j .dynamic
  *     -j .gnu.version -j .gnu.version_d -j .gnu.version_r -j .interp

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * fuzz_escape.c: libFuzzer harness for every output escaper: the terminal
- * escaper esc_put() (user/escape.c), utf8_clean() (user/textsafe.c),
+ * escaper esc_put() (user/out/escape.c), utf8_clean() (user/out/textsafe.c),
  * Prometheus label values prom_label_value(), and the whole report in each
  * text format (text, JSON lines, folded stacks, Prometheus) with
  * fuzzer-chosen file, function, command, caller, version and container

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * fuzz_linetable.c: libFuzzer harness for user/linetable.c, the line-table
+ * fuzz_linetable.c: libFuzzer harness for user/python/linetable.c, the line-table
  * decoder, on tables the fuzzer derives from real ones (seeds: every table
  * in tests/unit/linetable_fixtures.h, compiled by CPython 3.8 to 3.14).
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * fuzz_memcg.c: libFuzzer harness for the memory cgroup parsers of
- * user/memcg.c (evidence at OOM): memcg_parse_cgroup() (/proc/PID/cgroup,
+ * user/target/memcg.c (evidence at OOM): memcg_parse_cgroup() (/proc/PID/cgroup,
  * whose paths anyone who can make a cgroup names), memcg_parse_mountinfo(),
  * memcg_parse_limit() and memcg_parse_key() (memory.max, memory.events).
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * fuzz_proc.c: libFuzzer harness for the /proc parsers of user/target.c:
+ * fuzz_proc.c: libFuzzer harness for the /proc parsers of user/target/target.c:
  * maps_parse_line() on each line, target_parse_status(), the auxv reader
  * target_auxv_random() and the PY_VERSION scan target_scan_version().
  * (There is no cgroup parser: the tool reads no cgroup file.)

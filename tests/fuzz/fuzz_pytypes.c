@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * fuzz_pytypes.c: libFuzzer harness for user/pytypes.c: object typing
+ * fuzz_pytypes.c: libFuzzer harness for user/python/pytypes.c: object typing
  * (pytype_of_alloc, pytype_type_name) and the GC census (pytype_census) over
  * a fuzzer-supplied memory image, through the reader's read hook.
  *

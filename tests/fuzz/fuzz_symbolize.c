@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * fuzz_symbolize.c: libFuzzer harness for user/symbolize.c (code object,
+ * fuzz_symbolize.c: libFuzzer harness for user/python/symbolize.c (code object,
  * its strings, its line table) over a fuzzer-supplied memory image, read
  * through the symboliser's read hook (sym_set_reader()).
  *

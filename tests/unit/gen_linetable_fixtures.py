@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """Generate tests/unit/linetable_fixtures.h for test_linetable.c.
 
-The fixtures are ground truth for user/linetable.c: line tables of code
+The fixtures are ground truth for user/python/linetable.c: line tables of code
 objects compiled by real CPython interpreters, each with the line that
 interpreter's own PyCode_Addr2Line() (called through ctypes) returns for
 every even byte offset of the bytecode, plus the offset just past it.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * test_atomic_file.c: unit tests for the atomic file writer
- * (user/atomic_file.c): content and mode 0644 on success; during the write
+ * (user/out/atomic_file.c): content and mode 0644 on success; during the write
  * PATH still holds the old content and the temporary file is hidden, in
  * the same directory, and does not end in .prom; on any error the previous
  * file is intact and no temporary file is left; each errno logged once.

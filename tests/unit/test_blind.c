@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_blind.c: unit tests for user/blind.c, the blind-probe verdict. The
+ * test_blind.c: unit tests for user/judge/blind.c, the blind-probe verdict. The
  * case of issue 10 (item 6) first: Debian bullseye's LTO 3.9 attached
  * without the switch, a thread leaking bytes objects: 0 probe hits, no GC
  * collection (bytes are never tracked by the collector), anonymous memory

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_discovery.c: unit tests for user/discovery.c. The pure parts first:
+ * test_discovery.c: unit tests for user/target/discovery.c. The pure parts first:
  * command lines as one line, the --match/--exclude filter, the --cgroup
  * prefix test, /proc/PID/stat parsing. Then scans of the real /proc with
  * real processes this test starts: a pyenv (shared libpython) and a Debian

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_drops.c: unit tests for the drop counters (user/drops.c): every BPF
+ * test_drops.c: unit tests for the drop counters (user/capture/drops.c): every BPF
  * counter lands in its named field, the untracked total counts exactly the
  * causes that lose an allocation, and the warning names what grew since
  * the previous report and nothing else.

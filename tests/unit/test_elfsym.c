@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_elfsym.c: unit tests of user/elfsym.c on real files: this test binary
+ * test_elfsym.c: unit tests of user/target/elfsym.c on real files: this test binary
  * itself (known functions, data and a USDT note compiled in below, checked
  * against the copy the loader mapped), the system libc (found through
  * /proc/self/maps), Debian's /usr/bin/python3.11 when it is installed, and

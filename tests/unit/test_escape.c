@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_escape.c: unit tests for esc_put() in user/escape.c, the one rule by
+ * test_escape.c: unit tests for esc_put() in user/out/escape.c, the one rule by
  * which target-controlled text reaches a terminal (the text report and
  * every stderr line): C0, DEL, UTF-8-encoded C1, stray 0x80..0x9f bytes are
  * escaped; printable ASCII, well-formed UTF-8 and other invalid bytes pass.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * test_exports.c: unit tests for the exports of several processes
- * (user/exports.c): one Prometheus file with every process's series (each
+ * (user/out/exports.c): one Prometheus file with every process's series (each
  * family once, promtool's verdict), renderings kept rather than reports,
  * exports_forget() taking a process's series out at once, the bound on
  * processes, node mode's per-pid file names and node figures, and

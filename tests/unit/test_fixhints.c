@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_fixhints.c: unit tests for user/fixhints.c, one fix hint per alert
+ * test_fixhints.c: unit tests for user/judge/fixhints.c, one fix hint per alert
  * chosen from measured evidence. Each rule on synthetic evidence shaped like
  * what a report holds, its precedence, and the cases where the evidence is
  * too thin for any hint (which must give none, not a guess).

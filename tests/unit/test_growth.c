@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_growth.c: unit tests for the part of user/growth.c that needs no
+ * test_growth.c: unit tests for the part of user/capture/growth.c that needs no
  * kernel: one process's first-touch hints picked out of a reading of the
  * map every watched process shares (node mode), so no process sees
  * another's.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_identity.c: unit tests for user/identity.c. A table of
+ * test_identity.c: unit tests for user/target/identity.c. A table of
  * /proc/PID/cgroup texts in the shapes real hosts produce (systemd and
  * cgroupfs drivers; containerd, CRI-O, Docker, podman; guaranteed,
  * burstable and best-effort pods; cgroup v1 with many lines, v2, hybrid;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_incidents.c: unit tests for user/incidents.c, grouping site alerts
+ * test_incidents.c: unit tests for user/judge/incidents.c, grouping site alerts
  * into incidents by their head frame. Synthetic stacks in the layouts of the
  * interpreters the project supports: pyenv's and Debian's standard library
  * (3.9 to 3.14), a chroot's, a venv's site-packages, Debian's dist-packages,

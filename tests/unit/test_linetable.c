@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_linetable.c: unit tests for the line-table decoders (user/linetable.c).
+ * test_linetable.c: unit tests for the line-table decoders (user/python/linetable.c).
  * The main check replays tables compiled by real CPython interpreters
  * (linetable_fixtures.h, made by gen_linetable_fixtures.py) and compares
  * every offset with what that interpreter's own PyCode_Addr2Line() said.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_memcg.c: unit tests for user/memcg.c, finding a process's memory
+ * test_memcg.c: unit tests for user/target/memcg.c, finding a process's memory
  * cgroup and reading its limit and OOM kills: /proc/PID/cgroup of v1,
  * hybrid and v2 hosts, mountinfo with the memory hierarchy mounted whole
  * or as a container's subtree, the limit files' spellings of "no limit",

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_oomwatch.c: unit tests for user/oomwatch.c's verdict (oom_judge()):
+ * test_oomwatch.c: unit tests for user/capture/oomwatch.c's verdict (oom_judge()):
  * the kernel's choice of victim decides; the memory cgroup's count is only
  * the fallback without the tracepoint, and is contradicted by a death of
  * another signal; the limit comes from the kernel's pages or the cgroup's

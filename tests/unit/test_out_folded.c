@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * test_out_folded.c: unit tests for the folded-stacks exporter
- * (user/out_folded.c): exact lines (root first, native caller as the leaf,
+ * (user/out/out_folded.c): exact lines (root first, native caller as the leaf,
  * bytes last), sites without bytes left out, and names that would split a
  * frame or a line.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_out_html.c: unit tests for the HTML exporter (user/out_html.c): the
+ * test_out_html.c: unit tests for the HTML exporter (user/out/out_html.c): the
  * escaper every target string goes through, the flame graph's layout, and
  * whole pages built from hostile names (no markup of the target's survives,
  * the page is valid UTF-8).

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_out_json.c: unit tests for the JSON exporter (user/out_json.c). Each
+ * test_out_json.c: unit tests for the JSON exporter (user/out/out_json.c). Each
  * test compares the produced line with the exact expected text, and every line
  * is also fed to Python's strict json/UTF-8 decoders, which check the schema's
  * key order too. String escaping is cross-checked against Python's own UTF-8

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_out_live.c: unit tests for the live terminal view (user/out_live.c):
+ * test_out_live.c: unit tests for the live terminal view (user/out/out_live.c):
  * one screen drawn from the cursor home, lines cut to the width, the report
  * cut to the height with a note, the RECENT sparkline column.
  */

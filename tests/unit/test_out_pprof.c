@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_out_pprof.c: unit tests for the pprof exporter (user/out_pprof.c).
+ * test_out_pprof.c: unit tests for the pprof exporter (user/out/out_pprof.c).
  * The output is gunzipped with zlib and decoded with protobuf-c (the same
  * generated profile.proto code), then checked as a pprof reader sees it:
  * string table, sample types, leaf-first locations with the native caller

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * test_out_prom.c: unit tests for the Prometheus textfile exporter
- * (user/out_prom.c): label value escaping, the short site label and its
+ * (user/out/out_prom.c): label value escaping, the short site label and its
  * cut, the exposition's structure (HELP and TYPE once per family, before
  * contiguous samples; unique series; counters _total), the series bound,
  * several processes in one file, and promtool's verdict on what is written.

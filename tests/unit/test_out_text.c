@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_out_text.c: unit tests for the text exporter (user/out_text.c). Each
+ * test_out_text.c: unit tests for the text exporter (user/out/out_text.c). Each
  * test renders a report into a memory stream and compares the whole output
  * with the exact expected text, so any change to the layout shows up here.
  */

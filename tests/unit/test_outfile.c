@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_outfile.c: unit tests for where reports go (user/outfile.c): --output
+ * test_outfile.c: unit tests for where reports go (user/out/outfile.c): --output
  * refuses a symbolic link, a report is written whole through signals and
  * short writes on a slow pipe, and a report that cannot be rendered leaves
  * nothing behind (no partial JSON line).

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_pytypes.c: unit tests for user/pytypes.c on a fake target: a 2 MiB
+ * test_pytypes.c: unit tests for user/python/pytypes.c on a fake target: a 2 MiB
  * memory image behind the reader's read callback, with unmapped pages, type
  * objects and a metatype built by hand, objects laid out by the 3.10, 3.11,
  * 3.12 and 3.14 rules, blocks that are not objects, and PyGC_Head lists with

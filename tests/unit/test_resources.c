@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_resources.c: unit tests for user/resources.c, open fds and threads
+ * test_resources.c: unit tests for user/judge/resources.c, open fds and threads
  * as leaks: counting them in /proc (on this test process, whose fds and
  * threads the test changes), and the fd_leak / thread_leak alerts on
  * synthetic series: steady growth raises, a plateau and noise do not, a

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * test_retention.c: unit tests for what may be deleted from the BPF maps
- * (user/retention.c): a site goes only when nothing it allocated is
+ * (user/capture/retention.c): a site goes only when nothing it allocated is
  * outstanding, no unsettled window holds it and it has been quiet; a hint
  * goes only when it stopped growing and is not among the largest.
  */

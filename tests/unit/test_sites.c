@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_sites.c: unit tests for site_id_of() in user/sites.c, the stable id of
+ * test_sites.c: unit tests for site_id_of() in user/judge/sites.c, the stable id of
  * a symbolised Python stack. The id is shown to users and compared across
  * intervals and runs, so it must depend only on each frame's file, function
  * and line, in order: not on where the strings live. Known ids are pinned

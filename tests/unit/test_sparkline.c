@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* test_sparkline.c: unit tests for user/sparkline.c. */
+/* test_sparkline.c: unit tests for user/out/sparkline.c. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

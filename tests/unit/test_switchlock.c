@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * test_switchlock.c: unit tests for the allocator switch lock
- * (user/switchlock.c): one holder at a time, the second told who holds it,
+ * (user/capture/switchlock.c): one holder at a time, the second told who holds it,
  * released by closing (as by the holder's death), and keyed per process.
  */
 #define _GNU_SOURCE

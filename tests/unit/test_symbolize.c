@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_symbolize.c: unit tests for the code-object cache of user/symbolize.c
+ * test_symbolize.c: unit tests for the code-object cache of user/python/symbolize.c
  * and the identity it is keyed by (include/pyident.h). The "target" is this
  * process: a fake 3.11 code object and fake compact ASCII strings are laid
  * out in its memory at the offsets of the 3.11 layout, and a code object

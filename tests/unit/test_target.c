@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_target.c: unit tests for maps_parse_line() in user/target.c, the
+ * test_target.c: unit tests for maps_parse_line() in user/target/target.c, the
  * parser of one /proc/PID/maps line. Lines are copied from real maps files
  * (file-backed, anonymous, [heap], [vdso], [vsyscall], named anonymous
  * memory, paths with spaces, " (deleted)" files, memfds), then edge cases and

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_textsafe.c: unit tests for user/textsafe.c: the UTF-8 scanner's
+ * test_textsafe.c: unit tests for user/out/textsafe.c: the UTF-8 scanner's
  * maximal subparts, cleaning with replacement and cuts on character
  * boundaries within both limits, and the locale-proof number format.
  * (test_out_json.c cross-checks the scanner against Python's decoder on

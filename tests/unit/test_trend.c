@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_trend.c: unit tests for the trend statistics (user/trend.c) on
+ * test_trend.c: unit tests for the trend statistics (user/judge/trend.c) on
  * synthetic memory series: exact Mann-Kendall and Theil-Sen numbers on tiny
  * hand-checked series, then the shapes that must not look like a leak
  * (steps, sawtooths, noise, plateaus, spikes) and the ones that must (linear

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * test_tstates.c: unit tests for the userspace walk of the interpreter's
- * thread list (user/tstates.c) over a synthetic target memory: a list far
+ * thread list (user/python/tstates.c) over a synthetic target memory: a list far
  * longer than BPF's own walk is read whole, a list that loops or breaks
  * mid-read ends bounded, and the changes between two walks are exactly the
  * threads that came, went or got a new state.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * test_windows.c: unit tests for the window scheduler (user/windows.c) on
+ * test_windows.c: unit tests for the window scheduler (user/capture/windows.c) on
  * made-up timelines: when windows open and why, how capture and follow end,
  * and that the hourly budget is never overrun except on demand.
  */

@@ -186,7 +186,7 @@ struct report_process {
 
 /* What the capture lost, by cause, each counted since attach (the BPF
  * stats of include/pyleak.h and the growth map's hint drops; names and
- * order in user/drops.c, which the exporters use). */
+ * order in user/capture/drops.c, which the exporters use). */
 struct report_drops {
 	uint64_t live_full;	/* allocations not tracked: live map full (--max-allocs) */
 	uint64_t sites_full;	/* not tracked: site map full (--max-sites) */
