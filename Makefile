@@ -132,8 +132,9 @@ e2e: pyleak-bpf
 # the safety checks run after the functional tests (README "Safety")
 test: unit e2e fuzz-ci asan valgrind
 
+# make bench BENCH="verdict peers" runs only those parts (overhead, verdict, peers)
 bench: pyleak-bpf
-	$(Q)$(PYTHON) bench/bench.py
+	$(Q)$(PYTHON) bench/bench.py $(BENCH)
 
 # make soak MINUTES=30: the profiler's own RSS, CPU and map entries over a
 # long session in both modes; fails if RSS does not plateau (README "Safety").
