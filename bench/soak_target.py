@@ -7,7 +7,10 @@ keeps turning over, a new function every second) and keeps KIB_PER_S/20 KiB
 at LEAK_LINE. Prints DONE and the number of objects kept at the end.
 """
 import sys
-import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "targets"))
+from rate_leak import paced  # noqa: E402 (the same pacing as the accuracy target)
 
 KEEP = []
 FUNCS = []
@@ -29,22 +32,18 @@ def main():
     kib = float(sys.argv[1])
     seconds = float(sys.argv[2])
     per_tick = kib * 1024 / 20 / (56 + 64 * 8)  # lists of 64 pointers
-    print("READY", flush=True)
-    start = time.monotonic()
-    tick, owed = 0, 0.0
-    while time.monotonic() - start < seconds:
-        owed += per_tick
-        leak(int(owed), tick)
-        owed -= int(owed)
+    owed = [0.0]
+
+    def step(tick):
+        owed[0] += per_tick
+        leak(int(owed[0]), tick)
+        owed[0] -= int(owed[0])
         f = FUNCS[(tick // 20) % len(FUNCS)]
         for i in range(10):
             f(i)
-        tick += 1
-        delay = start + tick / 20 - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
+    print("READY", flush=True)
+    paced(20, seconds, step)
     print("DONE", len(KEEP), flush=True)
-
 
 if __name__ == "__main__":
     main()
