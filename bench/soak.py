@@ -106,10 +106,14 @@ def plateau(series):
     return None
 
 
-def leak_named(report):
-    """Whether the last report ranks LEAK_LINE of the target first."""
-    line = next(n for n, l in enumerate(TARGET.read_text().splitlines(), 1)
+def leak_line():
+    return next(n for n, l in enumerate(TARGET.read_text().splitlines(), 1)
                 if "# LEAK_LINE" in l)
+
+
+def leak_named(report, line):
+    """Whether the last report ranks line (LEAK_LINE of the target as it
+    was started) first."""
     lines = [l for l in Path(report).read_text().splitlines() if l.startswith("{")]
     if not lines:
         return "no report"
@@ -128,6 +132,7 @@ def main():
     if minutes < 3:
         sys.exit("soak: MINUTES must be at least 3 (the plateau is judged by thirds)")
     tmp = tempfile.TemporaryDirectory(prefix="pyleak-soak-")
+    line = leak_line()  # as the targets run it, should the file change meanwhile
     runs = {m: start(m, minutes * 60 + 120, f"{tmp.name}/{m}.jsonl") for m in MODES}
     samples = {m: [] for m in MODES}  # (rss KiB, cpu s, {map: entries})
     failed = []
@@ -171,7 +176,7 @@ def main():
         print(f"{m}: RSS {min(rss) / 1024:.1f}-{max(rss) / 1024:.1f} MiB, CPU "
               f"{series[-1][1]:.1f} s in {len(series)} min "
               f"({100 * series[-1][1] / (60 * len(series)):.1f}% of a core), "
-              f"leaking line ranked first: {leak_named(f'{tmp.name}/{m}.jsonl')}")
+              f"leaking line ranked first: {leak_named(f'{tmp.name}/{m}.jsonl', line)}")
         print("  entries at the end: " + ", ".join(f"{k} {v}" for k, v in
                                                     sorted(series[-1][2].items())))
         why = plateau(rss)
