@@ -27,8 +27,10 @@ attach at which the leaking line was first ranked first, judged persistent
 (the verdict), and alerted on. BENCH_VERDICT=0 skips it.
 
 Last, the tools a user would otherwise pick, on the leaking workload
-(sized to run about 15 s bare: a leak needs time to show), each against a bare run in the same invocation, with whether it
-named the leaking Python line: pyleak-bpf (defaults, attached), python -X
+(sized to run about 15 s bare: a leak needs time to show), each against a
+bare run in the same invocation, with whether it named the leaking Python line (ratios of the loop time and of the target's
+CPU time: the CPU ratio holds when other work shares the machine):
+pyleak-bpf (defaults, attached), python -X
 tracemalloc (with a snapshot the program must take), heaptrack (run mode;
 it records native stacks) and Austin's memory mode (Debian's Austin 1.0.1
 reads only Pythons up to 3.9, so on pyenv 3.9.18 against its own bare
@@ -207,7 +209,8 @@ class PeakRss:
 def timed(argv, attach=None, peak=None):
     """Run the workload argv (waits for "go"), optionally with pyleak-bpf
     attached (its extra args) and with a PeakRss sampler over both; return
-    (loop seconds, stdout after, final report or None)."""
+    ((loop seconds, the target's CPU seconds), stdout after, final report or
+    None)."""
     target = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     if peak is not None:
         peak.start(target.pid)
@@ -224,7 +227,7 @@ def timed(argv, attach=None, peak=None):
         time.sleep(1.5)
     target.stdin.write("go\n")
     target.stdin.flush()
-    secs = float(target.stdout.readline().split()[0])
+    secs = tuple(map(float, target.stdout.readline().split()[:2]))
     rest = target.stdout.read()
     target.wait()
     final = None
@@ -238,7 +241,7 @@ def peer_iterations(seconds):
     """Iterations of the leaking workload that run about seconds bare on
     pyenv 3.11: a leak detector needs the program to run for a while."""
     n = 200000
-    secs = timed([str(PYENV if PYENV.exists() else DEBIAN), str(WORK), "leak", str(n)])[0]
+    secs = timed([str(PYENV if PYENV.exists() else DEBIAN), str(WORK), "leak", str(n)])[0][0]
     return max(n, int(n * seconds / max(secs, 1e-3)))
 
 
@@ -248,35 +251,42 @@ def missing(tool, why):
 
 
 def bare_runs(py, n):
-    """Median loop seconds of three bare runs, and their largest peak RSS."""
+    """(median loop seconds, median CPU seconds) of three bare runs, and
+    their largest peak RSS."""
     secs, peaks = [], []
     for _ in range(3):
         peak = PeakRss()
         secs.append(timed([py, str(WORK), "leak", str(n)], peak=peak)[0])
         peaks.append(peak.result()[0])
-    return statistics.median(secs), max(peaks)
+    return tuple(statistics.median(s[i] for s in secs) for i in (0, 1)), max(peaks)
+
+
+def ratio(secs, base):
+    """(loop, target CPU) of a run against the bare runs' medians."""
+    return tuple(a / b for a, b in zip(secs, base))
 
 
 def peers_table(n):
     line = next(i for i, l in enumerate(WORK.read_text().splitlines(), 1) if "# LEAK_LINE" in l)
-    rows = []  # (tool, interpreter, ratio, target peak KiB, tool peak KiB, named)
+    rows = []  # (tool, interpreter, (loop, cpu) ratios, target KiB, tool KiB, named)
     if PYENV.exists():
         py, interp = str(PYENV), "pyenv 3.11.7"
         base, bpeak = bare_runs(py, n)
-        rows.append(("bare", interp, 1.0, bpeak, None, "-"))
+        rows.append(("bare", interp, (1.0, 1.0), bpeak, None, "-"))
         # pyleak-bpf: default growth mode, attached; named = ranked first and persistent
         peak = PeakRss()
         secs, _, final = timed([py, str(WORK), "leak", str(n)], attach=[], peak=peak)
         top = final["sites"][0] if final and final["sites"] else None
         named = bool(top and top["persistent"] and top["frames"][0]["line"] == line and
                      Path(top["frames"][0]["file"]).name == "workload.py")
-        rows.append(("pyleak-bpf (defaults, attached)", interp, secs / base, *peak.result(),
+        rows.append(("pyleak-bpf (defaults, attached)", interp, ratio(secs, base),
+                     *peak.result(),
                      "yes" if named else "no"))
         peak = PeakRss()
         secs, out, _ = timed([py, "-X", "tracemalloc", str(WORK), "leak", str(n)], peak=peak)
         named = f"workload.py:{line}" in out
         rows.append(("python -X tracemalloc (+ a snapshot in the program)", interp,
-                     secs / base, *peak.result(), "yes" if named else "no"))
+                     ratio(secs, base), *peak.result(), "yes" if named else "no"))
         if shutil.which("heaptrack") and shutil.which("heaptrack_print"):
             with tempfile.TemporaryDirectory() as d:
                 peak = PeakRss()
@@ -285,7 +295,7 @@ def peers_table(n):
                 files = list(Path(d).glob("ht*"))
                 text = subprocess.run(["heaptrack_print", "-f", str(files[0])], text=True,
                                       capture_output=True).stdout if files else ""
-            rows.append(("heaptrack (run mode)", interp, secs / base, *peak.result(),
+            rows.append(("heaptrack (run mode)", interp, ratio(secs, base), *peak.result(),
                          "yes" if f"workload.py:{line}" in text else "no (native frames only)"))
         else:
             rows.append(missing("heaptrack", "not installed (make deps, or apt-get install "
@@ -300,7 +310,7 @@ def peers_table(n):
     else:
         py, interp = str(PYENV39), "pyenv 3.9.18"
         base, bpeak = bare_runs(py, n)
-        rows.append(("bare", interp, 1.0, bpeak, None, "-"))
+        rows.append(("bare", interp, (1.0, 1.0), bpeak, None, "-"))
         with tempfile.TemporaryDirectory() as d:
             peak = PeakRss()
             secs, _, _ = timed(["austin", "-m", "-o", f"{d}/a", py, str(WORK), "leak", str(n)],
@@ -314,17 +324,20 @@ def peers_table(n):
                 key = frames[-2].split(" (")[-1].rstrip(")") + ":" + frames[-1].lstrip("L")
                 grown[key] = grown.get(key, 0) + max(int(value), 0)
         best = max(grown, key=grown.get) if grown else ""
-        rows.append(("austin -m (Debian's 1.0.1)", interp, secs / base, *peak.result(),
+        rows.append(("austin -m (Debian's 1.0.1)", interp, ratio(secs, base), *peak.result(),
                      "yes" if best == f"{WORK}:{line}" else f"no (top: {best or 'nothing'})"))
-    print(f"peers on the leaking workload (N={n}), slowdown against a bare run of the same "
-          f"interpreter; peak RSS (MiB) of the target and of the tool's own processes:")
-    print(f"  {'tool':52} {'interpreter':14} {'ratio':>7} {'target':>7} {'tool':>6}  "
+    print(f"peers on the leaking workload (N={n}), against the median of 3 bare runs of the "
+          f"same interpreter: loop time and the target's CPU time (the CPU ratio holds "
+          f"when other work shares the machine); peak RSS (MiB) of the target and of the "
+          f"tool's own processes:")
+    print(f"  {'tool':52} {'interpreter':14} {'loop':>7} {'cpu':>7} {'target':>7} {'tool':>6}  "
           f"named the leaking line")
 
     def mib(kib):
         return f"{kib / 1024:.0f}" if kib else "-"
-    for name, interp, ratio, tpeak, opeak, named in rows:
-        print(f"  {name:52} {interp:14} " + (f"{ratio:6.2f}x" if ratio else f"{'-':>7}") +
+    for name, interp, ratios, tpeak, opeak, named in rows:
+        print(f"  {name:52} {interp:14} " +
+              (" ".join(f"{r:6.2f}x" for r in ratios) if ratios else f"{'-':>7} {'-':>7}") +
               f" {mib(tpeak):>7} {mib(opeak):>6}  {named}")
 
 
