@@ -26,16 +26,16 @@ defaults (reports every second) and the table shows the seconds after
 attach at which the leaking line was first ranked first, judged persistent
 (the verdict), and alerted on. BENCH_VERDICT=0 skips it.
 
-Last, the tools a user would otherwise pick, on the leaking workload
-(sized to run about 15 s bare: a leak needs time to show), each against a
-bare run in the same invocation, with whether it named the leaking Python line (ratios of the loop time and of the target's
-CPU time: the CPU ratio holds when other work shares the machine):
-pyleak-bpf (defaults, attached), python -X
-tracemalloc (with a snapshot the program must take), heaptrack (run mode;
-it records native stacks) and Austin's memory mode (Debian's Austin 1.0.1
-reads only Pythons up to 3.9, so on pyenv 3.9.18 against its own bare
-run). Each row also shows the peak RSS of the target and of the tool's own
-processes (VmHWM of each process, read every 0.2 s), against the bare run's.
+Last, the tools a user would otherwise pick, on the leaking workload (sized
+to run about 15 s bare: a leak needs time to show), each against the median
+of three bare runs in the same invocation (ratios of the loop time and of the
+target's CPU time: the CPU ratio holds when other work shares the machine),
+with whether it named the leaking Python line: pyleak-bpf (defaults,
+attached), python -X tracemalloc (with a snapshot the program must take),
+heaptrack (run mode; it records native stacks) and Austin's memory mode
+(Debian's Austin 1.0.1 reads only Pythons up to 3.9, so on pyenv 3.9.18
+against its own bare runs). Each row also shows the peak RSS of the target
+and of the tool's own processes (VmHWM of each process, read every 0.2 s).
 A tool that is not installed gets a row saying so (make deps installs
 heaptrack and austin). BENCH_PEERS=0 skips it.
 
