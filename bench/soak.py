@@ -111,18 +111,21 @@ def leak_line():
                 if "# LEAK_LINE" in l)
 
 
-def leak_named(report, line):
+def verdict(report, line):
     """Whether the last report ranks line (LEAK_LINE of the target as it
-    was started) first."""
+    was started) first, and the windows it opened and settled if any."""
     lines = [l for l in Path(report).read_text().splitlines() if l.startswith("{")]
     if not lines:
         return "no report"
-    sites = json.loads(lines[-1]).get("sites") or []
+    last = json.loads(lines[-1])
+    w = last.get("windows") or {}
+    windows = f"; windows opened {w['opened']}, settled {w['settled']}" if "opened" in w else ""
+    sites = last.get("sites") or []
     if not sites:
-        return "no site"
+        return "no site" + windows
     top = sites[0]["frames"][0]
     return ("yes" if Path(top["file"] or "?").name == TARGET.name and top["line"] == line
-            else f"no (top {top['file']}:{top['line']})")
+            else f"no (top {top['file']}:{top['line']})") + windows
 
 
 def main():
@@ -176,7 +179,7 @@ def main():
         print(f"{m}: RSS {min(rss) / 1024:.1f}-{max(rss) / 1024:.1f} MiB, CPU "
               f"{series[-1][1]:.1f} s in {len(series)} min "
               f"({100 * series[-1][1] / (60 * len(series)):.1f}% of a core), "
-              f"leaking line ranked first: {leak_named(f'{tmp.name}/{m}.jsonl', line)}")
+              f"leaking line ranked first: {verdict(f'{tmp.name}/{m}.jsonl', line)}")
         print("  entries at the end: " + ", ".join(f"{k} {v}" for k, v in
                                                     sorted(series[-1][2].items())))
         why = plateau(rss)
