@@ -18,8 +18,10 @@ session's entries per map at the end.
 
 RSS must reach a plateau: for each profiler, the largest RSS of the last
 third of the run may exceed that of the middle third by at most 10% plus
-512 KiB (the first third is warm-up); otherwise, or if a profiler or target
-dies early, it says why and exits 1. Not in CI (it takes the minutes it says).
+512 KiB (the first third is warm-up; a slow creep, e.g. 40 KiB a minute over
+30 minutes, passes, so the summary prints the last third's slope); otherwise,
+or if a profiler or target dies early, it says why and exits 1. Not in CI
+(it takes the minutes it says).
 """
 import json
 import os
@@ -176,7 +178,9 @@ def main():
         if not series:
             continue
         rss = [s[0] for s in series]
-        print(f"{m}: RSS {min(rss) / 1024:.1f}-{max(rss) / 1024:.1f} MiB, CPU "
+        tail = rss[2 * (len(rss) // 3):]
+        print(f"{m}: RSS {min(rss) / 1024:.1f}-{max(rss) / 1024:.1f} MiB "
+              f"(last third: {(tail[-1] - tail[0]) / max(len(tail) - 1, 1):+.0f} KiB/min), CPU "
               f"{series[-1][1]:.1f} s in {len(series)} min "
               f"({100 * series[-1][1] / (60 * len(series)):.1f}% of a core), "
               f"leaking line ranked first: {verdict(f'{tmp.name}/{m}.jsonl', line)}")
