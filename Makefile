@@ -66,7 +66,7 @@ else
 	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean test unit e2e bench install deps chroots demo check
+.PHONY: all clean test unit e2e bench install deps chroots demo check soak
 all: pyleak-bpf
 
 # One-command set-ups (README): dependencies, build, and a demo or the tests.
@@ -136,8 +136,16 @@ e2e: pyleak-bpf
 # the safety checks run after the functional tests (README "Safety")
 test: unit e2e fuzz-ci asan valgrind
 
+# make bench BENCH="verdict peers" runs only those parts (overhead, verdict, peers)
 bench: pyleak-bpf
-	$(Q)$(PYTHON) bench/bench.py
+	$(Q)$(PYTHON) bench/bench.py $(BENCH)
+
+# make soak MINUTES=30: the profiler's own RSS, CPU and map entries over a
+# long session in both modes; fails if RSS does not plateau (README "Safety").
+# Not in CI.
+MINUTES ?= 30
+soak: pyleak-bpf
+	$(Q)$(PYTHON) bench/soak.py $(MINUTES)
 
 # Fuzzing (README "Safety"): each tests/fuzz/fuzz_X.c is a libFuzzer harness
 # linked with the userspace modules built again by clang with ASan, UBSan and

@@ -26,13 +26,21 @@ defaults (reports every second) and the table shows the seconds after
 attach at which the leaking line was first ranked first, judged persistent
 (the verdict), and alerted on. BENCH_VERDICT=0 skips it.
 
-Last, the tools a user would otherwise pick, on the leaking workload
-(sized to run about 15 s bare: a leak needs time to show), each against a bare run in the same invocation, with whether it
-named the leaking Python line: pyleak-bpf (defaults, attached), python -X
-tracemalloc (with a snapshot the program must take), heaptrack (run mode;
-it records native stacks) and Austin's memory mode (Debian's Austin 1.0.1
-reads only Pythons up to 3.9, so on pyenv 3.9.18 against its own bare
-run). BENCH_PEERS=0 skips it.
+Last, the tools a user would otherwise pick, on the leaking workload (sized
+to run about 15 s bare: a leak needs time to show), each against the median
+of three bare runs in the same invocation (ratios of the loop time and of the
+target's CPU time: the CPU ratio holds when other work shares the machine),
+with whether it named the leaking Python line: pyleak-bpf (defaults,
+attached), python -X tracemalloc (with a snapshot the program must take),
+heaptrack (run mode; it records native stacks) and Austin's memory mode
+(Debian's Austin 1.0.1 reads only Pythons up to 3.9, so on pyenv 3.9.18
+against its own bare runs). Each row also shows the peak RSS of the target
+and of the tool's own processes (VmHWM of each process, read every 0.2 s).
+A tool that is not installed gets a row saying so (make deps installs
+heaptrack and austin). BENCH_PEERS=0 skips it.
+
+Parts: `bench/bench.py [PART...]` (or `make bench BENCH="verdict peers"`)
+runs only the named parts, in this order: overhead, verdict, peers.
 """
 import json
 import os
@@ -41,6 +49,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -139,11 +148,72 @@ def time_to_verdict(python, extra, args, marker, limit=60):
 PYENV39 = Path("/root/.pyenv/versions/3.9.18/bin/python3")
 
 
-def timed(argv, attach=None):
+class PeakRss:
+    """Peak RSS (KiB) of the processes under roots (pids) and their
+    descendants, from each one's VmHWM read every 0.2 s while the sampler
+    runs: "target" sums the Python processes (argv[0] python*), "tool" all
+    the others (the profiler, heaptrack's interpreter, austin). A process
+    that lives less than 0.2 s may be missed; the workloads run seconds."""
+
+    def __init__(self):
+        self.roots, self.hwm, self.kind = set(), {}, {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def start(self, *pids):
+        self.roots.update(pids)
+        if not self.thread.is_alive():
+            self.thread.start()
+
+    def _tree(self):
+        parent = {}
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    parent[int(d.name)] = int((d / "stat").read_text().rpartition(")")[2]
+                                              .split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+        pids = set(p for p in list(self.roots) if p in parent)
+        grew = True
+        while grew:
+            new = {p for p, pp in parent.items() if pp in pids} - pids
+            pids |= new
+            grew = bool(new)
+        return pids
+
+    def _loop(self):
+        while not self.stop.is_set():
+            for pid in self._tree():
+                try:
+                    if pid not in self.kind:
+                        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+                        self.kind[pid] = ("target" if Path(argv0.decode(errors="replace"))
+                                          .name.startswith("python") else "tool")
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.hwm[pid] = max(self.hwm.get(pid, 0), int(line.split()[1]))
+                except (OSError, ValueError):
+                    continue  # gone meanwhile
+            self.stop.wait(0.2)
+
+    def result(self):
+        """Stop sampling; (target KiB, tool KiB)."""
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+        return tuple(sum(v for p, v in self.hwm.items() if self.kind.get(p) == k)
+                     for k in ("target", "tool"))
+
+
+def timed(argv, attach=None, peak=None):
     """Run the workload argv (waits for "go"), optionally with pyleak-bpf
-    attached (its extra args); return (loop seconds, stdout after, final
-    report or None)."""
+    attached (its extra args) and with a PeakRss sampler over both; return
+    ((loop seconds, the target's CPU seconds), stdout after, final report or
+    None)."""
     target = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    if peak is not None:
+        peak.start(target.pid)
     line = target.stdout.readline()
     while line and line.strip() != "READY":
         line = target.stdout.readline()
@@ -152,10 +222,12 @@ def timed(argv, attach=None):
         prof = subprocess.Popen([str(BIN), "--format", "json", "--interval", "3600", "-q",
                                  "--pid", str(target.pid), *attach],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        if peak is not None:
+            peak.start(prof.pid)
         time.sleep(1.5)
     target.stdin.write("go\n")
     target.stdin.flush()
-    secs = float(target.stdout.readline().split()[0])
+    secs = tuple(map(float, target.stdout.readline().split()[:2]))
     rest = target.stdout.read()
     target.wait()
     final = None
@@ -169,40 +241,80 @@ def peer_iterations(seconds):
     """Iterations of the leaking workload that run about seconds bare on
     pyenv 3.11: a leak detector needs the program to run for a while."""
     n = 200000
-    secs = timed([str(PYENV if PYENV.exists() else DEBIAN), str(WORK), "leak", str(n)])[0]
+    secs = timed([str(PYENV if PYENV.exists() else DEBIAN), str(WORK), "leak", str(n)])[0][0]
     return max(n, int(n * seconds / max(secs, 1e-3)))
+
+
+def missing(tool, why):
+    """A peers row for a tool that could not run, saying why."""
+    return (tool, "-", None, None, None, f"not run: {why}")
+
+
+def bare_runs(py, n):
+    """(median loop seconds, median CPU seconds) of three bare runs, and
+    their largest peak RSS."""
+    secs, peaks = [], []
+    for _ in range(3):
+        peak = PeakRss()
+        secs.append(timed([py, str(WORK), "leak", str(n)], peak=peak)[0])
+        peaks.append(peak.result()[0])
+    return tuple(statistics.median(s[i] for s in secs) for i in (0, 1)), max(peaks)
+
+
+def ratio(secs, base):
+    """(loop, target CPU) of a run against the bare runs' medians."""
+    return tuple(a / b for a, b in zip(secs, base))
 
 
 def peers_table(n):
     line = next(i for i, l in enumerate(WORK.read_text().splitlines(), 1) if "# LEAK_LINE" in l)
-    rows = []
+    rows = []  # (tool, interpreter, (loop, cpu) ratios, target KiB, tool KiB, named)
     if PYENV.exists():
-        py = str(PYENV)
-        base = statistics.median(timed([py, str(WORK), "leak", str(n)])[0] for _ in range(3))
+        py, interp = str(PYENV), "pyenv 3.11.7"
+        base, bpeak = bare_runs(py, n)
+        rows.append(("bare", interp, (1.0, 1.0), bpeak, None, "-"))
         # pyleak-bpf: default growth mode, attached; named = ranked first and persistent
-        secs, _, final = timed([py, str(WORK), "leak", str(n)], attach=[])
+        peak = PeakRss()
+        secs, _, final = timed([py, str(WORK), "leak", str(n)], attach=[], peak=peak)
         top = final["sites"][0] if final and final["sites"] else None
         named = bool(top and top["persistent"] and top["frames"][0]["line"] == line and
                      Path(top["frames"][0]["file"]).name == "workload.py")
-        rows.append(("pyleak-bpf (defaults, attached)", "pyenv 3.11.7", secs / base,
+        rows.append(("pyleak-bpf (defaults, attached)", interp, ratio(secs, base),
+                     *peak.result(),
                      "yes" if named else "no"))
-        secs, out, _ = timed([py, "-X", "tracemalloc", str(WORK), "leak", str(n)])
+        peak = PeakRss()
+        secs, out, _ = timed([py, "-X", "tracemalloc", str(WORK), "leak", str(n)], peak=peak)
         named = f"workload.py:{line}" in out
-        rows.append(("python -X tracemalloc (+ a snapshot in the program)", "pyenv 3.11.7",
-                     secs / base, "yes" if named else "no"))
-        if shutil.which("heaptrack"):
+        rows.append(("python -X tracemalloc (+ a snapshot in the program)", interp,
+                     ratio(secs, base), *peak.result(), "yes" if named else "no"))
+        if shutil.which("heaptrack") and shutil.which("heaptrack_print"):
             with tempfile.TemporaryDirectory() as d:
-                secs, _, _ = timed(["heaptrack", "-o", f"{d}/ht", py, str(WORK), "leak", str(n)])
+                peak = PeakRss()
+                secs, _, _ = timed(["heaptrack", "-o", f"{d}/ht", py, str(WORK), "leak", str(n)],
+                                   peak=peak)
                 files = list(Path(d).glob("ht*"))
                 text = subprocess.run(["heaptrack_print", "-f", str(files[0])], text=True,
                                       capture_output=True).stdout if files else ""
-            rows.append(("heaptrack (run mode)", "pyenv 3.11.7", secs / base,
+            rows.append(("heaptrack (run mode)", interp, ratio(secs, base), *peak.result(),
                          "yes" if f"workload.py:{line}" in text else "no (native frames only)"))
-    if shutil.which("austin") and PYENV39.exists():
-        py = str(PYENV39)
-        base = statistics.median(timed([py, str(WORK), "leak", str(n)])[0] for _ in range(3))
+        else:
+            rows.append(missing("heaptrack", "not installed (make deps, or apt-get install "
+                                             "heaptrack)"))
+    else:
+        rows.append(missing("pyleak-bpf, tracemalloc, heaptrack", f"no {PYENV}"))
+    if not shutil.which("austin"):
+        rows.append(missing("austin -m", "not installed (make deps, or apt-get install austin)"))
+    elif not PYENV39.exists():
+        rows.append(missing("austin -m", f"no {PYENV39} (Debian's Austin 1.0.1 reads "
+                                         "Pythons up to 3.9)"))
+    else:
+        py, interp = str(PYENV39), "pyenv 3.9.18"
+        base, bpeak = bare_runs(py, n)
+        rows.append(("bare", interp, (1.0, 1.0), bpeak, None, "-"))
         with tempfile.TemporaryDirectory() as d:
-            secs, _, _ = timed(["austin", "-m", "-o", f"{d}/a", py, str(WORK), "leak", str(n)])
+            peak = PeakRss()
+            secs, _, _ = timed(["austin", "-m", "-o", f"{d}/a", py, str(WORK), "leak", str(n)],
+                               peak=peak)
             grown = {}
             for rec in Path(f"{d}/a").read_text(errors="replace").splitlines():
                 stack, _, value = rec.rpartition(" ")
@@ -212,13 +324,21 @@ def peers_table(n):
                 key = frames[-2].split(" (")[-1].rstrip(")") + ":" + frames[-1].lstrip("L")
                 grown[key] = grown.get(key, 0) + max(int(value), 0)
         best = max(grown, key=grown.get) if grown else ""
-        rows.append(("austin -m (Debian's 1.0.1)", "pyenv 3.9.18", secs / base,
+        rows.append(("austin -m (Debian's 1.0.1)", interp, ratio(secs, base), *peak.result(),
                      "yes" if best == f"{WORK}:{line}" else f"no (top: {best or 'nothing'})"))
-    print(f"peers on the leaking workload (N={n}), slowdown against a bare run of the same "
-          f"interpreter:")
-    print(f"  {'tool':52} {'interpreter':14} {'ratio':>7}  named the leaking line")
-    for name, interp, ratio, named in rows:
-        print(f"  {name:52} {interp:14} {ratio:6.2f}x  {named}")
+    print(f"peers on the leaking workload (N={n}), against the median of 3 bare runs of the "
+          f"same interpreter: loop time and the target's CPU time (the CPU ratio holds "
+          f"when other work shares the machine); peak RSS (MiB) of the target and of the "
+          f"tool's own processes:")
+    print(f"  {'tool':52} {'interpreter':14} {'loop':>7} {'cpu':>7} {'target':>7} {'tool':>6}  "
+          f"named the leaking line")
+
+    def mib(kib):
+        return f"{kib / 1024:.0f}" if kib else "-"
+    for name, interp, ratios, tpeak, opeak, named in rows:
+        print(f"  {name:52} {interp:14} " +
+              (" ".join(f"{r:6.2f}x" for r in ratios) if ratios else f"{'-':>7} {'-':>7}") +
+              f" {mib(tpeak):>7} {mib(opeak):>6}  {named}")
 
 
 def verdict_table():
@@ -235,9 +355,8 @@ def verdict_table():
                                          for v, w in zip(got, (12, 8, 8))))
 
 
-def main():
-    if os.geteuid() != 0 or not BIN.exists():
-        sys.exit("bench: needs root and a built ./pyleak-bpf")
+def overhead_table():
+    """The cost of each mode on both workloads, against bare runs."""
     small = N // 100
     configs = []  # (name, group for the bare baseline, python, kind, n, profile, pyflags)
     for kind in ("alloc", "leak"):
@@ -290,9 +409,23 @@ def main():
             other = name.replace("1 window forced (switch)", "outside windows").replace(
                 "1 window forced", "outside windows")
             print(f"  {name:54} {med[name] - med[other]:+.3f} s")
-    if os.environ.get("BENCH_VERDICT", "1") != "0":
+
+
+PARTS = ("overhead", "verdict", "peers")
+
+
+def main():
+    if os.geteuid() != 0 or not BIN.exists():
+        sys.exit("bench: needs root and a built ./pyleak-bpf")
+    parts = sys.argv[1:] or PARTS
+    if set(parts) - set(PARTS):
+        sys.exit(f"bench: unknown part(s) {' '.join(sorted(set(parts) - set(PARTS)))}; "
+                 f"parts: {' '.join(PARTS)}")
+    if "overhead" in parts:
+        overhead_table()
+    if "verdict" in parts and os.environ.get("BENCH_VERDICT", "1") != "0":
         verdict_table()
-    if os.environ.get("BENCH_PEERS", "1") != "0":
+    if "peers" in parts and os.environ.get("BENCH_PEERS", "1") != "0":
         peers_table(peer_iterations(15))
 
 

@@ -34,6 +34,10 @@ pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc
 # exports: chromium renders the HTML report (--html) in its end-to-end test;
 # tmux gives the live terminal view a real terminal to draw on in its test
 pkgs="$pkgs chromium tmux"
+# make bench's peers (bench/bench.py): heaptrack (heaptrack_print reads its
+# file) and austin (Austin 1.0.1's memory mode, Pythons up to 3.9), the tools
+# a user would otherwise pick, run beside pyleak-bpf on the same workload
+pkgs="$pkgs heaptrack austin"
 # kubectl (kubectl kustomize): Debian's kubernetes-client, unless a kubectl
 # is already installed (e.g. Google's kubectl package, which conflicts)
 command -v kubectl >/dev/null || pkgs="$pkgs kubernetes-client"
