@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "report.h"
 
@@ -73,6 +74,24 @@ void svc_leave(struct svc_group *g, int pid);
  * id; cut to top), and the service's alert transitions since the previous
  * call. Returns 0 or -ENOMEM. */
 int svc_judge(struct svc_group *g, int top);
+
+/* A service's report, as the sinks see it (out_json.c, out_text.c). */
+struct service_key;
+struct svc_report {
+	const struct service_key *key;
+	const struct svc_group *g;	/* merged rows, transitions, members */
+	uint64_t seq;			/* 1, 2, ... per service */
+	bool final;			/* its last member left, or the node stops */
+	double unix_time;
+	const char *node_name;		/* or NULL */
+};
+
+/* out_json_service_write() - r as one JSON object on one line, "type":
+ * "service" (README "Node mode"). Returns 0 or -errno from the stream. */
+int out_json_service_write(FILE *f, const struct svc_report *r);
+
+/* out_text_service_write() - r as a text block. Returns 0 or -errno. */
+int out_text_service_write(FILE *f, const struct svc_report *r);
 
 /* svc_free() - everything g holds; g is empty and usable again. */
 void svc_free(struct svc_group *g);
