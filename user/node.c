@@ -45,6 +45,7 @@ struct node_service {
 	struct service_key key;
 	struct svc_group g;
 	uint64_t seq;
+	int watched;	/* its processes watched now (members report later) */
 	bool dirty;	/* a member reported or left since its last report */
 };
 
@@ -189,6 +190,7 @@ static uint64_t join_service(struct node *n, pid_t pid)
 		*p = (struct node_service){ .key = k };
 		log_info("PID %d: service %016" PRIx64 " (%s)", (int)pid, k.id, k.shape);
 	}
+	p->watched++;
 	return k.id;
 }
 
@@ -198,6 +200,7 @@ static void on_report(void *ctx, const struct report *r)
 	struct node *n = ctx;
 	struct node_target *t = watched(n, r->h.pid);
 	struct node_service *sv = t && t->svc ? service_by_id(n, t->svc) : NULL;
+
 
 	if (!sv)
 		return;
@@ -229,7 +232,7 @@ static void report_services(struct node *n, bool final)
 	for (size_t i = 0; i < n->nsvcs; i++) {
 		struct node_service *sv = &n->svcs[i];
 		struct svc_report r;
-		bool last = final || !sv->g.n;
+		bool last = final || !sv->watched;
 		int err;
 
 		if (!sv->dirty && !last)
@@ -245,7 +248,7 @@ static void report_services(struct node *n, bool final)
 						  : out_text_service_write(n->shared.out, &r);
 		if (err)
 			log_warn("cannot write service report: %s", strerror(-err));
-		if (!sv->g.n) {
+		if (!sv->watched) {
 			svc_free(&sv->g);
 			n->svcs[i--] = n->svcs[--n->nsvcs];
 		}
@@ -357,6 +360,7 @@ static void drop(struct node *n, int i, bool gone, bool forget)
 
 		if (sv) {
 			svc_leave(&sv->g, pid);
+			sv->watched--;
 			sv->dirty = true;
 		}
 	}
