@@ -358,8 +358,11 @@ static void drop(struct node *n, int i, bool gone, bool forget)
 	if (n->targets[i].svc) {
 		struct node_service *sv = service_by_id(n, n->targets[i].svc);
 
+		/* at the node's stop it stays a member: the service's final
+		 * report keeps its alerts (they did not resolve) */
 		if (sv) {
-			svc_leave(&sv->g, pid);
+			if (forget)
+				svc_leave(&sv->g, pid);
 			sv->watched--;
 			sv->dirty = true;
 		}

@@ -355,7 +355,9 @@ def test_group_by_service_one_alert(tmp_path, node_env):
     merged = [s for r in svc for s in r["sites"]
               if top_frame(s) == (leaky.name, LEAK, "leak") and s["members"] == 2]
     assert merged and any(s["alert"] for s in merged), svc[-1]
-    assert svc[-1]["final"]
+    # the node's stop is no resolution: the final report keeps the alert
+    assert svc[-1]["final"] and svc[-1]["service"]["alerts_active"] == 1, svc[-1]
+    assert not [a for s in svc for a in s["alerts"] if a["state"] == "resolved"], svc[-1]
     # one page on stderr for the service, none per process
     pages = [l for l in run.stderr.splitlines() if "leak_suspect:" in l and f":{LEAK} leak" in l]
     assert len(pages) == 1 and "service" in pages[0], run.stderr
