@@ -248,7 +248,12 @@ static void report_services(struct node *n, bool final)
 						  : out_text_service_write(n->shared.out, &r);
 		if (err)
 			log_warn("cannot write service report: %s", strerror(-err));
+		exports_service(&n->exports, &r);
 		if (!sv->watched) {
+			/* gone: its series leave; at the node's stop they stay, as
+			 * the processes' do */
+			if (!final)
+				exports_forget_service(&n->exports, sv->key.id);
 			svc_free(&sv->g);
 			n->svcs[i--] = n->svcs[--n->nsvcs];
 		}
