@@ -336,7 +336,8 @@ def test_group_by_service_one_alert(tmp_path, node_env):
                   if leak_alerts(r["alerts"])) == sorted(pids), alone.stderr
 
     out.unlink()
-    proc, out = run_node(tmp_path, "--group-by-service", *args)
+    prom = tmp_path / "node.prom"
+    proc, out = run_node(tmp_path, "--group-by-service", "--prom-file", prom, *args)
     run = finish(proc, out)
     assert run.rc == 0, run.stderr
     # each process's own report stays, its numbers too; its site alerts are
@@ -358,6 +359,14 @@ def test_group_by_service_one_alert(tmp_path, node_env):
     # the node's stop is no resolution: the final report keeps the alert
     assert svc[-1]["final"] and svc[-1]["service"]["alerts_active"] == 1, svc[-1]
     assert not [a for s in svc for a in s["alerts"] if a["state"] == "resolved"], svc[-1]
+    # Prometheus: the service's members and its one alert series
+    from test_exports import promtool_ok, samples
+    text = prom.read_text()
+    ok, why = promtool_ok(prom)
+    assert ok, (why, text)
+    assert list(samples(text, "pyleak_service_members").values()) == [2], text
+    (alert,) = samples(text, "pyleak_service_site_alert")
+    assert ("site", f"{leaky.name}:{LEAK} leak") in alert, text
     # one page on stderr for the service, none per process
     pages = [l for l in run.stderr.splitlines() if "leak_suspect:" in l and f":{LEAK} leak" in l]
     assert len(pages) == 1 and "service" in pages[0], run.stderr
