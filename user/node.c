@@ -194,20 +194,21 @@ static uint64_t join_service(struct node *n, pid_t pid)
 	return k.id;
 }
 
-/* on_report() - session_shared's hook: a member's report into its service. */
-static void on_report(void *ctx, const struct report *r)
+/* on_report() - session_shared's hook: a member's report into its service.
+ * Returns false for a process reported alone (no service key). */
+static bool on_report(void *ctx, const struct report *r)
 {
 	struct node *n = ctx;
 	struct node_target *t = watched(n, r->h.pid);
 	struct node_service *sv = t && t->svc ? service_by_id(n, t->svc) : NULL;
 
-
 	if (!sv)
-		return;
+		return false;
 	if (svc_take(&sv->g, r))
 		log_warn("service %016" PRIx64 ": out of memory merging PID %d", sv->key.id,
 			 r->h.pid);
 	sv->dirty = true;
+	return true;
 }
 
 /* log_service_alerts() - one stderr line per service transition: a leak

@@ -217,7 +217,7 @@ struct session {
 	/* node mode (node.c drives the session with session_step()) */
 	bool node;
 	const struct report_node *node_stats; /* shown in each report */
-	void (*on_report)(void *ctx, const struct report *r); /* session_shared's */
+	bool (*on_report)(void *ctx, const struct report *r); /* session_shared's */
 	void *report_ctx;
 	bool demand;		  /* a window asked for (SIGUSR1), not yet opened */
 	bool may_open;		  /* the node grants this session a window opening now */
@@ -793,19 +793,20 @@ static void log_transitions(const struct report *r, bool sites_too)
 }
 
 /* hand_to_service() - --group-by-service: the report goes to the node's
- * service first; then its site transitions leave it, announced once by
- * the service (the rows keep their alert flags: the process's own state). */
-static void hand_to_service(struct session *s, struct report *r)
+ * service first; when it has one, its site transitions leave the report,
+ * announced once by the service (the rows keep their alert flags: the
+ * process's own state). Returns whether a service took it. */
+static bool hand_to_service(struct session *s, struct report *r)
 {
 	int k = 0;
 
-	if (!s->on_report)
-		return;
-	s->on_report(s->report_ctx, r);
+	if (!s->on_report || !s->on_report(s->report_ctx, r))
+		return false;
 	for (int i = 0; i < r->nalerts; i++)
 		if (strcmp(r->alerts[i].subject, "site"))
 			s->alerts[k++] = r->alerts[i];
 	r->nalerts = k;
+	return true;
 }
 
 /* evidence_of() - what is known about site id for its fix hint: its stack and
@@ -1018,7 +1019,6 @@ static int emit_report(struct session *s, bool final)
 		r.ntypes = nt > 0 ? nt : 0;
 	}
 	fill_hints(s, &r, &proc, rows, n);
-	log_transitions(&r, !s->on_report);
 
 	h->seq = ++s->seq;
 	h->final = final;
@@ -1070,7 +1070,7 @@ static int emit_report(struct session *s, bool final)
 
 	if (s->live || s->o->html)
 		fill_histories(s, &r, &anon_hist, &site_hist, &hist_buf);
-	hand_to_service(s, &r);
+	log_transitions(&r, !hand_to_service(s, &r));
 	exports_write(s->exports, &r);
 	err = outfile_emit(s->out, s->live ? live_write
 			   : s->o->format == FORMAT_JSON ? out_json_write : out_text_write, &r);

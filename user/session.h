@@ -56,10 +56,11 @@ struct session_shared {
 	FILE *out;			 /* the one text/JSON stream */
 	const struct report_node *stats; /* the node's figures, in each report */
 	/* --group-by-service: each report is handed here before it is written
-	 * (r lives for the call only); the process's own site alerts are then
-	 * neither logged nor listed in its report: its service announces them
-	 * once (svcmerge.h). NULL: every report is the process's alone. */
-	void (*on_report)(void *ctx, const struct report *r);
+	 * (r lives for the call only). When it returns true (the process has a
+	 * service), the process's own site alerts are neither logged nor
+	 * listed in its report: its service announces them once (svcmerge.h).
+	 * NULL, or false: the report is the process's alone. */
+	bool (*on_report)(void *ctx, const struct report *r);
 	void *ctx;
 };
 
