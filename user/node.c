@@ -46,7 +46,8 @@ struct node_service {
 	struct svc_group g;
 	uint64_t seq;
 	int watched;	/* its processes watched now (members report later) */
-	bool dirty;	/* a member reported or left since its last report */
+	bool left;	/* a member went away since its last report */
+	double first_fresh; /* when the first member reported since then */
 };
 
 /* A process seen and not watched: refused by its attach (not retried), or
@@ -204,10 +205,11 @@ static bool on_report(void *ctx, const struct report *r)
 
 	if (!sv)
 		return false;
+	if (!sv->g.nfresh)
+		sv->first_fresh = now_s();
 	if (svc_take(&sv->g, r))
 		log_warn("service %016" PRIx64 ": out of memory merging PID %d", sv->key.id,
 			 r->h.pid);
-	sv->dirty = true;
 	return true;
 }
 
@@ -225,9 +227,24 @@ static void log_service_alerts(const struct node_service *sv)
 	}
 }
 
-/* report_services() - each service with news: judged, written to the
- * report stream, its transitions logged; one with no member left has its
- * final report and is freed. final: the node stops (every one is final). */
+/* due() - a service reports once all its watched processes have reported
+ * since its last report (one service report per --interval, whatever the
+ * members' phases), or an interval after the first of them did (one that
+ * stopped reporting, e.g. waiting for an exec, holds nobody up), or at
+ * once when a member left (its alerts may resolve). */
+static bool due(const struct node *n, const struct node_service *sv)
+{
+	if (sv->left)
+		return true;
+	if (!sv->g.nfresh)
+		return false;
+	return sv->g.nfresh >= sv->watched || now_s() - sv->first_fresh >= n->o->interval_s;
+}
+
+/* report_services() - each service due: judged, written to the report
+ * stream and the exports, its transitions logged; one with no member left
+ * has its final report and is freed. final: the node stops (every one is
+ * final). */
 static void report_services(struct node *n, bool final)
 {
 	for (size_t i = 0; i < n->nsvcs; i++) {
@@ -236,9 +253,9 @@ static void report_services(struct node *n, bool final)
 		bool last = final || !sv->watched;
 		int err;
 
-		if (!sv->dirty && !last)
+		if (!last && !due(n, sv))
 			continue;
-		sv->dirty = false;
+		sv->left = false;
 		if (svc_judge(&sv->g, (int)n->o->top))
 			log_warn("service %016" PRIx64 ": out of memory judging", sv->key.id);
 		log_service_alerts(sv);
@@ -370,7 +387,7 @@ static void drop(struct node *n, int i, bool gone, bool forget)
 			if (forget)
 				svc_leave(&sv->g, pid);
 			sv->watched--;
-			sv->dirty = true;
+			sv->left = true;
 		}
 	}
 	if (forget)

@@ -126,6 +126,8 @@ int svc_take(struct svc_group *g, const struct report *r)
 	rows_free(m->rows, m->nrows);
 	m->rows = rows;
 	m->nrows = r->nsites;
+	g->nfresh += !m->fresh;
+	m->fresh = true;
 	for (int i = 0; i < r->nalerts && !err; i++) {
 		const struct report_alert *a = &r->alerts[i];
 		struct svc_row b;
@@ -148,6 +150,7 @@ void svc_leave(struct svc_group *g, int pid)
 
 	if (!m)
 		return;
+	g->nfresh -= m->fresh;
 	rows_free(m->rows, m->nrows);
 	rows_free(m->active, m->nactive);
 	*m = g->m[--g->n];
@@ -251,6 +254,9 @@ int svc_judge(struct svc_group *g, int top)
 	int err = 0;
 
 	trans_free(g);
+	for (int i = 0; i < g->n; i++)
+		g->m[i].fresh = false;
+	g->nfresh = 0;
 	/* resolved: active at the service, held by no member now */
 	for (int i = 0; i < g->nactive && !err; i++) {
 		if (holders(g, g->active[i].id, &first))

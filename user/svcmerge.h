@@ -38,6 +38,7 @@ struct svc_member {
 	struct svc_row *active;	 /* its active site alerts (row: at raise) */
 	int nactive;
 	size_t capactive;
+	bool fresh;		 /* reported since the last svc_judge() */
 };
 
 /* A transition of the service's alert on one site. */
@@ -59,6 +60,7 @@ struct svc_group {
 	struct svc_alert *trans; /* svc_judge(): transitions since the last */
 	int ntrans;
 	int nalerting;		 /* svc_judge(): site alerts active now */
+	int nfresh;		 /* members that reported since the last svc_judge() */
 };
 
 /* svc_take() - pid's report r into g (a new member when pid is not one;

@@ -50,8 +50,13 @@ static void test_rows_merge(void **state)
 
 	(void)state;
 	take(&g, 100, a, 2, NULL, 0);
+	assert_int_equal(g.nfresh, 1);
+	take(&g, 100, a, 2, NULL, 0); /* again: still one member fresh */
+	assert_int_equal(g.nfresh, 1);
 	take(&g, 200, b, 1, NULL, 0);
+	assert_int_equal(g.nfresh, 2);
 	assert_int_equal(svc_judge(&g, 10), 0);
+	assert_int_equal(g.nfresh, 0);
 	assert_int_equal(g.n, 2);
 	assert_int_equal(g.nmerged, 2);
 	assert_int_equal(g.merged[0].id, 1); /* 8000 bytes together: first */
@@ -69,7 +74,10 @@ static void test_rows_merge(void **state)
 	assert_int_equal(svc_judge(&g, 1), 0); /* cut to --top */
 	assert_int_equal(g.nmerged, 1);
 	assert_int_equal(g.merged[0].bytes, 10000);
-	svc_leave(&g, 100);
+	take(&g, 100, a, 2, NULL, 0);
+	assert_int_equal(g.nfresh, 1);
+	svc_leave(&g, 100); /* a fresh member leaves: not counted */
+	assert_int_equal(g.nfresh, 0);
 	assert_int_equal(svc_judge(&g, 10), 0);
 	assert_int_equal(g.nmerged, 1);
 	assert_int_equal(g.merged[0].bytes, 9000);
