@@ -141,6 +141,11 @@ int svc_take(struct svc_group *g, const struct report *r)
 		b = row_of(a->id, a->bytes, 0, a->rate_bps, a->frames, a->nframes);
 		err = set_add(&m->active, &m->nactive, &m->capactive, &b);
 	}
+	/* a row says its alert is off: a resolution the transitions did not
+	 * carry (the process exec'd: a new site store) */
+	for (int i = 0; i < r->nsites; i++)
+		if (!r->sites[i].alert)
+			set_del(m->active, &m->nactive, r->sites[i].id);
 	return err;
 }
 

@@ -65,7 +65,9 @@ struct svc_group {
 
 /* svc_take() - pid's report r into g (a new member when pid is not one;
  * bounded by the caller's member limit). Site transitions of r update the
- * member's active set. Returns 0 or -ENOMEM (g unchanged then for rows). */
+ * member's active set, and so do its rows: a row whose alert is off is not
+ * active (after an exec no transition resolves the old program's alerts).
+ * Returns 0 or -ENOMEM (g unchanged then for rows). */
 int svc_take(struct svc_group *g, const struct report *r);
 
 /* svc_leave() - member pid is gone: its rows and active alerts leave g (the

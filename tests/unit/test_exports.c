@@ -308,6 +308,7 @@ static void test_services(void **state)
 	struct options o = opts();
 	struct exports x;
 	struct report_site site = { .id = 0x25712f520df6e095ULL, .bytes = 4096, .nframes = 1,
+				    .alert = true,
 				    .frames = &leak };
 	struct report_alert up = { .state = "leak_suspect", .subject = "site", .id = site.id,
 				   .nframes = 1, .frames = &leak };

@@ -614,7 +614,8 @@ static void test_service_line(void **state)
 		"assert a[\"state\"] == \"leak_suspect\" and a[\"subject\"] == \"site\", a\n"
 		"assert a[\"members\"] == 1 and a[\"id\"] == s[\"id\"], a\n";
 	static const struct report_frame leak = { "app.py", "leak", 21, 19 };
-	struct report_site site = { .id = 0x99, .bytes = 4096, .nframes = 1, .frames = &leak };
+	struct report_site site = { .id = 0x99, .bytes = 4096, .nframes = 1, .frames = &leak,
+				    .alert = true };
 	struct report_alert up = { .state = "leak_suspect", .subject = "site", .id = 0x99,
 				   .nframes = 1, .frames = &leak };
 	struct report r = { .h.pid = 5, .nsites = 1, .sites = &site, .nalerts = 1, .alerts = &up };

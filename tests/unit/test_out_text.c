@@ -372,7 +372,8 @@ static void test_stream_errors(void **state)
 static void test_service_block(void **state)
 {
 	static const struct report_frame leak = { "app.py", "leak", 21, 19 };
-	struct report_site site = { .id = 0x99, .bytes = 2048, .rate_bps = 1024, .nframes = 1,
+	struct report_site site = { .id = 0x99, .bytes = 2048, .rate_bps = 1024, .alert = true,
+				    .nframes = 1,
 				    .frames = &leak };
 	struct report_alert up = { .state = "leak_suspect", .subject = "site", .id = 0x99,
 				   .nframes = 1, .frames = &leak };

@@ -23,7 +23,7 @@ static const struct report_frame OTHER = { "app.py", "churn", 14, 12 };
 static struct report_site site(uint64_t id, int64_t bytes, double rate)
 {
 	return (struct report_site){ .id = id, .bytes = bytes, .count = bytes / 64,
-				     .rate_bps = rate, .nframes = 1,
+				     .rate_bps = rate, .nframes = 1, .alert = true,
 				     .frames = id == 1 ? &LEAK : &OTHER };
 }
 
@@ -143,10 +143,16 @@ static void test_leaving_member_resolves(void **state)
 	assert_string_equal(g.trans[0].state, "resolved");
 	assert_int_equal(g.trans[0].site.id, 2);
 	assert_int_equal(g.nalerting, 1);
-	svc_leave(&g, 300);
+	/* no transition, but its row says the alert is off (an exec): resolved */
+	s[0].alert = false;
+	take(&g, 300, s, 1, NULL, 0);
 	assert_int_equal(svc_judge(&g, 10), 0);
 	assert_int_equal(g.ntrans, 1);
 	assert_int_equal(g.trans[0].site.id, 1);
+	assert_string_equal(g.trans[0].state, "resolved");
+	svc_leave(&g, 300);
+	assert_int_equal(svc_judge(&g, 10), 0);
+	assert_int_equal(g.ntrans, 0);
 	assert_int_equal(g.nalerting, 0);
 	assert_int_equal(g.nmerged, 0);
 	svc_free(&g);
