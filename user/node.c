@@ -256,6 +256,12 @@ static void report_services(struct node *n, bool final)
 		if (!last && !due(n, sv))
 			continue;
 		sv->left = false;
+		if (!sv->seq && !sv->g.n && !sv->watched) {
+			/* its processes went before any reported: nothing to say */
+			svc_free(&sv->g);
+			n->svcs[i--] = n->svcs[--n->nsvcs];
+			continue;
+		}
 		if (svc_judge(&sv->g, (int)n->o->top))
 			log_warn("service %016" PRIx64 ": out of memory judging", sv->key.id);
 		log_service_alerts(sv);
