@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,9 @@
 #include "node.h"
 #include "outfile.h"
 #include "report.h"
+#include "service.h"
 #include "session.h"
+#include "svcmerge.h"
 #include "winsched.h"
 
 /* the loop's longest wait: a session's report clock is checked this often */
@@ -33,6 +36,18 @@ struct node_target {
 	pid_t pid;
 	uint64_t start_time; /* /proc/PID/stat field 22: a reused pid is another process */
 	struct session *s;
+	uint64_t svc;	     /* --group-by-service: its service's key id, 0 none */
+};
+
+/* --group-by-service: one service (service.h key) and its merged
+ * judgement; freed after the report that follows its last member's. */
+struct node_service {
+	struct service_key key;
+	struct svc_group g;
+	uint64_t seq;
+	int watched;	/* its processes watched now (members report later) */
+	bool left;	/* a member went away since its last report */
+	double first_fresh; /* when the first member reported since then */
 };
 
 /* A process seen and not watched: refused by its attach (not retried), or
@@ -61,6 +76,8 @@ struct node {
 	size_t nseen, capseen;
 	struct winsched_cand *cands; /* o->max_targets */
 	struct pollfd *pfds;	     /* 2 per target */
+	struct node_service *svcs;   /* --group-by-service */
+	size_t nsvcs, capsvcs;
 	int first_refusal;	     /* --pid: the status when none could be watched */
 	bool ever_watched;
 };
@@ -136,6 +153,137 @@ static void drop_seen_not_found(struct node *n)
 	n->nseen = k;
 }
 
+static struct node_service *service_by_id(struct node *n, uint64_t id)
+{
+	for (size_t i = 0; i < n->nsvcs; i++)
+		if (n->svcs[i].key.id == id)
+			return &n->svcs[i];
+	return NULL;
+}
+
+/* join_service() - --group-by-service: the service of a newly watched
+ * process (created when new). Returns its key id, or 0 (not grouped: off,
+ * its key unreadable, or no memory; then it is reported alone). */
+static uint64_t join_service(struct node *n, pid_t pid)
+{
+	struct service_key k;
+	struct node_service *p;
+	int err;
+
+	if (!n->o->group_by_service)
+		return 0;
+	err = service_key_read(pid, &k);
+	if (err) {
+		log_warn("PID %d: no service key (%s): reported alone", (int)pid, strerror(-err));
+		return 0;
+	}
+	p = service_by_id(n, k.id);
+	if (p && !service_key_same(&p->key, &k)) {
+		log_warn("PID %d: service id collision: reported alone", (int)pid);
+		return 0;
+	}
+	if (!p) {
+		p = array_room(n->svcs, &n->capsvcs, n->nsvcs, sizeof(*p), 8);
+		if (!p)
+			return 0;
+		n->svcs = p;
+		p = &n->svcs[n->nsvcs++];
+		*p = (struct node_service){ .key = k };
+		log_info("PID %d: service %016" PRIx64 " (%s)", (int)pid, k.id, k.shape);
+	}
+	p->watched++;
+	return k.id;
+}
+
+/* on_report() - session_shared's hook: a member's report into its service.
+ * Returns false for a process reported alone (no service key). */
+static bool on_report(void *ctx, const struct report *r)
+{
+	struct node *n = ctx;
+	struct node_target *t = watched(n, r->h.pid);
+	struct node_service *sv = t && t->svc ? service_by_id(n, t->svc) : NULL;
+
+	if (!sv)
+		return false;
+	if (!sv->g.nfresh)
+		sv->first_fresh = now_s();
+	if (svc_take(&sv->g, r))
+		log_warn("service %016" PRIx64 ": out of memory merging PID %d", sv->key.id,
+			 r->h.pid);
+	return true;
+}
+
+/* log_service_alerts() - one stderr line per service transition: a leak
+ * in many workers pages once. */
+static void log_service_alerts(const struct node_service *sv)
+{
+	for (int i = 0; i < sv->g.ntrans; i++) {
+		const struct svc_alert *a = &sv->g.trans[i];
+		const struct report_frame *f = &a->site.top;
+
+		log_info("%s: service %016" PRIx64 " (%d process%s): %s:%d %s", a->state,
+			 sv->key.id, sv->g.n, sv->g.n == 1 ? "" : "es", f->file ? f->file : "?",
+			 f->line, f->func ? f->func : "?");
+	}
+}
+
+/* due() - a service reports once all its watched processes have reported
+ * since its last report (one service report per --interval, whatever the
+ * members' phases), or an interval after the first of them did (one that
+ * stopped reporting, e.g. waiting for an exec, holds nobody up), or at
+ * once when a member left (its alerts may resolve). */
+static bool due(const struct node *n, const struct node_service *sv)
+{
+	if (sv->left)
+		return true;
+	if (!sv->g.nfresh)
+		return false;
+	return sv->g.nfresh >= sv->watched || now_s() - sv->first_fresh >= n->o->interval_s;
+}
+
+/* report_services() - each service due: judged, written to the report
+ * stream and the exports, its transitions logged; one with no member left
+ * has its final report and is freed. final: the node stops (every one is
+ * final). */
+static void report_services(struct node *n, bool final)
+{
+	for (size_t i = 0; i < n->nsvcs; i++) {
+		struct node_service *sv = &n->svcs[i];
+		struct svc_report r;
+		bool last = final || !sv->watched;
+		int err;
+
+		if (!last && !due(n, sv))
+			continue;
+		sv->left = false;
+		if (!sv->seq && !sv->g.n && !sv->watched) {
+			/* its processes went before any reported: nothing to say */
+			svc_free(&sv->g);
+			n->svcs[i--] = n->svcs[--n->nsvcs];
+			continue;
+		}
+		if (svc_judge(&sv->g, (int)n->o->top))
+			log_warn("service %016" PRIx64 ": out of memory judging", sv->key.id);
+		log_service_alerts(sv);
+		r = (struct svc_report){ .key = &sv->key, .g = &sv->g, .seq = ++sv->seq,
+					 .final = last, .unix_time = (double)time(NULL),
+					 .node_name = n->o->node_name };
+		err = n->o->format == FORMAT_JSON ? out_json_service_write(n->shared.out, &r)
+						  : out_text_service_write(n->shared.out, &r);
+		if (err)
+			log_warn("cannot write service report: %s", strerror(-err));
+		exports_service(&n->exports, &r);
+		if (!sv->watched) {
+			/* gone: its series leave; at the node's stop they stay, as
+			 * the processes' do */
+			if (!final)
+				exports_forget_service(&n->exports, sv->key.id);
+			svc_free(&sv->g);
+			n->svcs[i--] = n->svcs[--n->nsvcs];
+		}
+	}
+}
+
 /* consider() - a process found by a scan (or named by --pid): watch it if
  * it is new and there is room; say once why not. */
 static void consider(struct node *n, pid_t pid, uint64_t start, const char *exe, const char *comm)
@@ -174,7 +322,8 @@ static void consider(struct node *n, pid_t pid, uint64_t start, const char *exe,
 			add_seen(n, pid, start, exe, false);
 		return;
 	}
-	n->targets[n->ntargets++] = (struct node_target){ .pid = pid, .start_time = start, .s = s };
+	n->targets[n->ntargets++] = (struct node_target){ .pid = pid, .start_time = start, .s = s,
+							  .svc = join_service(n, pid) };
 	n->stats.watched = n->ntargets;
 	n->ever_watched = true;
 }
@@ -235,6 +384,18 @@ static void drop(struct node *n, int i, bool gone, bool forget)
 	pid_t pid = n->targets[i].pid;
 
 	session_close(n->targets[i].s, gone); /* its last report counts it still */
+	if (n->targets[i].svc) {
+		struct node_service *sv = service_by_id(n, n->targets[i].svc);
+
+		/* at the node's stop it stays a member: the service's final
+		 * report keeps its alerts (they did not resolve) */
+		if (sv) {
+			if (forget)
+				svc_leave(&sv->g, pid);
+			sv->watched--;
+			sv->left = true;
+		}
+	}
 	if (forget)
 		exports_forget(&n->exports, pid);
 	n->ntargets--;
@@ -286,6 +447,7 @@ static void step_all(struct node *n, int wait_ms)
 	winsched_grant(n->cands, n->ntargets, (int)n->o->max_concurrent_windows);
 	for (int i = 0; i < n->ntargets; i++)
 		session_grant_window(n->targets[i].s, n->cands[i].granted);
+	report_services(n, false);
 	publish_stats(n);
 }
 
@@ -334,7 +496,9 @@ static int node_setup(struct node *n, const struct options *o)
 	n->shared = (struct session_shared){ .gw = o->mode == MODE_GROWTH ? &n->gw : NULL,
 					     .exports = &n->exports,
 					     .out = out,
-					     .stats = &n->stats };
+					     .stats = &n->stats,
+					     .on_report = o->group_by_service ? on_report : NULL,
+					     .ctx = n };
 	if (o->all)
 		log_info("node mode: watching every Python process%s%s%s%s (at most %u), "
 			 "rescanning every %gs, at most %u window%s at once", o->match ? " matching " : "",
@@ -348,6 +512,8 @@ static void node_teardown(struct node *n)
 {
 	while (n->ntargets)
 		drop(n, n->ntargets - 1, false, false);
+	report_services(n, true);
+	free(n->svcs);
 	growth_close(&n->gw);
 	exports_close(&n->exports);
 	if (n->shared.out && n->shared.out != stdout)

@@ -61,6 +61,12 @@ static const char usage_text[] =
 "                           (default 1): each process keeps its own --window-budget;\n"
 "                           when several want one, the process whose anonymous\n"
 "                           memory grew most since its last window goes first\n"
+"      --group-by-service   judge processes with the same executable, command line\n"
+"                           shape (numbers and hex ids aside: `celery -n w1@h` and\n"
+"                           `celery -n w2@h` are one) and container as one service:\n"
+"                           a service report merges their sites (JSON type\n"
+"                           \"service\"), and a site's alert is raised once for the\n"
+"                           service, not once per process\n"
 "  Not with node mode: -- COMMAND, --restore-allocator, --fail-on-leak. The live\n"
 "  terminal view is off; SIGUSR1 asks every process for a window.\n"
 "\n"
@@ -265,6 +271,7 @@ enum {
 	OPT_MAX_TARGETS,
 	OPT_RESCAN,
 	OPT_MAX_CONCURRENT_WINDOWS,
+	OPT_GROUP_BY_SERVICE,
 };
 
 #define SHORT_OPTS "p:i:d:n:f:so:m:w:g:vqhV"
@@ -319,6 +326,7 @@ static const struct option long_opts[] = {
 	{ "max-targets", required_argument, NULL, OPT_MAX_TARGETS },
 	{ "rescan", required_argument, NULL, OPT_RESCAN },
 	{ "max-concurrent-windows", required_argument, NULL, OPT_MAX_CONCURRENT_WINDOWS },
+	{ "group-by-service", no_argument, NULL, OPT_GROUP_BY_SERVICE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -574,6 +582,10 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			o->max_concurrent_windows = (uint32_t)v;
 			node_tuned = true;
 			break;
+		case OPT_GROUP_BY_SERVICE:
+			o->group_by_service = true;
+			node_tuned = true;
+			break;
 		case 'i':
 			if (parse_seconds(optarg, &o->interval_s))
 				return fail(err, errlen, "--interval needs a number of seconds from 0.1 up, got '%s'", optarg);
@@ -824,7 +836,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 		if (rc)
 			return rc;
 	} else if (node_tuned) {
-		return fail(err, errlen, "--max-targets, --rescan and --max-concurrent-windows apply to node mode: add --all (or give --pid several times)");
+		return fail(err, errlen, "--max-targets, --rescan, --max-concurrent-windows and --group-by-service apply to node mode: add --all (or give --pid several times)");
 	}
 	if (o->pid && o->command)
 		return fail(err, errlen, "give either --pid or a command after '--', not both");

@@ -79,6 +79,7 @@ struct options {
 	uint32_t max_targets;	/* --max-targets: processes watched at most */
 	double rescan_s;	/* --rescan: seconds between discovery scans */
 	uint32_t max_concurrent_windows; /* --max-concurrent-windows over the node */
+	bool group_by_service;	/* --group-by-service (service.h, svcmerge.h) */
 	int verbose;		/* -v count */
 	bool quiet;		/* -q */
 };

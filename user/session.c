@@ -222,6 +222,8 @@ struct session {
 	/* node mode (node.c drives the session with session_step()) */
 	bool node;
 	const struct report_node *node_stats; /* shown in each report */
+	bool (*on_report)(void *ctx, const struct report *r); /* session_shared's */
+	void *report_ctx;
 	bool demand;		  /* a window asked for (SIGUSR1), not yet opened */
 	bool may_open;		  /* the node grants this session a window opening now */
 	bool wants_window;	  /* idle, and its scheduler would open a window now */
@@ -832,13 +834,31 @@ static void fill_oom(struct session *s, struct report *r, struct report_process 
 
 /* log_transitions() - this report's raised and resolved incidents and the
  * alerts outside any incident, one stderr line each, hints included. */
-static void log_transitions(const struct report *r)
+static void log_transitions(const struct report *r, bool sites_too)
 {
-	for (int i = 0; i < r->nincidents; i++)
+	for (int i = 0; i < r->nincidents && sites_too; i++)
 		log_incident(&r->incidents[i]);
 	for (int i = 0; i < r->nalerts; i++)
-		if (!r->alerts[i].incident)
+		if (!r->alerts[i].incident &&
+		    (sites_too || strcmp(r->alerts[i].subject, "site")))
 			log_alert(&r->alerts[i]);
+}
+
+/* hand_to_service() - --group-by-service: the report goes to the node's
+ * service first; when it has one, its site transitions leave the report,
+ * announced once by the service (the rows keep their alert flags: the
+ * process's own state). Returns whether a service took it. */
+static bool hand_to_service(struct session *s, struct report *r)
+{
+	int k = 0;
+
+	if (!s->on_report || !s->on_report(s->report_ctx, r))
+		return false;
+	for (int i = 0; i < r->nalerts; i++)
+		if (strcmp(r->alerts[i].subject, "site"))
+			s->alerts[k++] = r->alerts[i];
+	r->nalerts = k;
+	return true;
 }
 
 /* evidence_of() - what is known about site id for its fix hint: its stack and
@@ -1054,7 +1074,6 @@ static int emit_report(struct session *s, bool final)
 		r.ntypes = nt > 0 ? nt : 0;
 	}
 	fill_hints(s, &r, &proc, rows, n);
-	log_transitions(&r);
 
 	h->seq = ++s->seq;
 	h->final = final;
@@ -1107,6 +1126,7 @@ static int emit_report(struct session *s, bool final)
 
 	if (s->live || s->o->html)
 		fill_histories(s, &r, &anon_hist, &site_hist, &hist_buf);
+	log_transitions(&r, !hand_to_service(s, &r));
 	exports_write(s->exports, &r);
 	err = outfile_emit(s->out, s->live ? live_write
 			   : s->o->format == FORMAT_JSON ? out_json_write : out_text_write, &r);
@@ -1984,6 +2004,8 @@ int session_open(const struct options *o, const struct session_shared *sh, pid_t
 	s->switch_lock = -1;
 	s->node = true;
 	s->node_stats = sh->stats;
+	s->on_report = sh->on_report;
+	s->report_ctx = sh->ctx;
 	s->exports = sh->exports;
 	s->out = sh->out;
 	s->gw = sh->gw ? sh->gw : &s->own_gw;

@@ -46,6 +46,7 @@ struct session;
 struct exports;
 struct growth_watch;
 struct report_node;
+struct report;
 
 /* What a node shares with its sessions; it outlives them all. */
 struct session_shared {
@@ -54,6 +55,13 @@ struct session_shared {
 	struct exports *exports;	 /* every report goes here too */
 	FILE *out;			 /* the one text/JSON stream */
 	const struct report_node *stats; /* the node's figures, in each report */
+	/* --group-by-service: each report is handed here before it is written
+	 * (r lives for the call only). When it returns true (the process has a
+	 * service), the process's own site alerts are neither logged nor
+	 * listed in its report: its service announces them once (svcmerge.h).
+	 * NULL, or false: the report is the process's alone. */
+	bool (*on_report)(void *ctx, const struct report *r);
+	void *ctx;
 };
 
 /* session_open() - attach to pid for a node (o: the node's options).

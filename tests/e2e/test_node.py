@@ -5,6 +5,7 @@ the test, and --match selects that token, so Python processes of other
 tests running on the machine at the same time are left alone (node mode
 would otherwise watch them too, which is right, but not this test's
 subject)."""
+import json
 import os
 import re
 import shutil
@@ -299,3 +300,73 @@ def test_exec_while_attaching_is_seen(tmp_path, node_env):
     log.append(p.communicate(timeout=60)[1])
     log = "".join(log)
     assert f"PID {t.pid} called exec and now runs sleep" in log, log[-3000:]
+
+
+def service_reports(out):
+    return [json.loads(l) for l in Path(out).read_text().splitlines()
+            if l.startswith('{"type":"service"')]
+
+
+def test_group_by_service_one_alert(tmp_path, node_env):
+    """Two workers of one service (one script, one interpreter, arguments
+    differing by a number) leaking at the same line: with
+    --group-by-service one service report merges their rows and raises ONE
+    alert on the line; without it, each process raises its own."""
+    from test_incidents import ALERTS
+
+    token, copy, start = node_env
+    py = pyenv_python("3.12.1")
+    need(py.exists(), f"{py} is not installed")
+    leaky = copy("leaky.py")
+    w1, w2 = start([py, leaky, 60, "--worker", 1]), start([py, leaky, 60, "--worker", 2])
+    pids = {w1.pid, w2.pid}
+
+    def leak_alerts(alerts):
+        return [a for a in alerts if a["subject"] == "site" and a["state"] == "leak_suspect"
+                and top_frame(a) == (leaky.name, LEAK, "leak")]
+
+    args = ("--all", "--match", token, "--duration", 12, "--interval", 3,
+            "--max-concurrent-windows", 2, *FAST, *ALERTS)
+    proc, out = run_node(tmp_path, *args)
+    alone = finish(proc, out)
+    assert alone.rc == 0, alone.stderr
+    assert not service_reports(out)
+    raised = leak_alerts(a for r in alone.reports for a in r["alerts"])
+    assert sorted(r["process"]["pid"] for r in alone.reports
+                  if leak_alerts(r["alerts"])) == sorted(pids), alone.stderr
+
+    out.unlink()
+    prom = tmp_path / "node.prom"
+    proc, out = run_node(tmp_path, "--group-by-service", "--prom-file", prom, *args)
+    run = finish(proc, out)
+    assert run.rc == 0, run.stderr
+    # each process's own report stays, its numbers too; its site alerts are
+    # the service's to announce
+    assert set(by_pid(run)) == pids
+    assert not leak_alerts(a for r in run.reports for a in r["alerts"])
+    assert any(s["alert"] for r in run.reports for s in r["sites"]), "rows keep their state"
+    svc = service_reports(out)
+    assert svc and {s["service"]["id"] for s in svc} == {svc[0]["service"]["id"]}, svc
+    assert set(svc[0]["service"]["pids"]) <= pids
+    assert any(set(s["service"]["pids"]) == pids for s in svc), svc
+    assert "<n>" in svc[0]["service"]["shape"], svc[0]["service"]
+    raised = leak_alerts(a for s in svc for a in s["alerts"])
+    assert len(raised) == 1, ([s["alerts"] for s in svc], run.stderr)
+    # merged: the leaking line's row sums both workers
+    merged = [s for r in svc for s in r["sites"]
+              if top_frame(s) == (leaky.name, LEAK, "leak") and s["members"] == 2]
+    assert merged and any(s["alert"] for s in merged), svc[-1]
+    # the node's stop is no resolution: the final report keeps the alert
+    assert svc[-1]["final"] and svc[-1]["service"]["alerts_active"] == 1, svc[-1]
+    assert not [a for s in svc for a in s["alerts"] if a["state"] == "resolved"], svc[-1]
+    # Prometheus: the service's members and its one alert series
+    from test_exports import promtool_ok, samples
+    text = prom.read_text()
+    ok, why = promtool_ok(prom)
+    assert ok, (why, text)
+    assert list(samples(text, "pyleak_service_members").values()) == [2], text
+    (alert,) = samples(text, "pyleak_service_site_alert")
+    assert ("site", f"{leaky.name}:{LEAK} leak") in alert, text
+    # one page on stderr for the service, none per process
+    pages = [l for l in run.stderr.splitlines() if "leak_suspect:" in l and f":{LEAK} leak" in l]
+    assert len(pages) == 1 and "service" in pages[0], run.stderr

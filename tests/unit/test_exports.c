@@ -24,6 +24,8 @@
 #include "exports.h"
 #include "out_prom.h"
 #include "report_fixture.h"
+#include "service.h"
+#include "svcmerge.h"
 
 static char dir[64];
 static char prom[128], pprof[128], folded[128], html[128];
@@ -296,6 +298,67 @@ static void test_node_stats(void **state)
 	exports_close(&x);
 }
 
+/* test_services() - --group-by-service: the service families come once,
+ * after the node's, with one members series per service and one alert
+ * series per active service alert; promtool accepts hostile shapes; a
+ * forgotten service's series leave. */
+static void test_services(void **state)
+{
+	static const struct report_frame leak = { "/srv/app.py", "leak", 21, 19 };
+	struct options o = opts();
+	struct exports x;
+	struct report_site site = { .id = 0x25712f520df6e095ULL, .bytes = 4096, .nframes = 1,
+				    .alert = true,
+				    .frames = &leak };
+	struct report_alert up = { .state = "leak_suspect", .subject = "site", .id = site.id,
+				   .nframes = 1, .frames = &leak };
+	struct report r = { .nsites = 1, .sites = &site, .nalerts = 1, .alerts = &up };
+	struct service_key k1 = { .shape = "python w<n>.py \"x\"\\ \n", .id = 1 },
+			   k2 = { .shape = "celery worker", .id = 2,
+				  .container_id = "0123456789abcdef" };
+	struct svc_group g1 = {}, g2 = {};
+	struct svc_report s1 = { .key = &k1, .g = &g1 }, s2 = { .key = &k2, .g = &g2 };
+	struct node_stats ns = { .watched = 3 };
+	char *got;
+
+	(void)state;
+	exports_init(&x, &o);
+	assert_int_equal(exports_node_mode(&x, 64), 0);
+	assert_int_equal(exports_node_stats(&x, &ns), 0);
+	for (int pid = 5; pid <= 6; pid++) {
+		r.h.pid = pid;
+		assert_int_equal(svc_take(&g1, &r), 0);
+	}
+	r.h.pid = 7;
+	r.nalerts = 0;
+	assert_int_equal(svc_take(&g2, &r), 0);
+	assert_int_equal(svc_judge(&g1, 10), 0);
+	assert_int_equal(svc_judge(&g2, 10), 0);
+	assert_int_equal(exports_service(&x, &s1), 0);
+	assert_int_equal(exports_service(&x, &s2), 0);
+	got = slurp(prom);
+	assert_int_equal(count(got, "# TYPE pyleak_service_members gauge"), 1);
+	assert_int_equal(count(got, "# TYPE pyleak_service_site_alert gauge"), 1);
+	assert_int_equal(count(got, "pyleak_service_members{"), 2);
+	assert_non_null(strstr(got, "pyleak_service_members{service_id=\"0000000000000001\","
+				    "service=\"python w<n>.py \\\"x\\\"\\\\ \\n\"} 2\n"));
+	assert_non_null(strstr(got, "service=\"celery worker\",container_id=\"0123456789abcdef\"} 1\n"));
+	assert_int_equal(count(got, "pyleak_service_site_alert{"), 1);
+	assert_non_null(strstr(got, ",site_id=\"25712f520df6e095\",site=\"app.py:21 leak\"} 1\n"));
+	assert_true(strstr(got, "pyleak_service_members{") > strstr(got, "pyleak_node_targets_watched 3"));
+	free(got);
+	promtool_accepts(prom);
+	assert_int_equal(exports_forget_service(&x, 1), 0);
+	assert_int_equal(exports_forget_service(&x, 99), 0); /* unknown: nothing */
+	got = slurp(prom);
+	assert_int_equal(count(got, "pyleak_service_members{"), 1);
+	assert_int_equal(count(got, "# TYPE pyleak_service_site_alert"), 0); /* no sample: no family */
+	free(got);
+	svc_free(&g1);
+	svc_free(&g2);
+	exports_close(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +367,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_three_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget_and_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_services, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -744,6 +744,7 @@ static const struct known_opt {
 	{ "max-targets", 0, "8" },
 	{ "rescan", 0, "5" },
 	{ "max-concurrent-windows", 0, "2" },
+	{ "group-by-service", 0, NULL },
 	{ "verbose", 'v', NULL },
 	{ "quiet", 'q', NULL },
 	{ "help", 'h', NULL },
@@ -796,7 +797,8 @@ static int parse_with(const struct known_opt *k, bool use_short)
 		argv[n++] = "--";
 		argv[n++] = "true";
 	} else if (!strcmp(k->name, "max-targets") || !strcmp(k->name, "rescan") ||
-		   !strcmp(k->name, "max-concurrent-windows")) {
+		   !strcmp(k->name, "max-concurrent-windows") ||
+		   !strcmp(k->name, "group-by-service")) {
 		argv[n++] = "--all"; /* node mode's own */
 	} else if (strcmp(k->name, "pid") && strcmp(k->name, "all") && strcmp(k->name, "match") &&
 		   strcmp(k->name, "exclude") && strcmp(k->name, "cgroup")) {
@@ -891,6 +893,12 @@ static void test_node_options(void **state)
 	assert_int_equal(P.o.max_targets, 64);
 	assert_true(P.o.rescan_s == 2);
 	assert_int_equal(P.o.max_concurrent_windows, 1);
+	assert_false(P.o.group_by_service);
+	PARSE("--all", "--group-by-service");
+	assert_ok();
+	assert_true(P.o.group_by_service);
+	PARSE("--pid", "5", "--group-by-service");
+	EXPECT_EINVAL("--group-by-service", "node mode");
 	PARSE("--match", "gunicorn: worker", "--exclude", "celery", "--cgroup", "/kubepods.slice",
 	      "--max-targets", "10", "--rescan", "0.5", "--max-concurrent-windows", "3");
 	assert_ok();

@@ -24,6 +24,8 @@
 
 #include "report.h"
 #include "report_fixture.h"
+#include "service.h"
+#include "svcmerge.h"
 
 /*
  * The validator, run as python3 -c SCRIPT [roundtrip]. It must not contain a
@@ -621,6 +623,59 @@ static void test_stream_errors(void **state)
 	fclose(f);
 }
 
+/* test_service_line() - --group-by-service's line: one JSON object of type
+ * "service" that strict readers accept (a hostile shape included), with the
+ * merged row, the one alert and the members. */
+static void test_service_line(void **state)
+{
+	static const char check[] =
+		"import json, sys\n"
+		"o = json.loads(sys.stdin.buffer.read().decode(\"utf-8\"))\n"
+		"assert list(o) == [\"type\", \"seq\", \"final\", \"unix_time\", \"service\","
+		" \"sites\", \"alerts\"], list(o)\n"
+		"assert o[\"type\"] == \"service\" and o[\"seq\"] == 3 and not o[\"final\"]\n"
+		"v = o[\"service\"]\n"
+		"assert v[\"id\"] == \"00000000000000ab\" and v[\"pids\"] == [5, 6], v\n"
+		"assert v[\"shape\"] == \"w<n> \\\"q\\\"\\n\\ufffd\" and v[\"container_id\"] is None, v\n"
+		"assert v[\"node\"] == \"n1\" and v[\"alerts_active\"] == 1, v\n"
+		"(s,) = o[\"sites\"]\n"
+		"assert s[\"bytes\"] == 8192 and s[\"members\"] == 2 and s[\"alert\"], s\n"
+		"assert s[\"frames\"] == [{\"file\": \"app.py\", \"func\": \"leak\", \"line\": 21}], s\n"
+		"(a,) = o[\"alerts\"]\n"
+		"assert a[\"state\"] == \"leak_suspect\" and a[\"subject\"] == \"site\", a\n"
+		"assert a[\"members\"] == 1 and a[\"id\"] == s[\"id\"], a\n";
+	static const struct report_frame leak = { "app.py", "leak", 21, 19 };
+	struct report_site site = { .id = 0x99, .bytes = 4096, .nframes = 1, .frames = &leak,
+				    .alert = true };
+	struct report_alert up = { .state = "leak_suspect", .subject = "site", .id = 0x99,
+				   .nframes = 1, .frames = &leak };
+	struct report r = { .h.pid = 5, .nsites = 1, .sites = &site, .nalerts = 1, .alerts = &up };
+	struct service_key k = { .shape = "w<n> \"q\"\n\xff", .id = 0xab };
+	struct svc_group g = {};
+	struct svc_report sr = { .key = &k, .g = &g, .seq = 3, .node_name = "n1" };
+	char *buf = NULL, *cmd;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len), *p;
+
+	(void)state;
+	assert_int_equal(svc_take(&g, &r), 0);
+	r.h.pid = 6;
+	r.nalerts = 0;
+	assert_int_equal(svc_take(&g, &r), 0);
+	assert_int_equal(svc_judge(&g, 10), 0);
+	assert_non_null(f);
+	assert_int_equal(out_json_service_write(f, &sr), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_true(asprintf(&cmd, "/usr/bin/python3 -c '%s'", check) > 0);
+	p = popen(cmd, "w");
+	free(cmd);
+	assert_non_null(p);
+	fputs(buf, p);
+	assert_int_equal(pclose(p), 0);
+	free(buf);
+	svc_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -636,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_oom_killed),
 		cmocka_unit_test(test_stream_errors),
+		cmocka_unit_test(test_service_line),
 	};
 
 	/* A validator that dies early must fail its test, not kill the binary. */

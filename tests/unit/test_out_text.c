@@ -18,6 +18,8 @@
 
 #include "report.h"
 #include "report_fixture.h"
+#include "service.h"
+#include "svcmerge.h"
 
 /* render() - out_text_write(r) into a fresh string; the caller frees it. */
 static char *render(const struct report *r)
@@ -402,6 +404,44 @@ static void test_stream_errors(void **state)
 	fclose(f);
 }
 
+/* test_service_block() - --group-by-service's text block: the shape (its
+ * control bytes escaped), members, the one alert, the merged row. */
+static void test_service_block(void **state)
+{
+	static const struct report_frame leak = { "app.py", "leak", 21, 19 };
+	struct report_site site = { .id = 0x99, .bytes = 2048, .rate_bps = 1024, .alert = true,
+				    .nframes = 1,
+				    .frames = &leak };
+	struct report_alert up = { .state = "leak_suspect", .subject = "site", .id = 0x99,
+				   .nframes = 1, .frames = &leak };
+	struct report r = { .h.pid = 5, .nsites = 1, .sites = &site, .nalerts = 1, .alerts = &up };
+	struct service_key k = { .shape = "w<n>\x1b[2J", .exe = "/usr/bin/python3", .id = 0xab,
+				 .container_id = "c0ffee" };
+	struct svc_group g = {};
+	struct svc_report sr = { .key = &k, .g = &g, .seq = 2, .final = true };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_int_equal(svc_take(&g, &r), 0);
+	r.h.pid = 6;
+	assert_int_equal(svc_take(&g, &r), 0);
+	assert_int_equal(svc_judge(&g, 10), 0);
+	assert_non_null(f);
+	assert_int_equal(out_text_service_write(f, &sr), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(buf, "=== service 00000000000000ab #2 (final): w<n>\\x1b[2J\n"));
+	assert_non_null(strstr(buf, "  exe /usr/bin/python3, container c0ffee\n"));
+	assert_non_null(strstr(buf, "  2 members: 5 6; 1 site alert active\n"));
+	assert_non_null(strstr(buf, "  ALERT leak_suspect: app.py:21 leak (2 members)\n"));
+	assert_non_null(strstr(buf, "  4.0 KiB"));
+	assert_non_null(strstr(buf, "2  app.py:21 leak  [ALERT]\n"));
+	assert_null(strchr(buf, 0x1b));
+	free(buf);
+	svc_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_identity_line),
 		cmocka_unit_test(test_oom_line),
 		cmocka_unit_test(test_stream_errors),
+		cmocka_unit_test(test_service_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

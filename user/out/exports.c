@@ -10,6 +10,8 @@
 #include "http_metrics.h"
 #include "log.h"
 #include "out_prom.h"
+#include "service.h"
+#include "svcmerge.h"
 
 /* A rendering in memory, written out as it is. */
 struct text {
@@ -186,6 +188,21 @@ static int render_all(const struct exports *x, FILE *f)
 	}
 	if (x->stats_on)
 		out_prom_node_write(f, &x->stats);
+	for (int k = 0; k < PROM_SERVICE_FAMILIES; k++) {
+		bool head = false;
+
+		for (int i = 0; i < x->nsvcs; i++) {
+			const struct export_service *v = &x->svcs[i];
+			size_t from = k ? v->fam_end[k - 1] : 0;
+
+			if (v->fam_end[k] == from)
+				continue;
+			if (!head)
+				prom_service_head(f, k);
+			head = true;
+			fwrite(v->prom + from, 1, v->fam_end[k] - from, f);
+		}
+	}
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -248,6 +265,11 @@ void exports_close(struct exports *x)
 		proc_free(&x->procs[i]);
 	free(x->procs);
 	x->procs = NULL;
+	for (int i = 0; i < x->nsvcs; i++)
+		free(x->svcs[i].prom);
+	free(x->svcs);
+	x->svcs = NULL;
+	x->nsvcs = 0;
 	x->nprocs = 0;
 }
 
@@ -311,4 +333,57 @@ int exports_node_stats(struct exports *x, const struct node_stats *ns)
 		x->stats.nreasons = NODE_SKIP_REASONS;
 	x->stats_on = true;
 	return publish_prom(x);
+}
+
+int exports_service(struct exports *x, const struct svc_report *r)
+{
+	struct export_service *v = NULL;
+	char *buf = NULL;
+	size_t len = 0, end[PROM_SERVICE_FAMILIES];
+	FILE *f;
+	int err = 0;
+
+	if (!x->prom_on && !x->http)
+		return 0;
+	for (int i = 0; i < x->nsvcs; i++)
+		if (x->svcs[i].id == r->key->id)
+			v = &x->svcs[i];
+	if (!v) {
+		if (!x->svcs && !(x->svcs = calloc(x->max_procs, sizeof(*x->svcs))))
+			return 1;
+		if (x->nsvcs >= x->max_procs)
+			return 1; /* not expected: a service has a watched process */
+		v = &x->svcs[x->nsvcs++];
+		*v = (struct export_service){ .id = r->key->id };
+	}
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return 1;
+	for (int k = 0; k < PROM_SERVICE_FAMILIES && !err; k++) {
+		err = prom_service_samples(f, k, r, x->prom_top) < 0 ? -EIO : 0;
+		fflush(f);
+		end[k] = len;
+	}
+	if (fclose(f) && !err)
+		err = -ENOMEM;
+	if (err) {
+		free(buf);
+		return 1;
+	}
+	free(v->prom);
+	v->prom = buf;
+	memcpy(v->fam_end, end, sizeof(end));
+	return publish_prom(x);
+}
+
+int exports_forget_service(struct exports *x, uint64_t id)
+{
+	for (int i = 0; i < x->nsvcs; i++) {
+		if (x->svcs[i].id != id)
+			continue;
+		free(x->svcs[i].prom);
+		x->svcs[i] = x->svcs[--x->nsvcs];
+		return publish_prom(x);
+	}
+	return 0;
 }

@@ -23,6 +23,7 @@
 
 #include "atomic_file.h"
 #include "options.h"
+#include "out_prom.h"
 #include "report.h"
 
 struct http_metrics;
@@ -37,6 +38,13 @@ struct export_proc {
 	struct atomic_file pprof, folded, html;
 };
 
+/* One service's share (--group-by-service): its rendering, by family. */
+struct export_service {
+	uint64_t id;
+	char *prom;
+	size_t fam_end[PROM_SERVICE_FAMILIES];
+};
+
 struct exports {
 	struct atomic_file prom, pprof, folded, html;
 	struct http_metrics *http; /* --listen, NULL = off */
@@ -49,6 +57,8 @@ struct exports {
 	bool full_said;		   /* "too many processes" logged */
 	struct node_stats stats;   /* exports_node_stats(), when stats_on */
 	bool stats_on;
+	struct export_service *svcs; /* [max_procs]: a service has a process */
+	int nsvcs;
 };
 
 /* exports_init() - the exports o asks for (o must outlive x), for one
@@ -83,6 +93,15 @@ int exports_forget(struct exports *x, int pid);
  * written once per Prometheus file and /metrics, after the processes'
  * series; rewritten at once when they changed. Returns how many failed. */
 int exports_node_stats(struct exports *x, const struct node_stats *ns);
+
+/* exports_service() - r becomes its service's latest state in the
+ * Prometheus file and /metrics (after the node's families); rewritten at
+ * once. Returns how many exports failed (-ENOMEM counts as one). */
+int exports_service(struct exports *x, const struct svc_report *r);
+
+/* exports_forget_service() - service id has no process left: its series
+ * leave, rewritten at once. Unknown ids are ignored. */
+int exports_forget_service(struct exports *x, uint64_t id);
 
 /*
  * exports_listen() - start --listen's server if o asks for it (/healthz goes

@@ -19,6 +19,8 @@
 
 #include "drops.h"
 #include "report.h"
+#include "service.h"
+#include "svcmerge.h"
 #include "textsafe.h"
 
 /* json_ascii() - one byte < 0x80 as it must appear inside a JSON string. */
@@ -552,6 +554,62 @@ int out_json_write(FILE *f, const struct report *r)
 	fputs("}\n", f);
 
 	/* Errors are sticky on the stream: one check here covers every write above. */
+	if (fflush(f) == EOF || ferror(f))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+/* json_svc_row() - a merged site, or an alert's site: id, figures, top frame. */
+static void json_svc_row(FILE *f, const struct svc_row *r)
+{
+	fprintf(f, "\"id\":\"%016" PRIx64 "\",\"bytes\":%" PRId64 ",\"count\":%" PRId64
+		",\"rate_bytes_per_min\":", r->id, r->bytes, r->count);
+	json_double(f, r->rate_bps * 60);
+	fputs(",\"frames\":[", f);
+	json_frame(f, &r->top);
+	putc(']', f);
+}
+
+int out_json_service_write(FILE *f, const struct svc_report *r)
+{
+	const struct svc_group *g = r->g;
+	const struct service_key *k = r->key;
+
+	errno = 0;
+	fprintf(f, "{\"type\":\"service\",\"seq\":%" PRIu64 ",\"final\":", r->seq);
+	json_bool(f, r->final);
+	fprintf(f, ",\"unix_time\":");
+	json_double(f, r->unix_time);
+	fprintf(f, ",\"service\":{\"id\":\"%016" PRIx64 "\",\"exe\":", k->id);
+	json_str(f, k->exe);
+	fputs(",\"shape\":", f);
+	json_str(f, k->shape);
+	fputs(",\"container_id\":", f);
+	json_str(f, k->container_id[0] ? k->container_id : NULL);
+	if (r->node_name) {
+		fputs(",\"node\":", f);
+		json_str(f, r->node_name);
+	}
+	fputs(",\"pids\":[", f);
+	for (int i = 0; i < g->n; i++)
+		fprintf(f, "%s%d", i ? "," : "", g->m[i].pid);
+	fprintf(f, "],\"alerts_active\":%d},\"sites\":[", g->nalerting);
+	for (int i = 0; i < g->nmerged; i++) {
+		fputs(i ? ",{" : "{", f);
+		json_svc_row(f, &g->merged[i]);
+		fprintf(f, ",\"members\":%d,\"alert\":", g->merged[i].nmembers);
+		json_bool(f, g->merged[i].alert);
+		putc('}', f);
+	}
+	fputs("],\"alerts\":[", f);
+	for (int i = 0; i < g->ntrans; i++) {
+		fputs(i ? ",{\"state\":" : "{\"state\":", f);
+		json_str(f, g->trans[i].state);
+		fputs(",\"subject\":\"site\",", f);
+		json_svc_row(f, &g->trans[i].site);
+		fprintf(f, ",\"members\":%d}", g->trans[i].nmembers);
+	}
+	fputs("]}\n", f);
 	if (fflush(f) == EOF || ferror(f))
 		return errno ? -errno : -EIO;
 	return 0;

@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "out_prom.h"
+#include "service.h"
+#include "svcmerge.h"
 #include "textsafe.h"
 
 /* One family's output for one process. */
@@ -594,4 +596,72 @@ int out_prom_node_write(FILE *f, const struct node_stats *ns)
 		fprintf(f, "} %" PRIu64 "\n", ns->skipped[i].count);
 	}
 	return ferror(f) ? -EIO : n;
+}
+
+static const char *const service_family[PROM_SERVICE_FAMILIES][2] = {
+	{ "pyleak_service_members",
+	  "Processes judged as one service (--group-by-service) now" },
+	{ "pyleak_service_site_alert",
+	  "1 while the service's leak_suspect alert on a site is active: one alert "
+	  "however many of its processes leak there" },
+};
+
+void prom_service_head(FILE *f, int k)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", service_family[k][0], service_family[k][1],
+		service_family[k][0]);
+}
+
+/* service_labels() - "{node=..,service_id=..,service=..,container_id=.." without
+ * the closing brace. */
+static void service_labels(FILE *f, const char *name, const struct svc_report *r)
+{
+	char id[17];
+
+	snprintf(id, sizeof(id), "%016" PRIx64, r->key->id);
+	fprintf(f, "%s{", name);
+	if (r->node_name) {
+		fputs("node=", f);
+		prom_label_value(f, r->node_name);
+		putc(',', f);
+	}
+	fputs("service_id=", f);
+	prom_label_value(f, id);
+	fputs(",service=", f);
+	prom_label_value(f, r->key->shape);
+	if (r->key->container_id[0]) {
+		fputs(",container_id=", f);
+		prom_label_value(f, r->key->container_id);
+	}
+}
+
+int prom_service_samples(FILE *f, int k, const struct svc_report *r, int top)
+{
+	const struct svc_group *g = r->g;
+	char id[17], site[PROM_SITE_CHARS * 4 + 1];
+	int n = 0;
+
+	if (k == 0) {
+		if (f) {
+			service_labels(f, service_family[0][0], r);
+			fprintf(f, "} %d\n", g->n);
+		}
+		return f && ferror(f) ? -EIO : 1;
+	}
+	for (int i = 0; i < g->nmerged && i < top; i++) {
+		if (!g->merged[i].alert)
+			continue;
+		n++;
+		if (!f)
+			continue;
+		service_labels(f, service_family[1][0], r);
+		snprintf(id, sizeof(id), "%016" PRIx64, g->merged[i].id);
+		fputs(",site_id=", f);
+		prom_label_value(f, id);
+		prom_frame_label(&g->merged[i].top, site, sizeof(site));
+		fputs(",site=", f);
+		prom_label_value(f, site);
+		fputs("} 1\n", f);
+	}
+	return f && ferror(f) ? -EIO : n;
 }

@@ -61,6 +61,20 @@ int prom_family_samples(FILE *f, int k, const struct report *r, int top);
 #define PROM_NODE_SERIES_MAX (1 + NODE_SKIP_REASONS)
 int out_prom_node_write(FILE *f, const struct node_stats *ns);
 
+/*
+ * --group-by-service (svcmerge.h): two families, pyleak_service_members
+ * (1 series per service, labels service_id, service = its command line
+ * shape, container_id when known) and pyleak_service_site_alert (1 per
+ * merged row whose service alert is active, at most top: labels service_id,
+ * site_id, site). prom_service_head() writes family k's HELP and TYPE;
+ * prom_service_samples() family k's samples of r (f NULL: counts only).
+ * Returns the number of samples or -errno.
+ */
+#define PROM_SERVICE_FAMILIES 2
+struct svc_report;
+void prom_service_head(FILE *f, int k);
+int prom_service_samples(FILE *f, int k, const struct svc_report *r, int top);
+
 /* prom_series_max() - the most series one process can have in the file
  * with top sites: the bound README "Prometheus textfile" states (a file
  * for P processes has at most P times this). */

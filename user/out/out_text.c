@@ -19,6 +19,8 @@
 #include "escape.h"
 #include "fmt.h"
 #include "report.h"
+#include "service.h"
+#include "svcmerge.h"
 #include "sparkline.h"
 
 /* Column layout of the site table: "%10s %8s %10s  " puts SITE at column 32.
@@ -528,6 +530,47 @@ int out_text_write(FILE *f, const struct report *r)
 	putc('\n', f);
 
 	/* Errors are sticky on the stream: one check here covers every write above. */
+	if (fflush(f) == EOF || ferror(f))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int out_text_service_write(FILE *f, const struct svc_report *r)
+{
+	const struct svc_group *g = r->g;
+	char a[32], b[32];
+
+	errno = 0;
+	fprintf(f, "=== service %016" PRIx64 " #%" PRIu64 "%s: ", r->key->id, r->seq,
+		r->final ? " (final)" : "");
+	put_str(f, r->key->shape);
+	fputs("\n  exe ", f);
+	put_str(f, r->key->exe);
+	if (r->key->container_id[0]) {
+		fputs(", container ", f);
+		put_str(f, r->key->container_id);
+	}
+	fprintf(f, "\n  %d member%s:", g->n, plural((uint64_t)g->n));
+	for (int i = 0; i < g->n; i++)
+		fprintf(f, " %d", g->m[i].pid);
+	fprintf(f, "; %d site alert%s active\n", g->nalerting, plural((uint64_t)g->nalerting));
+	for (int i = 0; i < g->ntrans; i++) {
+		fprintf(f, "  ALERT %s: ", g->trans[i].state);
+		put_frame(f, &g->trans[i].site.top);
+		fprintf(f, " (%d member%s)\n", g->trans[i].nmembers,
+			plural((uint64_t)g->trans[i].nmembers));
+	}
+	if (g->nmerged)
+		fprintf(f, "%10s %10s %8s  %s\n", "BYTES", "RATE/MIN", "MEMBERS", "SITE");
+	for (int i = 0; i < g->nmerged; i++) {
+		const struct svc_row *s = &g->merged[i];
+
+		fprintf(f, "%10s %10s %8d  ", fmt_bytes(a, sizeof(a), (double)s->bytes, false),
+			fmt_bytes(b, sizeof(b), s->rate_bps * 60, true), s->nmembers);
+		put_frame(f, &s->top);
+		fputs(s->alert ? "  [ALERT]\n" : "\n", f);
+	}
+	putc('\n', f);
 	if (fflush(f) == EOF || ferror(f))
 		return errno ? -errno : -EIO;
 	return 0;
