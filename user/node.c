@@ -19,6 +19,7 @@
 #include "growth.h"
 #include "log.h"
 #include "node.h"
+#include "oomwatch.h"
 #include "outfile.h"
 #include "report.h"
 #include "service.h"
@@ -65,6 +66,7 @@ struct node {
 	const struct options *o;
 	struct discovery_filter filter;
 	struct growth_watch gw;
+	struct oomwatch oomw;	/* evidence at OOM, for every process */
 	struct exports exports;
 	struct session_shared shared;
 	struct report_node stats;
@@ -493,7 +495,9 @@ static int node_setup(struct node *n, const struct options *o)
 		if (err)
 			log_warn("kernel growth events unavailable: %s", strerror(-err));
 	}
+	oomwatch_open(&n->oomw);
 	n->shared = (struct session_shared){ .gw = o->mode == MODE_GROWTH ? &n->gw : NULL,
+					     .oomw = &n->oomw,
 					     .exports = &n->exports,
 					     .out = out,
 					     .stats = &n->stats,
@@ -515,6 +519,7 @@ static void node_teardown(struct node *n)
 	report_services(n, true);
 	free(n->svcs);
 	growth_close(&n->gw);
+	oomwatch_close(&n->oomw);
 	exports_close(&n->exports);
 	if (n->shared.out && n->shared.out != stdout)
 		fclose(n->shared.out);

@@ -236,8 +236,9 @@ struct session {
 	bool attached;		  /* between attach_session() and detach_session() */
 	bool own_out;		  /* out is ours to close */
 	/* evidence at OOM (oomwatch.h): opened once, the target watched from attach */
-	struct oomwatch oomw;
-	bool oomw_open;
+	struct oomwatch *oomw;	  /* own_oomw, or the node's shared one */
+	struct oomwatch own_oomw;
+	bool oomw_open;		  /* own_oomw is open */
 	struct oom_target oomt;
 	const struct report_oom *oom; /* the target ended OOM-killed: for the final report */
 	char oom_msg[512];
@@ -1339,7 +1340,7 @@ static void target_ended(struct session *s)
 {
 	if (s->store)
 		sites_freeze(s->store);
-	s->oom = oom_target_end(&s->oomw, &s->oomt,
+	s->oom = oom_target_end(s->oomw, &s->oomt,
 				s->child && s->child == s->t.pid && s->child_done ? s->child_status
 										   : -1);
 }
@@ -1648,11 +1649,12 @@ static int attach_session(struct session *s, bool *done)
 		return rc;
 	}
 	s->cap_open = true;
-	if (!s->oomw_open) { /* both modes, once: it serves every process */
-		oomwatch_open(&s->oomw);
+	if (!s->oomw) { /* both modes, once: it serves every process (node mode shares it) */
+		s->oomw = &s->own_oomw;
+		oomwatch_open(s->oomw);
 		s->oomw_open = true;
 	}
-	oom_target_start(&s->oomw, &s->oomt, s->t.pid);
+	oom_target_start(s->oomw, &s->oomt, s->t.pid);
 	sync_tstates(s); /* before the probes: the first allocations find their thread */
 	if (s->growth) {
 		/* GC figures come from the interpreter's memory: USDT or uprobes
@@ -1879,7 +1881,7 @@ static void session_end(struct session *s)
 {
 	detach_session(s, false);
 	if (s->oomw_open)
-		oomwatch_close(&s->oomw);
+		oomwatch_close(&s->own_oomw);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	if (s->own_out && s->out && s->out != stdout)
@@ -2009,6 +2011,7 @@ int session_open(const struct options *o, const struct session_shared *sh, pid_t
 	s->exports = sh->exports;
 	s->out = sh->out;
 	s->gw = sh->gw ? sh->gw : &s->own_gw;
+	s->oomw = sh->oomw; /* NULL: the session opens its own */
 	s->growth = o->mode == MODE_GROWTH;
 	note_exec_id(s, pid);
 	err = target_open(pid, &s->t);

@@ -49,10 +49,13 @@ struct report_node;
 struct report;
 
 /* What a node shares with its sessions; it outlives them all. */
+struct oomwatch;
+
 struct session_shared {
 	struct growth_watch *gw;	 /* growth mode: the one kernel side (may be
 					  * unopened: the reports say it is missing) */
 	struct exports *exports;	 /* every report goes here too */
+	struct oomwatch *oomw;		 /* evidence at OOM: the one kernel side (opened) */
 	FILE *out;			 /* the one text/JSON stream */
 	const struct report_node *stats; /* the node's figures, in each report */
 	/* --group-by-service: each report is handed here before it is written
