@@ -136,7 +136,7 @@ e2e: pyleak-bpf
 # the safety checks run after the functional tests (README "Safety")
 test: unit e2e fuzz-ci asan valgrind
 
-# make bench BENCH="verdict peers" runs only those parts (overhead, verdict, peers)
+# make bench BENCH="verdict peers" runs only those parts (overhead, verdict, peers, node)
 bench: pyleak-bpf
 	$(Q)$(PYTHON) bench/bench.py $(BENCH)
 

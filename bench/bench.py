@@ -39,8 +39,12 @@ and of the tool's own processes (VmHWM of each process, read every 0.2 s).
 A tool that is not installed gets a row saying so (make deps installs
 heaptrack and austin). BENCH_PEERS=0 skips it.
 
+Then the node agent's own cost (bench/node_bench.py): --all watching 20
+and 50 idle Python processes, its CPU and peak RSS, and how long a process
+started later waits for its first report. BENCH_NODE=0 skips it.
+
 Parts: `bench/bench.py [PART...]` (or `make bench BENCH="verdict peers"`)
-runs only the named parts, in this order: overhead, verdict, peers.
+runs only the named parts, in this order: overhead, verdict, peers, node.
 """
 import json
 import os
@@ -411,7 +415,7 @@ def overhead_table():
             print(f"  {name:54} {med[name] - med[other]:+.3f} s")
 
 
-PARTS = ("overhead", "verdict", "peers")
+PARTS = ("overhead", "verdict", "peers", "node")
 
 
 def main():
@@ -427,6 +431,9 @@ def main():
         verdict_table()
     if "peers" in parts and os.environ.get("BENCH_PEERS", "1") != "0":
         peers_table(peer_iterations(15))
+    if "node" in parts and os.environ.get("BENCH_NODE", "1") != "0":
+        from node_bench import node_table
+        node_table()
 
 
 if __name__ == "__main__":
