@@ -80,17 +80,7 @@ static void test_growth_trigger(void **state)
 	assert_int_equal(windows_tick(&w, 26, 112 * MiB, false, false, false), WA_SETTLE);
 	/* the base moved to 112 MiB when it settled */
 	assert_int_equal(windows_tick(&w, 27, 119 * MiB, false, false, false), WA_NONE);
-	/* grown enough, but growth windows are spaced: a fifth of the schedule
-	 * (300 s) after the last one opened (at 11 s) */
-	assert_true(windows_growth_gap_s(&w) == 60);
-	assert_int_equal(windows_tick(&w, 28, 120 * MiB, false, false, false), WA_NONE);
-	assert_int_equal(windows_tick(&w, 70, 200 * MiB, false, false, false), WA_NONE);
-	assert_int_equal(windows_tick(&w, 71, 200 * MiB, false, false, false), WA_OPEN);
-	assert_string_equal(w.reason, "growth");
-	/* without a schedule: 60 s */
-	o.every_s = 0;
-	windows_init(&w, &o, 0, 0);
-	assert_true(windows_growth_gap_s(&w) == WINDOWS_GROWTH_GAP_S);
+	assert_int_equal(windows_tick(&w, 28, 120 * MiB, false, false, false), WA_OPEN);
 }
 
 static void test_schedule(void **state)

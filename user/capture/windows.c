@@ -91,11 +91,6 @@ const char *windows_phase_name(enum window_phase p)
 	return p == WIN_CAPTURE ? "capturing" : p == WIN_FOLLOW ? "following" : "idle";
 }
 
-double windows_growth_gap_s(const struct window_sched *w)
-{
-	return w->o.every_s > 0 ? w->o.every_s * WINDOWS_GROWTH_GAP_FRAC : WINDOWS_GROWTH_GAP_S;
-}
-
 /* open_reason() - why a window should open now, or NULL. */
 static const char *open_reason(const struct window_sched *w, double now, uint64_t anon, bool demand)
 {
@@ -107,8 +102,7 @@ static const char *open_reason(const struct window_sched *w, double now, uint64_
 	 * opens by hand (first window off) are not followed by more */
 	if (w->o.first_s >= 0 && w->id > 0 && w->id < w->o.warmup)
 		return "warm-up";
-	if (w->o.trigger_bytes && anon >= w->anon_base + w->o.trigger_bytes &&
-	    (w->id == 0 || now - w->open_at >= windows_growth_gap_s(w)))
+	if (w->o.trigger_bytes && anon >= w->anon_base + w->o.trigger_bytes)
 		return "growth";
 	if (w->o.every_s > 0 && now - w->last_sched >= w->o.every_s)
 		return "schedule";

@@ -122,18 +122,6 @@ double windows_follow_s(const struct window_sched *w, uint32_t id);
 bool windows_verdict_eta(const struct window_sched *w, double now, uint32_t *window,
 			 double *eta_s);
 
-/* A growth-triggered window opens at most this share of --window-every (or,
- * without a schedule, this many seconds) after the previous window opened: a
- * program that grows fast would otherwise spend the hour's budget in its
- * first minute, each window slowing it (seen: 9 windows in 36 s, the
- * target 4x slower), while its verdict needs no window that often. */
-#define WINDOWS_GROWTH_GAP_FRAC 0.2
-#define WINDOWS_GROWTH_GAP_S 60.0
-
-/* windows_growth_gap_s() - that spacing for w's options. */
-double windows_growth_gap_s(const struct window_sched *w);
-
-
 /* windows_phase_name() - "idle", "capturing", "following". */
 const char *windows_phase_name(enum window_phase p);
 
