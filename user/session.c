@@ -1947,8 +1947,13 @@ out:
 	if (s.child && !s.child_done) {
 		/* a stop request, or a failure: the command runs on without
 		 * anything of ours (probes, a window's switch), so detach at
-		 * once, then wait for it and pass its status through */
+		 * once (the OOM watch too: its verdict is no longer wanted),
+		 * then wait for it and pass its status through */
 		detach_session(&s, false);
+		if (s.oomw_open) {
+			oomwatch_close(&s.own_oomw);
+			s.oomw_open = false;
+		}
 		if (exiting)
 			log_info("stopped profiling; waiting for '%s' (PID %d) to exit",
 				 o->command[0], s.child);
