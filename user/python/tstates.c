@@ -73,6 +73,12 @@ int tstates_refresh(struct tstates *ts, const struct pyleak_proc *p, tstates_rea
 	for (int i = 0; i < n; i++)
 		if (!m || v[m - 1].thread_id != v[i].thread_id)
 			v[m++] = v[i];
+	/* keep what the process has, not the bound: node mode holds two of
+	 * these per watched process (256 KiB each at the bound) */
+	struct tstate_entry *fit = realloc(v, (m ? m : 1) * sizeof(*v));
+
+	if (fit)
+		v = fit;
 	free(ts->prev);
 	ts->prev = ts->cur;
 	ts->nprev = ts->ncur;
