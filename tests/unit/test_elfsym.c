@@ -572,6 +572,31 @@ static void test_self_usdt_and_needed(void **state)
 	assert_false(elf_needs_library(g.self, "libpython3."));
 }
 
+/* Two opens of one file (node mode: many processes of one interpreter)
+ * share one index; each close drops one reference, and the index stays
+ * usable until the last. A changed file (new mtime) is a new index. */
+static void test_shared_open(void **state)
+{
+	const char *path = scratch_file(g.self_image, g.self_size);
+	struct elf_file *a, *b, *c;
+	struct elf_sym sym;
+	struct timespec ts[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
+
+	(void)state;
+	a = elf_open(path);
+	b = elf_open(path);
+	assert_non_null(a);
+	assert_ptr_equal(a, b);
+	elf_close(a);
+	assert_int_equal(elf_find_symbol(b, "elfsym_test_const", &sym), 0);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	c = elf_open(path);
+	assert_non_null(c);
+	assert_ptr_not_equal(b, c);
+	elf_close(b);
+	elf_close(c);
+}
+
 static void test_libc(void **state)
 {
 	static const char *const fns[] = { "malloc", "free", "calloc", "realloc", "memcpy" };
@@ -675,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_self_lookup_misses),
 		cmocka_unit_test(test_self_symbolize),
 		cmocka_unit_test(test_self_usdt_and_needed),
+		cmocka_unit_test(test_shared_open),
 		cmocka_unit_test(test_libc),
 		cmocka_unit_test(test_debian_python),
 	};

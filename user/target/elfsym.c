@@ -99,7 +99,22 @@ struct elf_file {
 	size_t nprobes;
 	size_t needed_off;	     /* nneeded "soname\0" strings from here */
 	size_t nneeded;
+	/* the open files are shared (see elf_open_fd()): one index per file */
+	struct stat st;		     /* identity: dev, inode, size, mtime */
+	unsigned refs;
+	struct elf_file *next;
 };
+
+/* Every open elf_file, so processes that map one file (node mode: fifty
+ * workers of one interpreter) share one index of it; read-only after open
+ * but for .rodata, read once on demand. Single-threaded like its callers. */
+static struct elf_file *open_files;
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
 
 /* Append s[0..len) and a NUL to the pool. Its offsets must fit the 32 bits of
  * struct sym; string tables that large are not real files. */
@@ -559,8 +574,17 @@ static int load(struct elf_file *ef)
 struct elf_file *elf_open_fd(int fd)
 {
 	struct elf_file *ef;
+	struct stat st;
 	int err;
 
+	/* a file already open (the same inode, size and mtime) is shared */
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode))
+		for (ef = open_files; ef; ef = ef->next)
+			if (same_file(&ef->st, &st)) {
+				close(fd);
+				ef->refs++;
+				return ef;
+			}
 	ef = calloc(1, sizeof(*ef));
 	if (!ef) {
 		close(fd);
@@ -574,8 +598,14 @@ struct elf_file *elf_open_fd(int fd)
 	/* everything is indexed: libelf's copies of the tables can go */
 	elf_end(ef->elf);
 	ef->elf = NULL;
-	if (!err)
+	if (!err) {
+		if (!fstat(fd, &ef->st) && S_ISREG(ef->st.st_mode)) {
+			ef->refs = 1;
+			ef->next = open_files;
+			open_files = ef;
+		}
 		return ef;
+	}
 	elf_close(ef);
 	errno = -err;
 	return NULL;
@@ -593,6 +623,17 @@ void elf_close(struct elf_file *ef)
 {
 	if (!ef)
 		return;
+	if (ef->refs) {
+		struct elf_file **pp;
+
+		if (--ef->refs)
+			return;
+		for (pp = &open_files; *pp; pp = &(*pp)->next)
+			if (*pp == ef) {
+				*pp = ef->next;
+				break;
+			}
+	}
 	elf_end(ef->elf);
 	close(ef->fd);
 	free(ef->segs);

@@ -36,7 +36,9 @@ struct elf_sym {
 struct elf_file *elf_open(const char *path);
 
 /* elf_open_fd() - the same on an open descriptor, which it takes over
- * (closed on failure too): for a file whose identity the caller checked. */
+ * (closed on failure too): for a file whose identity the caller checked.
+ * A file already open (same device, inode, size and mtime) is shared: the
+ * handle is counted and fd closed; each open needs its elf_close(). */
 struct elf_file *elf_open_fd(int fd);
 void elf_close(struct elf_file *ef); /* NULL-safe */
 
