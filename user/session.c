@@ -769,6 +769,7 @@ static void fill_judgement(struct session *s, struct report *r, struct report_pr
 	for (int i = 0; i < n; i++)
 		s->alerts_raised += sa[i].state[0] == 'l';
 	fill_incidents(s, r, n);
+	s->health.sites_pending = sites_pending(s->store);
 	if (health_report(&s->health, now_s(), active, gc_ok ? &g : NULL,
 			  gc_ok ? &s->gc0 : NULL, s->mem.anon, rp, &s->alerts[n], &warn))
 		n++;

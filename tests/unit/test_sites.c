@@ -719,6 +719,11 @@ static void test_alert_holds_before_raising(void **state)
 			first_growing = t;
 		if (raised < 0 && rows[0].alert)
 			raised = t;
+		/* while it waits, it is pending: the process alert holds off */
+		if (first_growing > 0 && raised < 0)
+			assert_int_equal(sites_pending(ss), 1);
+		else
+			assert_int_equal(sites_pending(ss), 0);
 	}
 	assert_true(first_growing > 0);
 	assert_true(raised > 0);

@@ -88,7 +88,7 @@ int health_report(struct health *h, double now, uint32_t site_alerts, const stru
 	 * window more; hold with hysteresis */
 	cond = fa.n >= 3 && fa.span_s > 0 && trend_alert(h->alert, &fa, &h->rule);
 	if (!h->alert) {
-		if (!cond || site_alerts)
+		if (!cond || site_alerts || h->sites_pending)
 			h->growing_since = 0;
 		else if (!h->growing_since)
 			h->growing_since = now;

@@ -36,6 +36,11 @@ struct health {
 	double alert_since;
 	uint64_t raised;	/* process alerts raised since attach */
 	uint64_t uncollectable_warned; /* uncollectable total already warned about */
+	/* the caller's, before each health_report(): site alerts whose
+	 * condition holds but which wait out their hold (sites_pending()).
+	 * Growth they are about to explain does not raise the process alert
+	 * meanwhile (seen: both raised in one report, one leak paging twice). */
+	uint32_t sites_pending;
 };
 
 /* health_init() - judge over window_s with rule, attach at t0 (seconds on

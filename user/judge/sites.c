@@ -87,6 +87,7 @@ struct site_store {
 	size_t capactive;
 	bool evict_failed; /* this update: no ring could be freed, stop trying */
 	bool frozen;	    /* sites_freeze(): totals only, no samples, no judgement */
+	uint32_t pending;   /* last ranking: raise conditions still in their hold */
 };
 
 static unsigned bucket(uint64_t id)
@@ -447,6 +448,7 @@ static void trend_judge_group(struct site_store *ss, struct group *g, double now
 			g->rising_since = now;
 		}
 		cond = cond && now - g->rising_since >= SITES_ALERT_HOLD * ss->o.window_s;
+		ss->pending += g->rising && !cond;
 	}
 	alert_step(ss, g, cond, now);
 }
@@ -515,6 +517,12 @@ static void begin_alerts(struct site_store *ss)
 {
 	ss->nalerts = 0;
 	ss->active = 0;
+	ss->pending = 0;
+}
+
+uint32_t sites_pending(const struct site_store *ss)
+{
+	return ss->pending;
 }
 
 static int raised_first(const void *a, const void *b)

@@ -175,6 +175,10 @@ uint64_t site_id_of(const struct report_frame *frames, int n);
 int sites_update(struct site_store *ss, const struct raw_site *v, size_t n,
 		 const struct raw_sw *sw, size_t nsw, uint64_t now_ns);
 
+/* sites_pending() - alloc mode: groups whose raise condition held at the
+ * last ranking but not yet for SITES_ALERT_HOLD of the window. */
+uint32_t sites_pending(const struct site_store *ss);
+
 /* sites_freeze() - the target has exited: later updates take its last
  * totals but record no history and rankings judge nothing, so alerts stay as
  * they were while it ran. Without this the final report's fit would slide
