@@ -21,6 +21,7 @@
 #include "node.h"
 #include "oomwatch.h"
 #include "outfile.h"
+#include "procfile.h"
 #include "report.h"
 #include "service.h"
 #include "session.h"
@@ -97,18 +98,10 @@ static int start_time_of(pid_t pid, uint64_t *start)
 {
 	char path[64], buf[1024], state;
 	unsigned long flags;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (proc_read_small(path, buf, sizeof(buf)) <= 0)
 		return -ESRCH;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = 0;
 	return discovery_parse_stat(buf, &state, &flags, start) ? -ESRCH : 0;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "identity.h"
+#include "procfile.h"
 #include "service.h"
 
 static int is_word(unsigned char c)
@@ -113,11 +114,10 @@ int service_key_same(const struct service_key *a, const struct service_key *b)
 
 int service_key_read(pid_t pid, struct service_key *k)
 {
-	char path[64], cmd[SERVICE_CMDLINE_MAX];
+	char path[64], cmd[SERVICE_CMDLINE_MAX + 1]; /* + the reader's NUL */
 	struct proc_identity *id;
 	struct stat st;
 	ssize_t n;
-	int fd;
 
 	memset(k, 0, sizeof(*k));
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
@@ -128,13 +128,9 @@ int service_key_read(pid_t pid, struct service_key *k)
 	n = readlink(path, k->exe, sizeof(k->exe) - 1);
 	k->exe[n > 0 ? n : 0] = 0;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = read(fd, cmd, sizeof(cmd));
-	close(fd);
+	n = proc_read_small(path, cmd, sizeof(cmd));
 	if (n < 0)
-		return -errno;
+		return n == -ENOENT ? -ESRCH : (int)n;
 	service_shape(cmd, (size_t)n, k->shape, sizeof(k->shape));
 	/* big (a cgroup path): not on the stack */
 	id = calloc(1, sizeof(*id));

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "array.h"
 #include "discovery.h"
+#include "procfile.h"
 #include "elfsym.h"
 #include "log.h"
 #include "target.h"
@@ -142,28 +143,6 @@ int discovery_parse_stat(const char *text, char *state, unsigned long *flags,
 	*flags = fl;
 	*start_time = st;
 	return 0;
-}
-
-/* read_small() - up to cap - 1 bytes of a /proc file, NUL-terminated.
- * procfs hands over all it has in one read when the buffer is large
- * enough, so a short read ends it (saving the read that would return 0 on
- * every one of hundreds of files a scan). Returns the byte count or -errno. */
-static ssize_t read_small(const char *path, char *buf, size_t cap)
-{
-	size_t got = 0;
-	ssize_t r = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while (got < cap - 1 && (r = read(fd, buf + got, cap - 1 - got)) > 0) {
-		got += r;
-		if ((size_t)r < cap - 1 - (got - r))
-			break;
-	}
-	close(fd);
-	buf[got] = 0;
-	return r < 0 ? -EIO : (ssize_t)got;
 }
 
 static const char *base_name(const char *path)
@@ -426,13 +405,13 @@ int discovery_scan(const struct discovery_filter *f, struct discovered *out, int
 			continue;
 		examined++;
 		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		if (read_small(path, buf, sizeof(buf)) <= 0 ||
+		if (proc_read_small(path, buf, sizeof(buf)) <= 0 ||
 		    discovery_parse_stat(buf, &state, &flags, &start) ||
 		    (flags & PF_KTHREAD_FLAG) || state == 'Z' || state == 'X')
 			continue;
 		if (f->has_match || f->has_exclude) {
 			snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-			n = read_small(path, buf, sizeof(buf));
+			n = proc_read_small(path, buf, sizeof(buf));
 			if (n < 0)
 				continue;
 			discovery_cmdline_text(buf, n, text, sizeof(text));
