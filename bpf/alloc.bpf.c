@@ -279,14 +279,16 @@ int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux
 }
 
 /* A thread ends: forget its in-flight record, if a call it was in never
- * returned (see inflight). Runs for every exiting task on the machine; a
- * delete of a missing key is a hash lookup. */
+ * returned (see inflight), and its cached thread state (see tstate_cache).
+ * Runs for every exiting task on the machine; a delete of a missing key is a
+ * hash lookup. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(thread_exit, struct task_struct *task)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
 	bpf_map_delete_elem(&inflight, &id);
+	forget_tstate();
 	return 0;
 }
 

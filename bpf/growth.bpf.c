@@ -205,6 +205,16 @@ int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux
 	return 0;
 }
 
+/* A thread of a watched process ends: forget its cached thread state (see
+ * tstate_cache in pystack.bpf.h). Other exits cost the watched() lookup. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(thread_exit, struct task_struct *task)
+{
+	if (watched())
+		forget_tstate();
+	return 0;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {

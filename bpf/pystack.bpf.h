@@ -31,13 +31,16 @@ struct {
 	__type(value, struct pyleak_proc);
 } procs SEC(".maps");
 
-/* thread's FS base (== PyThreadState.thread_id) -> its PyThreadState*,
- * found by an earlier lookup here or written by userspace, which walks the
- * whole thread list (user/python/tstates.h); re-validated on every use. */
+/* (tgid, thread's FS base == PyThreadState.thread_id) -> its
+ * PyThreadState*, found by an earlier lookup here or written by userspace,
+ * which walks the whole thread list (user/python/tstates.h). Re-validated on
+ * every use, and forgotten when the thread exits (forget_tstate()): glibc
+ * gives a new thread the stack, and so the FS base, of one that ended, and
+ * the ended thread's freed state still says that FS base. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PYLEAK_MAX_TSTATES);
-	__type(key, __u64);
+	__type(key, struct pyleak_tstate_key);
 	__type(value, __u64);
 } tstate_cache SEC(".maps");
 
@@ -64,37 +67,70 @@ static __always_inline __u64 current_fsbase(void)
 	return BPF_CORE_READ(task, thread.fsbase);
 }
 
-static __always_inline int tstate_is_current(const struct pyleak_proc *p, __u64 ts, __u64 fs)
+/* The running thread's id in its own pid namespace: what gettid() returned
+ * to it, and so what CPython stored as native_thread_id (a container's
+ * threads count from 1 there, not as the host sees them). */
+static __always_inline __u32 current_ns_tid(void)
 {
-	__u64 id = 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	int nr = 0;
 
-	return ts && !read_u64(ts + p->tstate_thread_id, &id) && id == fs;
+	if (level > 32) /* MAX_PID_NS_LEVEL */
+		return 0;
+	bpf_core_read(&nr, sizeof(nr), &pid->numbers[level].nr);
+	return nr;
+}
+
+/* tstate_is_current() - ts is the state of the running thread (fs its FS
+ * base, tid its namespace tid, 0 if not yet read: *tid is filled on first
+ * need). The FS base alone is not enough: an ended thread's freed state
+ * keeps its thread_id, and glibc hands that FS base to the next thread it
+ * starts. From 3.11 the state also names its thread's tid, which an ended
+ * thread's freed state cannot match; before 3.11 find_tstate() trusts the
+ * GIL holder first and thread exits clear the cache. */
+static __always_inline int tstate_is_current(const struct pyleak_proc *p, __u64 ts, __u64 fs,
+					     __u32 *tid)
+{
+	__u64 id = 0, native = 0;
+
+	if (!ts || read_u64(ts + p->tstate_thread_id, &id) || id != fs)
+		return 0;
+	if (p->tstate_native_tid == PYLEAK_OFF_NONE)
+		return 1;
+	if (!*tid)
+		*tid = current_ns_tid();
+	/* native_thread_id is an unsigned long holding a pid_t */
+	return !read_u64(ts + p->tstate_native_tid, &native) && (__u32)native == *tid;
 }
 
 /*
- * find_tstate() - the PyThreadState of the current thread, or 0.
- * Order: the cached answer for this thread (userspace keeps every listed
- * thread there), then the GIL holder (<=3.11, right whenever the GIL is
- * held, which it is inside the object allocator), then a bounded walk of the
- * newest PYLEAK_MAX_THREADS states of the main interpreter's thread list
- * (threads too new for userspace to have seen them). Each candidate is
- * accepted only if its thread_id equals this thread's FS base, so a stale
- * cache entry or another thread's state is never used.
+ * find_tstate() - the PyThreadState of the current thread of tgid, or 0.
+ * Order: the GIL holder (<=3.11: right whenever the GIL is held, which it is
+ * inside the object allocator, and a live state, never a freed one), then
+ * the cached answer for this thread (userspace keeps every listed thread
+ * there), then a bounded walk of the newest PYLEAK_MAX_THREADS states of the
+ * main interpreter's thread list (threads too new for userspace to have seen
+ * them). Each candidate must pass tstate_is_current(), so a stale cache
+ * entry or another thread's state is never used.
  */
-static __always_inline __u64 find_tstate(const struct pyleak_proc *p)
+static __always_inline __u64 find_tstate(const struct pyleak_proc *p, __u32 tgid)
 {
-	__u64 fs = current_fsbase();
+	struct pyleak_tstate_key key = { .tgid = tgid, .fsbase = current_fsbase() };
+	__u64 fs = key.fsbase;
 	__u64 ts = 0, interp = 0;
 	__u64 *cached;
+	__u32 tid = 0;
 	int i;
 
-	cached = bpf_map_lookup_elem(&tstate_cache, &fs);
-	if (cached && tstate_is_current(p, *cached, fs))
-		return *cached;
-
 	if (p->tstate_current_addr && !read_u64(p->tstate_current_addr, &ts) &&
-	    tstate_is_current(p, ts, fs))
-		goto found;
+	    tstate_is_current(p, ts, fs, &tid))
+		return ts;
+
+	cached = bpf_map_lookup_elem(&tstate_cache, &key);
+	if (cached && tstate_is_current(p, *cached, fs, &tid))
+		return *cached;
 
 	if (read_u64(p->interp_head_addr, &interp) || !interp)
 		return 0;
@@ -103,15 +139,28 @@ static __always_inline __u64 find_tstate(const struct pyleak_proc *p)
 	for (i = 0; i < PYLEAK_MAX_THREADS; i++) {
 		if (!ts)
 			return 0;
-		if (tstate_is_current(p, ts, fs))
+		if (tstate_is_current(p, ts, fs, &tid))
 			goto found;
 		if (read_u64(ts + p->tstate_next, &ts))
 			return 0;
 	}
 	return 0;
 found:
-	bpf_map_update_elem(&tstate_cache, &fs, &ts, BPF_ANY);
+	bpf_map_update_elem(&tstate_cache, &key, &ts, BPF_ANY);
 	return ts;
+}
+
+/* forget_tstate() - the running thread is exiting: drop its cache entry, so
+ * the next thread given its FS base is looked up afresh. A delete of a
+ * missing key is one hash lookup. */
+static __always_inline void forget_tstate(void)
+{
+	struct pyleak_tstate_key key = {
+		.tgid = bpf_get_current_pid_tgid() >> 32,
+		.fsbase = current_fsbase(),
+	};
+
+	bpf_map_delete_elem(&tstate_cache, &key);
 }
 
 static __always_inline __u64 mix64(__u64 h, __u64 v)
@@ -256,7 +305,7 @@ static __always_inline __u64 build_stack(const struct pyleak_proc *p, __u32 tgid
 	st->depth = 0;
 	st->flags = 0;
 	hash = mix64(mix64(hash, tgid), native);
-	ts = p ? find_tstate(p) : 0;
+	ts = p ? find_tstate(p, tgid) : 0;
 	if (ts)
 		st->depth = unwind(p, ts, st, &hash);
 	else

@@ -26,6 +26,15 @@
  * size of each tstate_cache map and the bound of userspace's walk. */
 #define PYLEAK_MAX_TSTATES 16384
 
+/* Key of the tstate_cache map: a thread is (process, FS base). FS bases are
+ * per address space, so two processes (node mode shares one growth object)
+ * may hold the same one. */
+struct pyleak_tstate_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 fsbase;
+};
+
 /*
  * Allocator entry kinds, carried in the uprobe's bpf_cookie together with
  * whether the function takes the allocator context as its first argument
@@ -115,7 +124,11 @@ struct pyleak_proc {
 	__u16 code_filename;	   /* PyCodeObject.co_filename: 3 words read from here */
 	__u8 ident_name_word;	   /* which of them is the name: 2 (co_qualname), 1 (co_name) */
 	__u8 ident_data_word;	   /* str: first ASCII data word counted from offset 16 */
-	__u32 pad2;
+	__u16 tstate_native_tid;   /* PyThreadState.native_thread_id (3.11+: gettid() in
+				    * the thread's pid namespace), else NONE. Tells a
+				    * live state from a freed one whose memory still
+				    * holds a reused FS base (bpf/pystack.bpf.h). */
+	__u16 pad2;
 };
 #define PYLEAK_LIMIT_ALLOCS 0x1 /* alloc_budget applies (windows; not alloc mode) */
 #define PYLEAK_LIMIT_FREES 0x2	/* free_budget applies */

@@ -564,9 +564,9 @@ static void sync_tstates(struct session *s)
 	pyoffsets_proc(&s->L, s->t.runtime_addr, &proc);
 	err = tstates_refresh(&s->tst, &proc, tstates_pm_read, &pid);
 	/* a map's first time: every state, not just the changes */
-	if (!err && s->cap_open && !(err = collect_tstates_apply(&s->cap, &s->tst, !s->tst_cap)))
+	if (!err && s->cap_open && !(err = collect_tstates_apply(&s->cap, pid, &s->tst, !s->tst_cap)))
 		s->tst_cap = true;
-	if (!err && s->gw_ok && !(err = growth_tstates_apply(s->gw, &s->tst, !s->tst_gw)))
+	if (!err && s->gw_ok && !(err = growth_tstates_apply(s->gw, pid, &s->tst, !s->tst_gw)))
 		s->tst_gw = true;
 	if (err)
 		log_debug("thread states not refreshed: %s", strerror(-err));
@@ -1778,7 +1778,7 @@ static void detach_session(struct session *s, bool gone_image)
 	s->cap_open = false;
 	if (s->gw != &s->own_gw && s->gw_ok) {
 		/* the node's object lives on: take this process out of it */
-		growth_tstates_forget(s->gw, &s->tst);
+		growth_tstates_forget(s->gw, s->t.pid, &s->tst);
 		growth_unwatch_pid(s->gw, s->t.pid, NULL);
 	}
 	growth_close(&s->own_gw);

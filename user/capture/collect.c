@@ -321,25 +321,46 @@ int collect_stack(struct capture *c, uint64_t id, struct pyleak_stack *st)
 	return 0;
 }
 
+struct tstate_map {
+	int fd;
+	pid_t pid;
+};
+
 static int tstate_apply(void *ctx, const struct tstate_entry *e, bool gone)
 {
-	int fd = *(const int *)ctx;
+	const struct tstate_map *m = ctx;
+	struct pyleak_tstate_key key = { .tgid = (uint32_t)m->pid, .fsbase = e->thread_id };
 
 	if (gone) {
-		bpf_map_delete_elem(fd, &e->thread_id); /* evicted already: fine */
+		bpf_map_delete_elem(m->fd, &key); /* evicted or exited already: fine */
 		return 0;
 	}
-	return bpf_map_update_elem(fd, &e->thread_id, &e->tstate, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(m->fd, &key, &e->tstate, BPF_ANY) ? -errno : 0;
 }
 
-int collect_tstates_apply_fd(int map_fd, const struct tstates *ts, bool all)
+int collect_tstates_apply_fd(int map_fd, pid_t pid, const struct tstates *ts, bool all)
 {
-	return tstates_changes(ts, all, tstate_apply, &map_fd);
+	struct tstate_map m = { .fd = map_fd, .pid = pid };
+
+	return tstates_changes(ts, all, tstate_apply, &m);
 }
 
-int collect_tstates_apply(struct capture *c, const struct tstates *ts, bool all)
+static int tstate_forget(void *ctx, const struct tstate_entry *e, bool gone)
 {
-	return collect_tstates_apply_fd(bpf_map__fd(c->skel->maps.tstate_cache), ts, all);
+	(void)gone;
+	return tstate_apply(ctx, e, true);
+}
+
+void collect_tstates_forget_fd(int map_fd, pid_t pid, const struct tstates *ts)
+{
+	struct tstate_map m = { .fd = map_fd, .pid = pid };
+
+	tstates_changes(ts, true, tstate_forget, &m);
+}
+
+int collect_tstates_apply(struct capture *c, pid_t pid, const struct tstates *ts, bool all)
+{
+	return collect_tstates_apply_fd(bpf_map__fd(c->skel->maps.tstate_cache), pid, ts, all);
 }
 
 void collect_free(struct collect_snapshot *snap)

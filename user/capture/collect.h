@@ -71,10 +71,15 @@ struct tstates;
 /* collect_tstates_apply() - write the thread states that changed since the
  * previous walk (tstates.h) into the unwinder's tstate cache: new and moved
  * ones updated, ended threads' deleted; with all, every state of the last
- * walk (the map's first). collect_tstates_apply_fd() does it for any
+ * walk (the map's first). Entries are keyed by (pid, thread_id): pid is
+ * the process ts was walked in. collect_tstates_apply_fd() does it for any
  * tstate_cache map (growth.c's too). Returns 0 or -errno. */
-int collect_tstates_apply(struct capture *c, const struct tstates *ts, bool all);
-int collect_tstates_apply_fd(int map_fd, const struct tstates *ts, bool all);
+int collect_tstates_apply(struct capture *c, pid_t pid, const struct tstates *ts, bool all);
+int collect_tstates_apply_fd(int map_fd, pid_t pid, const struct tstates *ts, bool all);
+
+/* collect_tstates_forget_fd() - delete every state of ts's last walk of pid
+ * from a tstate_cache map (a shared map outlives the process). */
+void collect_tstates_forget_fd(int map_fd, pid_t pid, const struct tstates *ts);
 
 void collect_free(struct collect_snapshot *snap);
 

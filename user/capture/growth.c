@@ -15,7 +15,7 @@
 
 int growth_open(struct growth_watch *g, uint32_t max_hints, uint32_t max_depth, bool hints)
 {
-	struct bpf_program *progs[4];
+	struct bpf_program *progs[GROWTH_NPROGS];
 	int err;
 
 	memset(g, 0, sizeof(*g));
@@ -34,7 +34,8 @@ int growth_open(struct growth_watch *g, uint32_t max_hints, uint32_t max_depth, 
 	progs[1] = g->skel->progs.page_alloc;
 	progs[2] = g->skel->progs.sys_exit;
 	progs[3] = g->skel->progs.process_exec;
-	for (int i = 0; i < 4; i++) {
+	progs[4] = g->skel->progs.thread_exit;
+	for (int i = 0; i < GROWTH_NPROGS; i++) {
 		g->links[i] = bpf_program__attach(progs[i]);
 		if (!g->links[i]) {
 			err = -errno;
@@ -232,25 +233,15 @@ int growth_hint_stack(struct growth_watch *g, uint64_t id, struct pyleak_stack *
 	return 0;
 }
 
-int growth_tstates_apply(struct growth_watch *g, const struct tstates *ts, bool all)
+int growth_tstates_apply(struct growth_watch *g, pid_t pid, const struct tstates *ts, bool all)
 {
-	return collect_tstates_apply_fd(bpf_map__fd(g->skel->maps.tstate_cache), ts, all);
+	return collect_tstates_apply_fd(bpf_map__fd(g->skel->maps.tstate_cache), pid, ts, all);
 }
 
-static int forget_one(void *ctx, const struct tstate_entry *e, bool gone)
+void growth_tstates_forget(struct growth_watch *g, pid_t pid, const struct tstates *ts)
 {
-	bpf_map_delete_elem(*(const int *)ctx, &e->thread_id); /* evicted already: fine */
-	return 0;
-}
-
-void growth_tstates_forget(struct growth_watch *g, const struct tstates *ts)
-{
-	int fd;
-
-	if (!g->skel)
-		return;
-	fd = bpf_map__fd(g->skel->maps.tstate_cache);
-	tstates_changes(ts, true, forget_one, &fd);
+	if (g->skel)
+		collect_tstates_forget_fd(bpf_map__fd(g->skel->maps.tstate_cache), pid, ts);
 }
 
 void growth_close(struct growth_watch *g)

@@ -19,10 +19,13 @@
 struct growth_bpf;
 struct bpf_link;
 
+/* fault_user, page_alloc, sys_exit, process_exec, thread_exit */
+#define GROWTH_NPROGS 5
+
 /* The kernel side: one for any number of watched processes (a node's). */
 struct growth_watch {
 	struct growth_bpf *skel;
-	struct bpf_link *links[4];
+	struct bpf_link *links[GROWTH_NPROGS];
 	int nlinks;
 	struct pyleak_hint_kv *all; /* every process's hints, read at most once a */
 	size_t nall, capall;	    /* GROWTH_HINTS_READ_S: rescanning the shared map */
@@ -95,11 +98,11 @@ struct tstates;
 
 /* growth_tstates_apply() - the thread states that changed into the hint
  * unwinder's tstate cache (see collect_tstates_apply()). 0 or -errno. */
-int growth_tstates_apply(struct growth_watch *g, const struct tstates *ts, bool all);
+int growth_tstates_apply(struct growth_watch *g, pid_t pid, const struct tstates *ts, bool all);
 
 /* growth_tstates_forget() - delete ts's current thread states from the
  * hint unwinder's cache (a shared object outlives the process). */
-void growth_tstates_forget(struct growth_watch *g, const struct tstates *ts);
+void growth_tstates_forget(struct growth_watch *g, pid_t pid, const struct tstates *ts);
 
 void growth_close(struct growth_watch *g); /* safe on a zeroed struct */
 

@@ -28,15 +28,17 @@ static const struct py_layout layouts[] = {
 	{ /* 3.8: Include/internal/pycore_pystate.h, cpython/pystate.h, frameobject.h */
 		.version_hex = 0x03080000, .rt_interp_head = 32, .rt_tstate_current = 1368,
 		.rt_gc = 344, .interp_threads_head = 8, .tstate_next = 8, .tstate_thread_id = 176,
-		.tstate_frame = 24, .cframe_frame = NONE, .frame_previous = 24, .frame_code = 32,
-		.frame_instr = 104, .frame_owner = NONE, .lasti_scale = 1, .code_filename = 104,
-		.code_name = 112, .code_qualname = NONE, .code_linetable = 120,
-		.code_firstlineno = 40, .unicode_ascii_data = 48, .unicode_compact_data = 72,
+		.tstate_native_tid = NONE, .tstate_frame = 24, .cframe_frame = NONE,
+		.frame_previous = 24, .frame_code = 32, .frame_instr = 104, .frame_owner = NONE,
+		.lasti_scale = 1, .code_filename = 104, .code_name = 112, .code_qualname = NONE,
+		.code_linetable = 120, .code_firstlineno = 40, .unicode_ascii_data = 48,
+		.unicode_compact_data = 72,
 	},
 	{ /* 3.9: gc state moved into PyInterpreterState (pycore_interp.h) */
 		.version_hex = 0x03090000, .rt_interp_head = 32, .rt_tstate_current = 568,
 		.interp_threads_head = 8, .interp_gc = 616, .tstate_next = 8,
-		.tstate_thread_id = 176, .tstate_frame = 24, .cframe_frame = NONE,
+		.tstate_thread_id = 176, .tstate_native_tid = NONE, .tstate_frame = 24,
+		.cframe_frame = NONE,
 		.frame_previous = 24, .frame_code = 32, .frame_instr = 104, .frame_owner = NONE,
 		.lasti_scale = 1, .code_filename = 104, .code_name = 112, .code_qualname = NONE,
 		.code_linetable = 120, .code_firstlineno = 40, .unicode_ascii_data = 48,
@@ -45,16 +47,18 @@ static const struct py_layout layouts[] = {
 	{ /* 3.10: f_lasti counts code units (x2 for bytes), co_linetable replaces co_lnotab */
 		.version_hex = 0x030a0000, .rt_interp_head = 32, .rt_tstate_current = 568,
 		.interp_threads_head = 8, .interp_gc = 616, .tstate_next = 8,
-		.tstate_thread_id = 176, .tstate_frame = 24, .cframe_frame = NONE,
+		.tstate_thread_id = 176, .tstate_native_tid = NONE, .tstate_frame = 24,
+		.cframe_frame = NONE,
 		.frame_previous = 24, .frame_code = 32, .frame_instr = 96, .frame_owner = NONE,
 		.lasti_scale = 2, .code_filename = 104, .code_name = 112, .code_qualname = NONE,
 		.code_linetable = 120, .code_firstlineno = 40, .unicode_ascii_data = 48,
 		.unicode_compact_data = 72,
 	},
-	{ /* 3.11: _PyInterpreterFrame (pycore_frame.h) behind tstate->cframe */
+	{ /* 3.11: _PyInterpreterFrame (pycore_frame.h) behind tstate->cframe;
+	   * native_thread_id follows thread_id from here on (cpython/pystate.h) */
 		.version_hex = 0x030b0000, .rt_interp_head = 40, .rt_tstate_current = 576,
 		.interp_threads_head = 16, .interp_gc = 648, .tstate_next = 8,
-		.tstate_thread_id = 152, .tstate_frame = 56, .cframe_frame = 8,
+		.tstate_thread_id = 152, .tstate_native_tid = 160, .tstate_frame = 56, .cframe_frame = 8,
 		.frame_previous = 48, .frame_code = 32, .frame_instr = 56, .frame_owner = 69,
 		.instr_is_ptr = 1, .code_filename = 112, .code_name = 120, .code_qualname = 128,
 		.code_linetable = 136, .code_firstlineno = 72, .code_adaptive = 184,
@@ -63,7 +67,7 @@ static const struct py_layout layouts[] = {
 	{ /* 3.12: shim frames (owner 3 = FRAME_OWNED_BY_CSTACK), allocators in _PyRuntime */
 		.version_hex = 0x030c0000, .rt_interp_head = 40, .rt_alloc_tables = 0x60,
 		.interp_threads_head = 72, .interp_gc = 112, .tstate_next = 8,
-		.tstate_thread_id = 136, .tstate_frame = 56, .cframe_frame = 0,
+		.tstate_thread_id = 136, .tstate_native_tid = 144, .tstate_frame = 56, .cframe_frame = 0,
 		.frame_previous = 8, .frame_code = 0, .frame_instr = 56, .frame_owner = 70,
 		.instr_is_ptr = 1, .owner_skip_min = 3, .code_filename = 112, .code_name = 120,
 		.code_qualname = 128, .code_linetable = 136, .code_firstlineno = 68,
@@ -72,7 +76,7 @@ static const struct py_layout layouts[] = {
 	{ /* 3.13: tstate->current_frame; debug offsets override these */
 		.version_hex = 0x030d0000, .rt_interp_head = 632, .rt_alloc_tables = 0x2c0,
 		.interp_threads_head = 7344, .interp_gc = 7400, .tstate_next = 8,
-		.tstate_thread_id = 152, .tstate_frame = 72, .cframe_frame = NONE,
+		.tstate_thread_id = 152, .tstate_native_tid = 160, .tstate_frame = 72, .cframe_frame = NONE,
 		.frame_previous = 8, .frame_code = 0, .frame_instr = 56, .frame_owner = 70,
 		.instr_is_ptr = 1, .owner_skip_min = 3, .code_filename = 112, .code_name = 120,
 		.code_qualname = 128, .code_linetable = 136, .code_firstlineno = 68,
@@ -81,7 +85,7 @@ static const struct py_layout layouts[] = {
 	{ /* 3.14: f_executable is a tagged _PyStackRef; entry frames owner 3 (INTERPRETER) */
 		.version_hex = 0x030e0000, .rt_interp_head = 808, .rt_alloc_tables = 0x370,
 		.interp_threads_head = 7344, .interp_gc = 7408, .tstate_next = 8,
-		.tstate_thread_id = 152, .tstate_frame = 72, .cframe_frame = NONE,
+		.tstate_thread_id = 152, .tstate_native_tid = 160, .tstate_frame = 72, .cframe_frame = NONE,
 		.frame_previous = 8, .frame_code = 0, .frame_instr = 56, .frame_owner = 74,
 		.instr_is_ptr = 1, .owner_skip_min = 3, .code_tag_bits = 3, .code_filename = 112,
 		.code_name = 120, .code_qualname = 128, .code_linetable = 136,
@@ -131,6 +135,7 @@ static const struct dbg_field dbg_fields[] = {
 	F(168, 192, tstate_next),
 	F(184, 208, tstate_frame),
 	F(192, 216, tstate_thread_id),
+	F(200, 224, tstate_native_tid),
 	F(232, 256, frame_previous),
 	F(240, 264, frame_code),
 	F(248, 272, frame_instr),
@@ -189,6 +194,7 @@ void pyoffsets_proc(const struct py_layout *L, uint64_t runtime_addr, struct pyl
 	out->interp_threads_head = L->interp_threads_head;
 	out->tstate_next = L->tstate_next;
 	out->tstate_thread_id = L->tstate_thread_id;
+	out->tstate_native_tid = L->tstate_native_tid;
 	out->tstate_frame = L->tstate_frame;
 	out->cframe_frame = L->cframe_frame;
 	out->frame_previous = L->frame_previous;

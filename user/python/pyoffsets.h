@@ -30,7 +30,7 @@ struct py_layout {
 	uint16_t interp_threads_head;
 	uint16_t interp_gc;	     /* 3.9+: offset of struct _gc_runtime_state */
 	/* PyThreadState */
-	uint16_t tstate_next, tstate_thread_id, tstate_frame;
+	uint16_t tstate_next, tstate_thread_id, tstate_native_tid, tstate_frame;
 	uint16_t cframe_frame;	     /* PYLEAK_OFF_NONE unless 3.11/3.12 */
 	/* frames */
 	uint16_t frame_previous, frame_code, frame_instr, frame_owner;
