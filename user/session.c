@@ -183,6 +183,8 @@ struct session {
 	bool windows_ok;	  /* windows can be opened */
 	bool window_switch;	  /* switch the allocator for each window */
 	bool owner_stopped;	  /* the target is stopped by someone else: no window opens */
+	bool stop_seen;		  /* target_stopped() at stop_read_at (owner_stopped_now()) */
+	double stop_read_at;
 	enum capture_method window_method;
 	char window_desc[200];
 	uint64_t anon0;
@@ -575,8 +577,8 @@ static void sync_tstates(struct session *s)
 /* refresh() - read the maps, judge the probes, and fold new sites into the
  * store (symbolising them while their code objects are surely alive: after
  * the target exits they can no longer be read). Also notes the RSS, which
- * is kept after the target is gone. Returns 0 or -errno. */
-static bool execed(const struct session *s, uint32_t ev);
+ * is kept after the target is gone. An exec seen here (the auxv
+ * fingerprint, execed()'s test) sets image_gone. Returns 0 or -errno. */
 
 static int refresh(struct session *s)
 {
@@ -584,6 +586,7 @@ static int refresh(struct session *s)
 	struct proc_mem m;
 	uint64_t exec_now[3];
 	bool mem_ok;
+	int xerr = 0;
 
 	if (s->image_gone)
 		return 0;
@@ -593,14 +596,17 @@ static int refresh(struct session *s)
 	/* after the reading: if no exec happened by now, what was read is the
 	 * old program's; otherwise keep the figures read before (run_loop()
 	 * sees image_gone and ends the old program's reports) */
-	if (execed(s, 0)) {
-		s->image_gone = true;
-		return 0;
+	if (s->exec_id[0]) {
+		xerr = target_exec_id(s->t.pid, exec_now);
+		if (!xerr && memcmp(exec_now, s->exec_id, sizeof(exec_now))) {
+			s->image_gone = true; /* as execed() says, from one read */
+			return 0;
+		}
 	}
 	/* in the middle of an exec the old image's auxv is gone before the
 	 * new one can be read: a status read then may be either program's
 	 * (seen: 4 KiB of RSS), so it is not kept */
-	if (mem_ok && s->exec_id[0] && target_exec_id(s->t.pid, exec_now))
+	if (xerr)
 		mem_ok = false;
 	s->mem_ok = mem_ok;
 	if (s->mem_ok) {
@@ -1254,6 +1260,21 @@ static void keep_demand(struct session *s)
 		window_demand = 1;
 }
 
+/* owner_stopped_now() - target_stopped(), read at most every
+ * STOPPED_READ_S: a session that waits for a node's grant asks every tick,
+ * and a stop or a resume matters here only to within a second. */
+#define STOPPED_READ_S 1.0
+static bool owner_stopped_now(struct session *s)
+{
+	double t = now_s();
+
+	if (!s->stop_read_at || t - s->stop_read_at >= STOPPED_READ_S) {
+		s->stop_seen = target_stopped(s->t.pid);
+		s->stop_read_at = t;
+	}
+	return s->stop_seen;
+}
+
 /* window_tick() - let the scheduler see the budget events (ev, from
  * capture_events()) and the memory, and act. */
 static void window_tick(struct session *s, uint32_t ev)
@@ -1281,8 +1302,12 @@ static void window_tick(struct session *s, uint32_t ev)
 	 * its switch would write into a process its owner froze (e.g. for a
 	 * checkpoint). No window opens until it runs again; one already open
 	 * closes as usual, and the switch's ptrace stop-and-detach leaves a
-	 * stopped process stopped. The demand waits too. */
-	if (s->ws.phase == WIN_IDLE && !s->stopped && target_stopped(s->t.pid)) {
+	 * stopped process stopped. The demand waits too. /proc is asked only
+	 * when a window would open now (or to see a stopped one run again):
+	 * a read every tick is most of an idle session's cost in a node. */
+	if (s->ws.phase == WIN_IDLE && !s->stopped &&
+	    (s->owner_stopped || demand || windows_would_open(&s->ws, now_s(), s->mem.anon, false)) &&
+	    owner_stopped_now(s)) {
 		if (!s->owner_stopped)
 			log_info("PID %d is stopped (by a signal or a debugger): no window opens "
 				 "until it runs again", s->t.pid);

@@ -169,6 +169,39 @@ static int site_by_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* read_stats() - every counter of the per-CPU stats array, summed over the
+ * ncpu CPUs, into out[PYLEAK_STAT_MAX]: one batched lookup (a node reads
+ * this for every process every second), key by key where the kernel has no
+ * batch operations for arrays (before 5.6). Returns 0 or -errno. */
+static int read_stats(int fd, int ncpu, uint64_t *out)
+{
+	uint32_t keys[PYLEAK_STAT_MAX], out_batch, count = PYLEAK_STAT_MAX;
+	uint64_t *v = calloc((size_t)ncpu * PYLEAK_STAT_MAX, sizeof(*v));
+	int err = 0;
+
+	if (!v)
+		return -ENOMEM;
+	memset(out, 0, PYLEAK_STAT_MAX * sizeof(*out));
+	if ((!bpf_map_lookup_batch(fd, NULL, &out_batch, keys, v, &count, NULL) ||
+	     errno == ENOENT) && count == PYLEAK_STAT_MAX) {
+		for (uint32_t i = 0; i < count; i++)
+			for (int cpu = 0; cpu < ncpu && keys[i] < PYLEAK_STAT_MAX; cpu++)
+				out[keys[i]] += v[(size_t)i * ncpu + cpu];
+		goto out;
+	}
+	for (uint32_t i = 0; i < PYLEAK_STAT_MAX; i++) {
+		if (bpf_map_lookup_elem(fd, &i, v)) {
+			err = -errno;
+			break;
+		}
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			out[i] += v[cpu];
+	}
+out:
+	free(v);
+	return err;
+}
+
 #define ORPHAN_SCAN_NS (60ULL * 1000 * 1000 * 1000)
 
 /* prune_orphan_stacks() - see collect_prune_sites(). snap->sites is sorted
@@ -270,7 +303,7 @@ int collect_read(struct capture *c, uint32_t pid, bool windows, struct collect_s
 {
 	int sites_fd = bpf_map__fd(c->skel->maps.sites);
 	int ncpu = libbpf_num_possible_cpus();
-	uint64_t key, next, *percpu;
+	uint64_t key, next;
 	struct raw_site *p;
 	bool first = true;
 	int err = 0;
@@ -292,19 +325,7 @@ int collect_read(struct capture *c, uint32_t pid, bool windows, struct collect_s
 		snap->sites[snap->n++].id = key;
 	}
 
-	percpu = calloc(ncpu, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < PYLEAK_STAT_MAX; i++) {
-		snap->stats[i] = 0;
-		if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stats), &i, percpu)) {
-			err = -errno;
-			break;
-		}
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			snap->stats[i] += percpu[cpu];
-	}
-	free(percpu);
+	err = read_stats(bpf_map__fd(c->skel->maps.stats), ncpu, snap->stats);
 	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.gc), &pid, &snap->gc))
 		memset(&snap->gc, 0, sizeof(snap->gc));
 	if (!err && windows)
