@@ -113,17 +113,19 @@ def test_all_watches_exactly_the_python_processes(tmp_path, node_env):
         # not Python: its command line has the token too
         sh = start(["sh", "-c", f"sleep 40; : {token}"], ready=False)
         # Debian's builds (LTO) hide small objects from probes: switched per window
-        proc, out = run_node(tmp_path, "--all", "--match", token, "--duration", 20,
+        proc, out = run_node(tmp_path, "--all", "--match", token, "--duration", 22,
                              "--interval", 2, "--switch-allocator",
                              "--max-concurrent-windows", 8, *FAST)
         time.sleep(3)
         late = start([py310, leaky, 40])
         # started after the profiler too, so that it is watched when it
-        # calls exec (2 s after its start)
-        ex = start([py311, execer, "python", 40])
+        # calls exec, 6 s after its start: the node attaches the three
+        # processes that appear now one after another, about a second each
+        # (more on a loaded machine; 2 s was too short in CI)
+        ex = start([py311, execer, "python", 40, py311, 6])
         # and one that becomes a long non-Python program: let go
         to_sleep = tmp_path / f"tosleep_{token}.py"
-        to_sleep.write_text("import os, time\nprint('READY', flush=True)\ntime.sleep(2)\n"
+        to_sleep.write_text("import os, time\nprint('READY', flush=True)\ntime.sleep(6)\n"
                             "os.execv('/bin/sleep', ['sleep', '30'])\n")
         sleeper = start([py312, to_sleep])
         run = finish(proc, out)
