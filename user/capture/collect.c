@@ -175,7 +175,9 @@ static int site_by_id(const void *a, const void *b)
  * batch operations for arrays (before 5.6). Returns 0 or -errno. */
 static int read_stats(int fd, int ncpu, uint64_t *out)
 {
-	uint32_t keys[PYLEAK_STAT_MAX], out_batch, count = PYLEAK_STAT_MAX;
+	/* zeroed: the kernel fills keys, but valgrind does not model batched
+	 * lookups and would see them as never written */
+	uint32_t keys[PYLEAK_STAT_MAX] = { 0 }, out_batch = 0, count = PYLEAK_STAT_MAX;
 	uint64_t *v = calloc((size_t)ncpu * PYLEAK_STAT_MAX, sizeof(*v));
 	int err = 0;
 
