@@ -578,15 +578,15 @@ static void sync_tstates(struct session *s)
  * store (symbolising them while their code objects are surely alive: after
  * the target exits they can no longer be read). Also notes the RSS, which
  * is kept after the target is gone. An exec seen here (the auxv
- * fingerprint, execed()'s test) sets image_gone. Returns 0 or -errno. */
+ * fingerprint) sets image_gone. Returns 0 or -errno. */
+static int exec_fingerprint_changed(const struct session *s, bool *changed);
 
 static int refresh(struct session *s)
 {
 	int err;
 	struct proc_mem m;
-	uint64_t exec_now[3];
-	bool mem_ok;
-	int xerr = 0;
+	bool mem_ok, changed;
+	int xerr;
 
 	if (s->image_gone)
 		return 0;
@@ -596,12 +596,10 @@ static int refresh(struct session *s)
 	/* after the reading: if no exec happened by now, what was read is the
 	 * old program's; otherwise keep the figures read before (run_loop()
 	 * sees image_gone and ends the old program's reports) */
-	if (s->exec_id[0]) {
-		xerr = target_exec_id(s->t.pid, exec_now);
-		if (!xerr && memcmp(exec_now, s->exec_id, sizeof(exec_now))) {
-			s->image_gone = true; /* as execed() says, from one read */
-			return 0;
-		}
+	xerr = exec_fingerprint_changed(s, &changed);
+	if (changed) {
+		s->image_gone = true;
+		return 0;
 	}
 	/* in the middle of an exec the old image's auxv is gone before the
 	 * new one can be read: a status read then may be either program's
@@ -1346,17 +1344,33 @@ static void census(struct session *s, double now)
 		log_debug("census failed: %s", strerror(-err));
 }
 
+/* exec_fingerprint_changed() - *changed: the target's auxv fingerprint
+ * (target_exec_id()) differs from the one taken at attach. Returns the
+ * read's error (0 without a fingerprint to compare: *changed false). */
+static int exec_fingerprint_changed(const struct session *s, bool *changed)
+{
+	uint64_t id[3];
+	int err;
+
+	*changed = false;
+	if (!s->exec_id[0])
+		return 0;
+	err = target_exec_id(s->t.pid, id);
+	*changed = !err && memcmp(id, s->exec_id, sizeof(id));
+	return err;
+}
+
 /* execed() - has the target replaced its program since attach? BPF says
  * so at once (PYLEAK_EV_EXEC, in ev); the AT_RANDOM check catches it where
  * that event is missing. */
 static bool execed(const struct session *s, uint32_t ev)
 {
-	uint64_t id[3];
+	bool changed;
 
 	if (ev & (1u << PYLEAK_EV_EXEC))
 		return true;
-	return s->exec_id[0] && !target_exec_id(s->t.pid, id) &&
-	       memcmp(id, s->exec_id, sizeof(id));
+	exec_fingerprint_changed(s, &changed);
+	return changed;
 }
 
 /* target_ended() - the target is gone, its final report comes next: its

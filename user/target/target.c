@@ -13,8 +13,10 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "discovery.h"
 #include "elfsym.h"
 #include "log.h"
+#include "procfile.h"
 #include "procmem.h"
 #include "target.h"
 
@@ -113,17 +115,14 @@ void target_read_comm(pid_t pid, char *buf, size_t len)
  * 'T'...), 0 if it cannot be read. */
 static char target_state(pid_t pid)
 {
-	char path[64], buf[512], *p, state = 0;
-	FILE *f;
+	char path[64], buf[1024], state;
+	unsigned long flags;
+	uint64_t start;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (proc_read_small(path, buf, sizeof(buf)) <= 0 ||
+	    discovery_parse_stat(buf, &state, &flags, &start))
 		return 0;
-	/* state is the field after the parenthesised comm, which may hold spaces */
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
-		state = p[2];
-	fclose(f);
 	return state;
 }
 
