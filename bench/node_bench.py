@@ -7,7 +7,9 @@ no allocations, so what is measured is the agent's upkeep, not probes),
 start `pyleak-bpf --all --match TOKEN` (defaults otherwise: growth mode,
 --interval 10, --rescan 2), wait until every process has had a report, then
 measure over STEADY_S seconds the agent's CPU (utime + stime from
-/proc/PID/stat, as a share of one core) and its peak RSS (VmHWM). Then one
+/proc/PID/stat, as a share of one core), its peak RSS (VmHWM) and its
+memory cgroup's peak (RSS plus the kernel memory charged to it: the BPF
+maps, which a container's memory limit counts). Then one
 more process is started and the wall time until the agent's first report
 on it is measured (it is found within a rescan, attached, and reported at
 its first interval: with the defaults about 2 + attach + 10 s).
@@ -42,6 +44,58 @@ def hwm_mib(pid):
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def memory_cgroup_root():
+    """Where a memory cgroup can be made: cgroup v1's memory hierarchy, or a
+    cgroup v2 hierarchy whose root offers the memory controller. None when
+    neither is writable (the kernel-memory column then says n/a)."""
+    for line in Path("/proc/mounts").read_text().splitlines():
+        dev, mnt, fstype, opts = line.split()[:4]
+        if fstype == "cgroup" and "memory" in opts.split(","):
+            return Path(mnt), "memory.max_usage_in_bytes"
+    for line in Path("/proc/mounts").read_text().splitlines():
+        dev, mnt, fstype = line.split()[:3]
+        ctl = Path(mnt) / "cgroup.controllers"
+        if fstype == "cgroup2" and ctl.exists() and "memory" in ctl.read_text().split():
+            return Path(mnt), "memory.peak"
+    return None, None
+
+
+class MemoryCgroup:
+    """A fresh memory cgroup for the agent: its peak holds the agent's RSS
+    and what the kernel charges it for: above all the BPF maps' memory, which
+    a DaemonSet's memory limit counts and VmHWM does not."""
+
+    def __init__(self, token):
+        root, self.peak_file = memory_cgroup_root()
+        self.dir = root / f"pyleak-bench-{token}" if root else None
+        if self.dir:
+            try:
+                self.dir.mkdir()
+                if self.peak_file == "memory.peak" and not (self.dir / "memory.peak").exists():
+                    raise OSError("memory.peak needs Linux 5.19")
+            except OSError:
+                self.dir = None
+
+    def enter(self):
+        """preexec_fn: the child joins the cgroup before it allocates."""
+        if self.dir:
+            (self.dir / "cgroup.procs").write_text(str(os.getpid()))
+
+    def peak_mib(self):
+        if not self.dir:
+            return float("nan")
+        return int((self.dir / self.peak_file).read_text()) / 2**20
+
+    def remove(self):
+        if self.dir:
+            for _ in range(50):  # the agent's exit is reaped; its charge leaves
+                try:
+                    self.dir.rmdir()
+                    return
+                except OSError:
+                    time.sleep(0.1)
 
 
 def start_idle(script):
@@ -89,8 +143,10 @@ def one(n):
     out = work / "r.jsonl"
     out.write_text("")
     targets = [start_idle(script) for _ in range(n)]
+    cg = MemoryCgroup(token)
     agent = subprocess.Popen([str(BINARY), "--all", "--match", token, "--format", "json",
-                              "--output", str(out)], stderr=subprocess.DEVNULL)
+                              "--output", str(out)], stderr=subprocess.DEVNULL,
+                             preexec_fn=cg.enter)
     reports = Reports(out)
     try:
         t0 = time.monotonic()
@@ -114,6 +170,7 @@ def one(n):
         first_report_s = reports.first[late.pid] - t_late
         targets.append(late)
         rss = hwm_mib(agent.pid)
+        cg_peak = cg.peak_mib()
     finally:
         agent.terminate()
         try:
@@ -123,8 +180,9 @@ def one(n):
         for t in targets:
             t.kill()
             t.wait()
-    return {"n": n, "cpu_pct": 100 * cpu, "rss_mib": rss, "all_reported_s": attach_all_s,
-            "first_report_s": first_report_s}
+        cg.remove()
+    return {"n": n, "cpu_pct": 100 * cpu, "rss_mib": rss, "cgroup_mib": cg_peak,
+            "all_reported_s": attach_all_s, "first_report_s": first_report_s}
 
 
 def node_table():
@@ -134,10 +192,12 @@ def node_table():
     print(f"\nNode agent's own cost (--all, defaults: growth mode, --interval 10, --rescan 2; "
           f"idle pyenv 3.11 processes; CPU over {STEADY_S:.0f} s of steady state)")
     print(f"{'processes':>9}  {'CPU % of a core':>15}  {'peak RSS MiB':>12}  "
+          f"{'peak with kernel MiB':>20}  "
           f"{'all reported (s)':>16}  {'new process: first report (s)':>29}")
     for n in COUNTS:
         r = one(n)
         print(f"{r['n']:>9}  {r['cpu_pct']:>15.2f}  {r['rss_mib']:>12.1f}  "
+              f"{r['cgroup_mib']:>20.1f}  "
               f"{r['all_reported_s']:>16.1f}  {r['first_report_s']:>29.1f}", flush=True)
 
 

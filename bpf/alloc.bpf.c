@@ -171,6 +171,7 @@ static __always_inline int untrack(__u32 tgid, __u64 ptr)
 		__sync_fetch_and_add(&sw->live_count, -1);
 	}
 	bpf_map_delete_elem(&live, &key);
+	stat_inc(PYLEAK_STAT_SITE_WRITES); /* after the writes: see collect_read() */
 	return 1;
 }
 
@@ -228,18 +229,20 @@ static __always_inline void track(__u32 tgid, __u64 ptr, __u64 site, __u64 size,
 		}
 		s = bpf_map_lookup_elem(&sites, &site);
 		if (!s)
-			return;
+			goto written; /* inserted, then deleted by userspace */
 	}
 	a.ts_ns = now;
 	if (bpf_map_update_elem(&live, &key, &a, BPF_ANY)) {
 		stat_inc(PYLEAK_STAT_LIVE_FULL);
-		return;
+		goto written; /* the site may be new */
 	}
 	__sync_fetch_and_add(&s->bytes, (__s64)size);
 	__sync_fetch_and_add(&s->count, 1);
 	__sync_fetch_and_add(&s->allocs, 1);
 	s->last_ns = now;
 	sw_add(site, window, size);
+written:
+	stat_inc(PYLEAK_STAT_SITE_WRITES); /* after the writes: see collect_read() */
 }
 
 /* inflight_get() - this thread's in-flight record, created if missing and

@@ -71,6 +71,8 @@ enum pyleak_stat {
 	PYLEAK_STAT_NO_PROC,	      /* probe fired for a process without parameters */
 	PYLEAK_STAT_GC_START,	      /* GC start events */
 	PYLEAK_STAT_SW_FULL,	      /* site_windows map full: window survival not counted */
+	PYLEAK_STAT_SITE_WRITES,      /* changes to sites/site_windows, counted after each one:
+				       * userspace walks those maps again only when it moved */
 	PYLEAK_STAT_MAX,
 };
 

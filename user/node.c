@@ -28,8 +28,11 @@
 #include "svcmerge.h"
 #include "winsched.h"
 
-/* the loop's longest wait: a session's report clock is checked this often */
-#define TICK_MS 100
+/* the loop's longest wait: the sessions' clocks (refresh, window phases,
+ * reports) are checked this often. A process's end and a window's budget
+ * wake the loop at once (their descriptors), so this only bounds how late
+ * a timed step is; every tick costs a step of every session. */
+#define TICK_MS 250
 /* discovery's first table size; it grows to what the host runs */
 #define FOUND_MIN 256
 
@@ -39,6 +42,7 @@ struct node_target {
 	uint64_t start_time; /* /proc/PID/stat field 22: a reused pid is another process */
 	struct session *s;
 	uint64_t svc;	     /* --group-by-service: its service's key id, 0 none */
+	int pfd, npfd;	     /* its descriptors in the node's poll set (step_all()) */
 };
 
 /* --group-by-service: one service (service.h key) and its merged
@@ -323,6 +327,15 @@ static void consider(struct node *n, pid_t pid, uint64_t start, const char *exe,
 	n->ever_watched = true;
 }
 
+/* is_watched() - discovery_watched_fn: a watched pid is passed over
+ * whatever its start time; a reused pid's old session sees its process's
+ * end at its next step, and the scan after that finds the new one. */
+static bool is_watched(void *ctx, pid_t pid, uint64_t start_time)
+{
+	(void)start_time;
+	return watched(ctx, pid) != NULL;
+}
+
 /* rescan() - find the processes to watch: a /proc scan (--all), or the
  * --pid list. */
 static void rescan(struct node *n)
@@ -347,7 +360,7 @@ static void rescan(struct node *n)
 		drop_seen_not_found(n);
 		return;
 	}
-	err = discovery_scan(&n->filter, n->found, n->capfound, &nfound);
+	err = discovery_scan(&n->filter, is_watched, n, n->found, n->capfound, &nfound);
 	if (err) {
 		log_warn("cannot scan /proc for Python processes: %s", strerror(-err));
 		return;
@@ -415,21 +428,28 @@ static void publish_stats(struct node *n)
  * every session, drop the ended ones and grant windows for the next step. */
 static void step_all(struct node *n, int wait_ms)
 {
-	bool demand;
+	bool demand, polled;
 	int np = 0;
 
-	for (int i = 0; i < n->ntargets; i++)
-		np += session_pollfds(n->targets[i].s, &n->pfds[np]);
-	if (poll(n->pfds, np, wait_ms) < 0 && errno != EINTR)
+	for (int i = 0; i < n->ntargets; i++) {
+		n->targets[i].pfd = np;
+		n->targets[i].npfd = session_pollfds(n->targets[i].s, &n->pfds[np]);
+		np += n->targets[i].npfd;
+	}
+	polled = poll(n->pfds, np, wait_ms) >= 0;
+	if (!polled && errno != EINTR)
 		usleep(wait_ms * 1000);
 	exports_beat(&n->exports);
 	demand = session_take_window_demand();
 	for (int i = 0; i < n->ntargets; i++) {
+		struct node_target *t = &n->targets[i];
 		enum session_state st;
 
 		if (demand)
-			session_demand_window(n->targets[i].s);
-		st = session_step(n->targets[i].s);
+			session_demand_window(t->s);
+		/* the readiness just polled; a session dropped below shifts the
+		 * rest down, each keeping its own offsets */
+		st = session_step(t->s, &n->pfds[t->pfd], polled ? t->npfd : 0);
 		if (st == SESSION_RUNNING)
 			continue;
 		if (st == SESSION_FAILED)
@@ -483,7 +503,7 @@ static int node_setup(struct node *n, const struct options *o)
 	if (o->mode == MODE_GROWTH) {
 		/* one kernel side for every process; without it each report
 		 * says the kernel counters are missing */
-		err = growth_open(&n->gw, o->no_hints ? 1 : SESSION_MAX_HINTS, o->max_depth,
+		err = growth_open(&n->gw, o->max_targets, o->no_hints ? 1 : SESSION_MAX_HINTS, o->max_depth,
 				  !o->no_hints);
 		if (err)
 			log_warn("kernel growth events unavailable: %s", strerror(-err));

@@ -131,8 +131,12 @@ static const char usage_text[] =
 "                           for it (set by default so every build's allocations are\n"
 "                           visible)\n"
 "      --max-depth N        Python frames kept per stack (default 32, at most 64)\n"
-"      --max-allocs N       live allocations tracked (default 1048576)\n"
-"      --max-sites N        distinct stacks tracked (default 65536)\n"
+"      --max-allocs N       live allocations tracked (default 1048576; in node mode\n"
+"                           per process, default 65536). Each costs kernel memory\n"
+"                           at its full size from the start: about 16 bytes per\n"
+"                           entry, rounded up to a power of two, before any use\n"
+"      --max-sites N        distinct stacks tracked (default 65536; in node mode per\n"
+"                           process, default 16384): about 96 bytes per entry\n"
 "\n"
 "Judgement and alerts:\n"
 "  -w, --window DURATION    growth is judged over this much history (default 10m;\n"
@@ -528,6 +532,7 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 	if (env_node && node_name_ok(env_node))
 		o->node_name = env_node;
 	bool node_tuned = false; /* a node-mode-only option was given */
+	bool allocs_given = false, sites_given = false; /* else node mode's defaults */
 	err[0] = 0;
 	optind = 0; /* full reset: parse may run more than once (tests) */
 	opterr = 0;
@@ -783,11 +788,13 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 			if (parse_long(optarg, 1024, 1L << 26, &v))
 				return fail(err, errlen, "--max-allocs needs a number from 1024 to %ld, got '%s'", 1L << 26, optarg);
 			o->max_allocs = (uint32_t)v;
+			allocs_given = true;
 			break;
 		case OPT_MAX_SITES:
 			if (parse_long(optarg, 64, 1L << 22, &v))
 				return fail(err, errlen, "--max-sites needs a number from 64 to %ld, got '%s'", 1L << 22, optarg);
 			o->max_sites = (uint32_t)v;
+			sites_given = true;
 			break;
 		case 'v':
 			o->verbose++;
@@ -833,6 +840,10 @@ int options_parse(int argc, char **argv, struct options *o, FILE *out, char *err
 
 		if (rc)
 			return rc;
+		if (!allocs_given)
+			o->max_allocs = OPTIONS_NODE_MAX_ALLOCS;
+		if (!sites_given)
+			o->max_sites = OPTIONS_NODE_MAX_SITES;
 	} else if (node_tuned) {
 		return fail(err, errlen, "--max-targets, --rescan, --max-concurrent-windows and --group-by-service apply to node mode: add --all (or give --pid several times)");
 	}

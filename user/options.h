@@ -16,6 +16,15 @@ enum run_mode { MODE_GROWTH = 0, MODE_ALLOC };
 
 /* --pid may be given this many times (node mode). */
 #define OPTIONS_PIDS_MAX 256
+/* Node mode's per-process map sizes when --max-allocs / --max-sites are not
+ * given. A hash map's bucket array is allocated at its full size when it is
+ * created, and charged to the agent's memory cgroup: the single-process
+ * defaults (1048576 and 65536) cost about 27 MiB of kernel memory per
+ * process, these about 3.5 MiB. A window captures at most --window-allocs
+ * (20000) allocations, so 65536 live records hold the survivors of three
+ * windows that kept everything they captured. */
+#define OPTIONS_NODE_MAX_ALLOCS 65536
+#define OPTIONS_NODE_MAX_SITES 16384
 
 struct options {
 	int pid;		/* --pid, 0 in run mode */
@@ -28,8 +37,8 @@ struct options {
 	const char *output;	/* --output FILE (append), NULL = stdout */
 	enum run_mode mode;	/* --mode */
 	uint32_t max_depth;	/* --max-depth */
-	uint32_t max_allocs;	/* --max-allocs */
-	uint32_t max_sites;	/* --max-sites */
+	uint32_t max_allocs;	/* --max-allocs (node mode: per process, a smaller default) */
+	uint32_t max_sites;	/* --max-sites (likewise) */
 	bool switch_allocator;	/* --switch-allocator */
 	bool restore_allocator; /* --restore-allocator */
 	bool keep_pymalloc;	/* --keep-pymalloc (run mode) */

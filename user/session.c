@@ -64,6 +64,20 @@
 #define TICK_MS 100
 /* how often maps are read, probes judged and new sites symbolised */
 #define REFRESH_S 1.0
+/* a node's process outside its windows: a report and a window's settling
+ * read afresh anyway, and what opens a window (anonymous growth) moves
+ * slowly; refreshing every process is most of a node's own cost */
+#define REFRESH_IDLE_NODE_S 2.0
+/* A node's per-process allocation object: threads inside an allocator at
+ * once (a full map is counted: PYLEAK_STAT_INFLIGHT_FULL), thread states
+ * cached (beyond them BPF walks the newest states itself), processes
+ * registered (this one; an exec registers it again). The single-process
+ * sizes, preallocated, cost 3.5 MiB of kernel memory each time. */
+#define NODE_MAX_INFLIGHT 1024
+#define NODE_MAX_TSTATES 4096
+#define NODE_MAX_PROCS 8
+/* census(): at most this many carried in a row, then a walk */
+#define CENSUS_MAX_CARRIES 9
 /* run_loop()'s "the target called exec": not an exit code */
 #define RUN_EXECED 1000
 #define MAX_WARNINGS 8
@@ -148,6 +162,9 @@ struct session {
 	bool gc_ok;
 	struct gc_snapshot gc0; /* at attach */
 	bool gc0_ok;
+	struct gc_snapshot census_gc; /* read before the last census walk */
+	bool census_gc_ok;
+	unsigned census_carries; /* censuses carried since that walk */
 	/* the newest successful read: a report after the target exited (the
 	 * final one of a run) shows the GC as last seen, not nothing */
 	struct gc_snapshot gc_last;
@@ -172,6 +189,9 @@ struct session {
 	int child_status;
 	bool child_done;
 	int pidfd;
+	/* a node polled the pidfd for this step: 1 readable, 0 not; -1 poll
+	 * here (session_step(), target_gone()) */
+	int pidfd_polled;
 	/* growth mode */
 	bool growth;
 	struct growth_watch own_gw; /* a session of its own opens the kernel side here */
@@ -545,13 +565,14 @@ static void check_blind(struct session *s)
 	add_warning(s, s->blind_msg);
 }
 
-/* sample_resources() - the target's open fds and threads into their trends. */
-static void sample_resources(struct session *s, double now)
+/* sample_resources() - the target's open fds and threads (from the
+ * memory reading just taken, m) into their trends. */
+static void sample_resources(struct session *s, double now, const struct proc_mem *m)
 {
-	uint64_t fds, threads;
+	uint64_t fds;
 
-	if (!resources_count(s->t.pid, &fds, &threads))
-		resources_sample(&s->res, now, fds, threads);
+	if (m->threads && !resources_count_fds(s->t.pid, &fds))
+		resources_sample(&s->res, now, fds, m->threads);
 }
 
 /* sync_tstates() - find every thread state of the target and give the
@@ -613,8 +634,8 @@ static int refresh(struct session *s)
 		if (s->health_ok)
 			health_sample(&s->health, now_s(), &m);
 	}
-	if (s->health_ok)
-		sample_resources(s, now_s());
+	if (s->health_ok && s->mem_ok)
+		sample_resources(s, now_s(), &m);
 	if (err) {
 		log_warn("reading the BPF maps failed: %s", strerror(-err));
 		return 0;
@@ -1161,8 +1182,14 @@ static bool target_gone(struct session *s, int wait_ms)
 			return true;
 	}
 	if (s->pidfd >= 0) {
-		/* pidfd: readable once the process has exited */
-		if (poll(p, 2, wait_ms) <= 0 || !(p[0].revents & POLLIN))
+		/* pidfd: readable once the process has exited; a node has just
+		 * polled it with every other session's (one poll() a tick, not
+		 * one per process) */
+		bool ended = s->pidfd_polled >= 0 ? s->pidfd_polled
+						  : poll(p, 2, wait_ms) > 0 && (p[0].revents & POLLIN);
+
+		s->pidfd_polled = -1;
+		if (!ended)
 			return false;
 		/* the target ended; in run mode the command may live on (a shell
 		 * or `unshare --fork` above Python): it is waited for at the end */
@@ -1302,9 +1329,14 @@ static void window_tick(struct session *s, uint32_t ev)
 	 * closes as usual, and the switch's ptrace stop-and-detach leaves a
 	 * stopped process stopped. The demand waits too. /proc is asked only
 	 * when a window would open now (or to see a stopped one run again):
-	 * a read every tick is most of an idle session's cost in a node. */
+	 * in a node, that is once the node grants one. A read every tick, or
+	 * for every session queued for the node's one window, is most of an
+	 * idle session's cost in a node; a stopped process found only at its
+	 * grant holds the node's window for one tick. */
 	if (s->ws.phase == WIN_IDLE && !s->stopped &&
-	    (s->owner_stopped || demand || windows_would_open(&s->ws, now_s(), s->mem.anon, false)) &&
+	    (s->owner_stopped ||
+	     ((!s->node || s->may_open) &&
+	      (demand || windows_would_open(&s->ws, now_s(), s->mem.anon, false)))) &&
 	    owner_stopped_now(s)) {
 		if (!s->owner_stopped)
 			log_info("PID %d is stopped (by a signal or a debugger): no window opens "
@@ -1331,17 +1363,46 @@ static void window_tick(struct session *s, uint32_t ev)
 				   ev & (1u << PYLEAK_EV_FREE_BUDGET)));
 }
 
-/* census() - count the objects on the GC's lists by type (objtypes.h). */
+/* gc_quiet() - no GC-tracked object was created or destroyed (net) and no
+ * collection ran between two snapshots: the collector counts both. */
+static bool gc_quiet(const struct gc_snapshot *a, const struct gc_snapshot *b)
+{
+	return !memcmp(a->count, b->count, sizeof(a->count)) &&
+	       !memcmp(a->collections, b->collections, sizeof(a->collections));
+}
+
+/* census() - count the objects on the GC's lists by type (objtypes.h).
+ * When the collector's counts say nothing changed since the last census,
+ * that census is carried instead of walked again (an idle process's walk
+ * is thousands of reads; a node takes one per process a minute), at most
+ * CENSUS_MAX_CARRIES times in a row: a creation and a destruction that
+ * cancel out are seen by the next walk. */
 static void census(struct session *s, double now)
 {
+	struct gc_snapshot g;
 	uint64_t heads[4];
+	bool have_g;
 	int n, err;
 
-	if (!s->ot || !s->gc0_ok || gc_list_heads(&s->gcr, heads, &n) || !n)
+	if (!s->ot || !s->gc0_ok)
+		return;
+	/* before the walk: a change during it shows next time */
+	have_g = !gc_read(&s->gcr, &g);
+	if (have_g && s->census_gc_ok && s->census_carries < CENSUS_MAX_CARRIES &&
+	    gc_quiet(&g, &s->census_gc) && !objtypes_census_carry(s->ot, now)) {
+		s->census_carries++;
+		return;
+	}
+	if (gc_list_heads(&s->gcr, heads, &n) || !n)
 		return;
 	err = objtypes_census(s->ot, heads, n, s->o->census_max, now);
-	if (err)
+	if (err) {
 		log_debug("census failed: %s", strerror(-err));
+		return;
+	}
+	s->census_gc = g;
+	s->census_gc_ok = have_g;
+	s->census_carries = 0;
 }
 
 /* exec_fingerprint_changed() - *changed: the target's auxv fingerprint
@@ -1395,6 +1456,13 @@ static void run_begin(struct session *s)
 	s->next_refresh = s->t0 + REFRESH_S;
 }
 
+/* refresh_period() - seconds to the next refresh(): REFRESH_S, or
+ * REFRESH_IDLE_NODE_S for a node's process with no window open. */
+static double refresh_period(const struct session *s)
+{
+	return s->node && (!s->growth || s->ws.phase == WIN_IDLE) ? REFRESH_IDLE_NODE_S : REFRESH_S;
+}
+
 /* run_step() - one pass of the report loop: wait up to wait_ms for the
  * target's end or a window-budget event, then refresh, tick the windows,
  * census and report as their clocks say. Never blocks longer than wait_ms
@@ -1426,7 +1494,7 @@ static enum step run_step(struct session *s, int wait_ms)
 			return STEP_EXECED;
 		}
 		refresh(s);
-		s->next_refresh = t + REFRESH_S;
+		s->next_refresh = t + refresh_period(s);
 	}
 	if (s->growth)
 		window_tick(s, ev);
@@ -1499,7 +1567,7 @@ static void start_growth(struct session *s)
 	if (shared)
 		err = s->gw->skel ? 0 : -ENOTSUP;
 	else
-		err = growth_open(s->gw, s->o->no_hints ? 1 : MAX_HINTS, s->o->max_depth,
+		err = growth_open(s->gw, GROWTH_PROCS_ALONE, s->o->no_hints ? 1 : MAX_HINTS, s->o->max_depth,
 				  !s->o->no_hints);
 	if (!err) {
 		pyoffsets_proc(&s->L, s->t.runtime_addr, &proc);
@@ -1680,6 +1748,13 @@ static int attach_session(struct session *s, bool *done)
 				    .max_allocs = o->max_allocs,
 				    .max_sites = o->max_sites,
 				    .max_site_windows = o->max_sites * 4 };
+	if (s->node) {
+		/* this object serves this process alone (README "Node mode":
+		 * kernel memory per process) */
+		co.max_inflight = NODE_MAX_INFLIGHT;
+		co.max_tstates = NODE_MAX_TSTATES;
+		co.max_procs = NODE_MAX_PROCS;
+	}
 	err = capture_open(&s->cap, &co);
 	if (err) {
 		log_err("cannot load the BPF programs: %s%s", strerror(-err),
@@ -1756,7 +1831,8 @@ static int attach_session(struct session *s, bool *done)
 		health_sample(&s->health, s->t0, &s->mem);
 	}
 	resources_init(&s->res, o->trend_window_s, o->alert_fds, o->alert_threads, s->t0);
-	sample_resources(s, s->t0);
+	if (s->mem_ok)
+		sample_resources(s, s->t0, &s->mem);
 	blind_watch_init(&s->bw, &s->t, s->mem_ok, s->mem.anon, s->t0);
 	if (s->growth) {
 		struct window_opts wo = {
@@ -1930,7 +2006,8 @@ static void session_end(struct session *s)
 
 int session_main(const struct options *o)
 {
-	struct session s = { .o = o, .pidfd = -1, .switch_lock = -1, .own_out = true };
+	struct session s = { .o = o, .pidfd = -1, .pidfd_polled = -1, .switch_lock = -1,
+			     .own_out = true };
 	struct exports exports;
 	int rc;
 
@@ -2048,6 +2125,7 @@ int session_open(const struct options *o, const struct session_shared *sh, pid_t
 		return EXIT_ERROR;
 	s->o = o;
 	s->pidfd = -1;
+	s->pidfd_polled = -1;
 	s->switch_lock = -1;
 	s->node = true;
 	s->node_stats = sh->stats;
@@ -2116,8 +2194,11 @@ static enum session_state exec_step(struct session *s)
 	return SESSION_RUNNING;
 }
 
-enum session_state session_step(struct session *s)
+enum session_state session_step(struct session *s, const struct pollfd *p, int np)
 {
+	/* session_pollfds() put the pidfd first */
+	s->pidfd_polled = s->pidfd >= 0 && np > 0 && p[0].fd == s->pidfd ? !!(p[0].revents & POLLIN)
+									 : -1;
 	if (s->exec_wait)
 		return exec_step(s);
 	switch (run_step(s, 0)) {

@@ -75,10 +75,13 @@ int session_open(const struct options *o, const struct session_shared *sh, pid_t
 
 enum session_state { SESSION_RUNNING = 0, SESSION_GONE, SESSION_FAILED };
 
-/* session_step() - one pass of the report loop, without waiting. Returns
- * SESSION_RUNNING, SESSION_GONE (the process ended) or SESSION_FAILED (a
- * report could not be written, or re-attaching after an exec failed). */
-enum session_state session_step(struct session *s);
+/* session_step() - one pass of the report loop, without waiting. p[0..np)
+ * are the entries session_pollfds() gave, after the caller's poll() (their
+ * revents are used instead of polling again); np 0 when that poll failed.
+ * Returns SESSION_RUNNING, SESSION_GONE (the process ended) or
+ * SESSION_FAILED (a report could not be written, or re-attaching after an
+ * exec failed). */
+enum session_state session_step(struct session *s, const struct pollfd *p, int np);
 
 /* session_pollfds() - the descriptors whose readiness session_step() should
  * see soon (the process's pidfd, the window-budget events) into p[0..2).

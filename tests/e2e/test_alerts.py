@@ -143,6 +143,25 @@ def test_census_ranks_leaking_class_first(py311, start_target):
     assert top["name"] == "Listener", c["types"][:3]
     assert top["trend"] == "growing" and top["rate_per_min"] > 0, top
     assert c["complete_lists"] <= c["lists"]
+    # the leak moves the collector's counts: censuses are walked, not carried
+    assert c["walks"] >= c["censuses"] // 2, c
+
+
+def test_idle_census_is_carried_not_walked(py311, start_target):
+    """A process that creates no tracked objects keeps the collector's counts
+    still: its censuses are carried forward (one read each) instead of
+    walked, at most 9 in a row, and still enter the history."""
+    t = start_target(py311, "idle.py", 60)
+    run = pyleak("--pid", t.pid, "--interval", 4, "--duration", 14, "--census-every", 1,
+                 "--window-budget", 0)
+    assert run.rc == 0, run.stderr
+    c = run.final["census"]
+    assert c["censuses"] >= 10 and c["objects"] > 1000, c
+    # the first is walked; then carries, with a walk after every 9th
+    assert 1 <= c["walks"] <= 1 + c["censuses"] // 10, c
+    assert c["complete_lists"] == c["lists"], c
+    # carried censuses are samples: the types have a history, flat
+    assert c["types"] and all(t["rate_per_min"] == 0 for t in c["types"]), c["types"][:3]
 
 
 def test_stderr_escapes_target_strings(start_target):

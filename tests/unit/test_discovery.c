@@ -267,6 +267,20 @@ static void reap(struct child *c)
 static struct discovered found[64];
 static int nfound;
 
+/* discovery_watched_fn for the test: claims watched_pid, noting the start
+ * time the scan passed */
+static pid_t watched_pid;
+static uint64_t watched_start;
+
+static bool claim(void *ctx, pid_t pid, uint64_t start_time)
+{
+	(void)ctx;
+	if (pid != watched_pid)
+		return false;
+	watched_start = start_time;
+	return true;
+}
+
 /* scan() - a scan keeping only this test's processes. */
 static void scan(void)
 {
@@ -274,7 +288,7 @@ static void scan(void)
 	char err[256];
 
 	assert_int_equal(discovery_filter_init(&f, marker, NULL, NULL, err, sizeof(err)), 0);
-	assert_int_equal(discovery_scan(&f, found, 64, &nfound), 0);
+	assert_int_equal(discovery_scan(&f, NULL, NULL, found, 64, &nfound), 0);
 	discovery_filter_free(&f);
 }
 
@@ -386,15 +400,37 @@ static void test_scan_host(void **state)
 		assert_int_equal(discovery_filter_init(&f, marker, NULL, self.cgroup, err,
 						       sizeof(err)),
 				 0);
-		assert_int_equal(discovery_scan(&f, found, 64, &n), 0);
+		assert_int_equal(discovery_scan(&f, NULL, NULL, found, 64, &n), 0);
 		assert_int_equal(n, 2);
 		assert_string_equal(found[0].id.cgroup, self.cgroup);
 		discovery_filter_free(&f);
 		assert_int_equal(discovery_filter_init(&f, marker, NULL, "/pyleak-none.slice", err,
 						       sizeof(err)),
 				 0);
-		assert_int_equal(discovery_scan(&f, found, 64, &n), 0);
+		assert_int_equal(discovery_scan(&f, NULL, NULL, found, 64, &n), 0);
 		assert_int_equal(n, 0);
+		discovery_filter_free(&f);
+	}
+
+	/* a process the caller watches is passed over and counted as such;
+	 * the other is still reported in full */
+	{
+		struct discovery_filter f;
+		char err[64];
+		int n;
+
+		assert_int_equal(discovery_filter_init(&f, marker, NULL, NULL, err, sizeof(err)), 0);
+		watched_pid = py.pid;
+		watched_start = 0;
+		assert_int_equal(discovery_scan(&f, claim, NULL, found, 64, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(found[0].pid, deb.pid);
+		assert_string_equal(found[0].interp, DEBIAN_PY);
+		st = discovery_last_stats();
+		assert_int_equal(st.watched, 1);
+		assert_int_equal(st.python, 1);
+		/* the start time the scan read is the process's */
+		assert_int_equal(watched_start, start_time_of(py.pid));
 		discovery_filter_free(&f);
 	}
 
@@ -405,7 +441,7 @@ static void test_scan_host(void **state)
 		int n;
 
 		assert_int_equal(discovery_filter_init(&f, marker, NULL, NULL, err, sizeof(err)), 0);
-		assert_int_equal(discovery_scan(&f, found, 1, &n), 0);
+		assert_int_equal(discovery_scan(&f, NULL, NULL, found, 1, &n), 0);
 		assert_int_equal(n, 2);
 		discovery_filter_free(&f);
 	}

@@ -651,8 +651,10 @@ static void test_help(void **state)
 	assert_contains(first, "sites per report (default 10)");
 	assert_contains(first, "(default text)");
 	assert_contains(first, "(default 32, at most 64)");
-	assert_contains(first, "live allocations tracked (default 1048576)");
-	assert_contains(first, "distinct stacks tracked (default 65536)");
+	assert_contains(first, "live allocations tracked (default 1048576; in node mode");
+	assert_contains(first, "per process, default 65536)");
+	assert_contains(first, "distinct stacks tracked (default 65536; in node mode per");
+	assert_contains(first, "process, default 16384)");
 	free(first);
 
 	/* an invalid option before --help still fails */
@@ -894,6 +896,21 @@ static void test_node_options(void **state)
 	assert_true(P.o.rescan_s == 2);
 	assert_int_equal(P.o.max_concurrent_windows, 1);
 	assert_false(P.o.group_by_service);
+	/* per-process maps: node mode's smaller defaults, unless given */
+	assert_int_equal(P.o.max_allocs, OPTIONS_NODE_MAX_ALLOCS);
+	assert_int_equal(P.o.max_sites, OPTIONS_NODE_MAX_SITES);
+	PARSE("--pid", "5", "--pid", "6", "--max-allocs", "2048");
+	assert_ok();
+	assert_int_equal(P.o.max_allocs, 2048);
+	assert_int_equal(P.o.max_sites, OPTIONS_NODE_MAX_SITES);
+	PARSE("--all", "--max-sites", "65536");
+	assert_ok();
+	assert_int_equal(P.o.max_allocs, OPTIONS_NODE_MAX_ALLOCS);
+	assert_int_equal(P.o.max_sites, 65536);
+	PARSE("--pid", "5");
+	assert_ok();
+	assert_int_equal(P.o.max_allocs, 1u << 20);
+	assert_int_equal(P.o.max_sites, 1u << 16);
 	PARSE("--all", "--group-by-service");
 	assert_ok();
 	assert_true(P.o.group_by_service);

@@ -20,6 +20,7 @@
 
 #include "report.h"
 #include "resources.h"
+#include "target.h"
 
 static void *park(void *arg)
 {
@@ -29,25 +30,39 @@ static void *park(void *arg)
 	return (void *)(intptr_t)read(*fd, &c, 1); /* until the pipe closes */
 }
 
+/* count() - fds by resources_count_fds(), threads by target_memory(), as
+ * the session samples them */
+static int count(pid_t pid, uint64_t *fds, uint64_t *threads)
+{
+	struct proc_mem m;
+	int err = resources_count_fds(pid, fds);
+
+	if (!err)
+		err = target_memory(pid, &m);
+	*threads = err ? 0 : m.threads;
+	return err;
+}
+
 static void test_count_self(void **state)
 {
 	uint64_t fds, threads, fds2, threads2;
 	int p[2];
 	pthread_t th;
 
-	assert_int_equal(resources_count(getpid(), &fds, &threads), 0);
+	assert_int_equal(count(getpid(), &fds, &threads), 0);
 	assert_true(fds >= 3);
 	assert_true(threads >= 1);
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(pthread_create(&th, NULL, park, &p[0]), 0);
-	assert_int_equal(resources_count(getpid(), &fds2, &threads2), 0);
+	assert_int_equal(count(getpid(), &fds2, &threads2), 0);
 	assert_int_equal(fds2, fds + 2);
 	assert_int_equal(threads2, threads + 1);
 	close(p[1]);
 	pthread_join(th, NULL);
 	close(p[0]);
 	/* a process that does not exist */
-	assert_true(resources_count(0x3fffffff, &fds, &threads) < 0);
+	assert_true(resources_count_fds(0x3fffffff, &fds) < 0);
+	assert_true(target_memory(0x3fffffff, &(struct proc_mem){ 0 }) < 0);
 }
 
 /* feed() - samples once a second from t0 to t1 of fds(t), threads fixed. */

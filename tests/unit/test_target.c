@@ -581,9 +581,51 @@ static void test_read_comm_hostile(void **state)
 	assert_string_equal(got, nasty);
 }
 
+/* parse() - target_parse_status() over text */
+static int parse(const char *text, struct proc_mem *m)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int err;
+
+	assert_non_null(f);
+	err = target_parse_status(f, m);
+	fclose(f);
+	return err;
+}
+
+static void test_parse_status(void **state)
+{
+	struct proc_mem m;
+
+	(void)state;
+	/* the fields among the others, Threads included; a name that only
+	 * begins like a field (VmRSSx) is another line */
+	assert_int_equal(parse("Name:\tpython3\nVmRSSx:\t5 kB\nVmPeak:\t  99 kB\nVmRSS:\t   2048 kB\n"
+			       "RssAnon:\t    1024 kB\nRssFile:\t  1000 kB\nRssShmem:\t 24 kB\n"
+			       "Threads:\t7\nSigQ:\t0/1\n",
+			       &m),
+			 0);
+	assert_int_equal(m.rss, 2048 * 1024);
+	assert_int_equal(m.anon, 1024 * 1024);
+	assert_int_equal(m.file, 1000 * 1024);
+	assert_int_equal(m.threads, 7);
+	/* no Threads line: the memory still counts, threads unknown */
+	assert_int_equal(parse("VmRSS: 8 kB\nRssAnon: 4 kB\nRssFile: 4 kB\n", &m), 0);
+	assert_int_equal(m.threads, 0);
+	assert_int_equal(m.rss, 8192);
+	/* a missing or unreadable memory field: no reading */
+	assert_int_equal(parse("VmRSS: 8 kB\nRssFile: 4 kB\nThreads: 1\n", &m), -ENODATA);
+	assert_int_equal(parse("VmRSS: x kB\nRssAnon: 4 kB\nRssFile: 4 kB\n", &m), -ENODATA);
+	assert_int_equal(parse("", &m), -ENODATA);
+	/* this process: its own figures */
+	assert_int_equal(target_memory(getpid(), &m), 0);
+	assert_true(m.rss > 0 && m.threads >= 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_status),
 		cmocka_unit_test(test_file_backed),
 		cmocka_unit_test(test_anonymous),
 		cmocka_unit_test(test_pseudo_paths),

@@ -49,7 +49,13 @@ int capture_open(struct capture *c, const struct capture_opts *o)
 	if ((err = bpf_map__set_max_entries(c->skel->maps.live, o->max_allocs)) ||
 	    (err = bpf_map__set_max_entries(c->skel->maps.sites, o->max_sites)) ||
 	    (err = bpf_map__set_max_entries(c->skel->maps.stacks, o->max_sites)) ||
-	    (err = bpf_map__set_max_entries(c->skel->maps.site_windows, o->max_site_windows)))
+	    (err = bpf_map__set_max_entries(c->skel->maps.site_windows, o->max_site_windows)) ||
+	    (o->max_inflight &&
+	     (err = bpf_map__set_max_entries(c->skel->maps.inflight, o->max_inflight))) ||
+	    (o->max_tstates &&
+	     (err = bpf_map__set_max_entries(c->skel->maps.tstate_cache, o->max_tstates))) ||
+	    (o->max_procs && ((err = bpf_map__set_max_entries(c->skel->maps.procs, o->max_procs)) ||
+			      (err = bpf_map__set_max_entries(c->skel->maps.gc, o->max_procs)))))
 		goto fail;
 	err = alloc_bpf__load(c->skel);
 	if (err)

@@ -44,6 +44,12 @@ struct capture_opts {
 	uint32_t max_allocs; /* live-allocation map entries */
 	uint32_t max_sites;  /* site and stack map entries */
 	uint32_t max_site_windows; /* (site, window) entries */
+	/* 0: the object's own size. A node sets them for one process each
+	 * (its maps are per process; the defaults are sized for a host's
+	 * worth of threads and processes, and preallocated) */
+	uint32_t max_inflight; /* threads inside an allocator at once */
+	uint32_t max_tstates;  /* thread states cached */
+	uint32_t max_procs;    /* processes registered (procs, gc) */
 };
 
 struct link_set {
@@ -62,6 +68,12 @@ struct capture {
 	enum capture_method method;
 	enum gc_source gc_source;
 	int nprobes; /* allocator functions probed */
+	/* collect_read()'s shortcut: the site and (site, window) maps are
+	 * walked again only when BPF changed them (PYLEAK_STAT_SITE_WRITES
+	 * moved) or userspace deleted from them (rewalk). A node reads every
+	 * process every second, and a walk costs a scan of every bucket. */
+	uint64_t walked_writes; /* SITE_WRITES read before the last walk */
+	bool walked, walked_sw, rewalk;
 };
 
 /* capture_open() - open the BPF object, size its maps and load it.

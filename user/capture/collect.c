@@ -129,6 +129,7 @@ long collect_prune(struct capture *c, uint32_t keep_from)
 
 	if (err)
 		goto out;
+	c->rewalk = true; /* sites' totals and (site, window) entries change here */
 	for (size_t i = 0; i < p.ndel; i++) {
 		if (bpf_map_delete_elem(live_fd, &p.del[i]))
 			continue;
@@ -294,6 +295,7 @@ long collect_prune_sites(struct capture *c, struct collect_snapshot *snap, uint3
 		}
 		snap->retired[snap->nretired++] = *s;
 		deleted++;
+		c->rewalk = true; /* snap still holds what was just deleted */
 	}
 	/* the stacks of the sites just deleted are gone too: not orphans */
 	array_sort(snap->sites, snap->n, sizeof(*snap->sites), site_by_id);
@@ -312,6 +314,17 @@ int collect_read(struct capture *c, uint32_t pid, bool windows, struct collect_s
 
 	if (ncpu < 0)
 		return ncpu;
+	/* the counters first: BPF counts a change after making it, so a change
+	 * the walk below misses moves the count this reading holds */
+	err = read_stats(bpf_map__fd(c->skel->maps.stats), ncpu, snap->stats);
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.gc), &pid, &snap->gc))
+		memset(&snap->gc, 0, sizeof(snap->gc));
+	if (err)
+		return err;
+	if (c->walked && !c->rewalk && c->walked_sw == windows &&
+	    snap->stats[PYLEAK_STAT_SITE_WRITES] == c->walked_writes)
+		return 0; /* nothing changed: snap still holds the maps */
+	c->walked = false;
 	snap->n = 0;
 	/* Iterating a hash map while BPF inserts may skip or repeat an entry
 	 * that moved; a site missed now is seen at the next interval. */
@@ -326,12 +339,14 @@ int collect_read(struct capture *c, uint32_t pid, bool windows, struct collect_s
 			continue; /* deleted meanwhile */
 		snap->sites[snap->n++].id = key;
 	}
-
-	err = read_stats(bpf_map__fd(c->skel->maps.stats), ncpu, snap->stats);
-	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.gc), &pid, &snap->gc))
-		memset(&snap->gc, 0, sizeof(snap->gc));
-	if (!err && windows)
+	if (windows)
 		err = read_sw(c, snap);
+	if (!err) {
+		c->walked = true;
+		c->walked_sw = windows;
+		c->walked_writes = snap->stats[PYLEAK_STAT_SITE_WRITES];
+		c->rewalk = false;
+	}
 	return err;
 }
 

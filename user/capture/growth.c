@@ -13,7 +13,8 @@
 #include "retention.h"
 #include "tstates.h"
 
-int growth_open(struct growth_watch *g, uint32_t max_hints, uint32_t max_depth, bool hints)
+int growth_open(struct growth_watch *g, uint32_t max_procs, uint32_t max_hints, uint32_t max_depth,
+		bool hints)
 {
 	struct bpf_program *progs[GROWTH_NPROGS];
 	int err;
@@ -25,7 +26,9 @@ int growth_open(struct growth_watch *g, uint32_t max_hints, uint32_t max_depth, 
 	g->skel->rodata->max_depth = max_depth;
 	g->skel->rodata->hints_on = hints;
 	if ((err = bpf_map__set_max_entries(g->skel->maps.hints, max_hints)) ||
-	    (err = bpf_map__set_max_entries(g->skel->maps.hint_stacks, max_hints)))
+	    (err = bpf_map__set_max_entries(g->skel->maps.hint_stacks, max_hints)) ||
+	    (err = bpf_map__set_max_entries(g->skel->maps.procs, max_procs)) ||
+	    (err = bpf_map__set_max_entries(g->skel->maps.growth, max_procs)))
 		goto fail;
 	err = growth_bpf__load(g->skel);
 	if (err)

@@ -51,11 +51,16 @@ struct growth_hints {
 	size_t nretired, capretired;
 };
 
-/* growth_open() - load and attach (tp_btf page_fault_user, mm_page_alloc
- * and sys_exit). max_hints sizes the first-touch maps,
- * max_depth the unwinder; without hints no stack is walked. Returns 0 or
- * -errno. */
-int growth_open(struct growth_watch *g, uint32_t max_hints, uint32_t max_depth, bool hints);
+/* Processes a growth object of a single session serves (the target; an
+ * exec registers it again). */
+#define GROWTH_PROCS_ALONE 16
+
+/* growth_open() - load and attach (tp_btf page_fault_user, mm_page_alloc,
+ * sys_exit, exec and exit). max_procs sizes the per-process maps (a node's
+ * --max-targets), max_hints the first-touch maps, max_depth the unwinder;
+ * without hints no stack is walked. Returns 0 or -errno. */
+int growth_open(struct growth_watch *g, uint32_t max_procs, uint32_t max_hints, uint32_t max_depth,
+		bool hints);
 
 /* growth_watch_pid() - start counting for pid; proc are its unwinding
  * parameters (for hint stacks). Returns 0 or -errno. */

@@ -269,9 +269,26 @@ int objtypes_census(struct objtypes *o, const uint64_t *heads, int nheads, uint6
 		.budget_hit = c.budget_hit,
 		.seconds = c.seconds,
 		.ncensus = o->ncensus,
+		.walks = o->last.walks + 1,
 	};
 	o->last_at = now;
 	pytype_census_free(&c);
+	return 0;
+}
+
+int objtypes_census_carry(struct objtypes *o, double now)
+{
+	if (!o->ncensus || o->last.budget_hit || o->last.complete_lists < o->last.lists)
+		return -EAGAIN;
+	o->ncensus++;
+	/* every type was (re)set by the last census, vanished ones to 0 */
+	for (int i = 0; i < o->ntr; i++) {
+		o->tr[i].prev = o->tr[i].count;
+		o->tr[i].last_census = o->ncensus;
+		trend_ring_push(&o->tr[i].ring, now, (double)o->tr[i].count);
+	}
+	o->last.ncensus = o->ncensus;
+	o->last_at = now;
 	return 0;
 }
 

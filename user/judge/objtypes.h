@@ -47,6 +47,12 @@ int objtypes_sample_sites(struct objtypes *o, struct capture *c, const struct si
 int objtypes_census(struct objtypes *o, const uint64_t *heads, int nheads, uint64_t max_nodes,
 		    double now);
 
+/* objtypes_census_carry() - record the last census again at now, without
+ * walking: for a caller that knows the tracked objects did not change (the
+ * collector's own counts did not move). Returns 0, or -EAGAIN when there is
+ * no complete census to carry (then take one). */
+int objtypes_census_carry(struct objtypes *o, double now);
+
 /* objtypes_rank() - the top types by growth (then count) of the census
  * history at now, and what the last census saw; 0 rows before the first.
  * Returns the number of rows; *v and *c valid until the next call. */

@@ -37,15 +37,12 @@ void resources_init(struct resources *r, double window_s, double min_fds, double
 	trend_init(&r->threads, "threads", "thread_leak", window_s, min_threads);
 }
 
-int resources_count(pid_t pid, uint64_t *fds, uint64_t *threads)
+int resources_count_fds(pid_t pid, uint64_t *fds)
 {
-	char path[64], line[128];
+	char path[64];
 	struct dirent *d;
 	uint64_t n = 0;
-	unsigned long long t;
-	bool found = false;
 	DIR *dir;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 	dir = opendir(path);
@@ -54,20 +51,7 @@ int resources_count(pid_t pid, uint64_t *fds, uint64_t *threads)
 	while ((d = readdir(dir)) && n < MAX_COUNTED_FDS)
 		n += d->d_name[0] != '.';
 	closedir(dir);
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Threads: %llu", &t) == 1) {
-			found = true;
-			break;
-		}
-	fclose(f);
-	if (!found)
-		return -ENODATA;
 	*fds = n;
-	*threads = t;
 	return 0;
 }
 

@@ -47,10 +47,10 @@ struct resources {
 void resources_init(struct resources *r, double window_s, double min_fds, double min_threads,
 		    double t0);
 
-/* resources_count() - pid's open file descriptors (entries of /proc/PID/fd)
- * and threads (Threads: of /proc/PID/status). Returns 0 or -errno (the
- * process is gone, or /proc is not readable). */
-int resources_count(pid_t pid, uint64_t *fds, uint64_t *threads);
+/* resources_count_fds() - pid's open file descriptors (entries of
+ * /proc/PID/fd; its threads come with its memory, target_memory()).
+ * Returns 0 or -errno (the process is gone, or /proc is not readable). */
+int resources_count_fds(pid_t pid, uint64_t *fds);
 
 /* resources_sample() - one reading at now. */
 void resources_sample(struct resources *r, double now, uint64_t fds, uint64_t threads);

@@ -411,7 +411,8 @@ static void json_census(FILE *f, const struct report *r)
 	json_double(f, c->seconds);
 	fputs(",\"age_s\":", f);
 	json_double(f, c->age_s);
-	fprintf(f, ",\"censuses\":%" PRIu32 ",\"types\":[", c->ncensus);
+	fprintf(f, ",\"censuses\":%" PRIu32 ",\"walks\":%" PRIu32 ",\"types\":[", c->ncensus,
+		c->walks);
 	for (int i = 0; i < r->ntypes; i++) {
 		const struct report_type *t = &r->types[i];
 

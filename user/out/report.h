@@ -128,6 +128,8 @@ struct report_census {
 	double seconds;		/* the walk took */
 	double age_s;		/* since it was taken */
 	uint32_t ncensus;	/* taken since attach */
+	uint32_t walks;		/* of those, walked; the others were carried (the
+				 * collector's counts had not moved) */
 };
 
 /* Growth mode's process-level figures and window state. */

@@ -374,7 +374,8 @@ static void fill(struct discovered *out, pid_t pid, const struct proc_entry *pe,
 	out->id = *id;
 }
 
-int discovery_scan(const struct discovery_filter *f, struct discovered *out, int max, int *nfound)
+int discovery_scan(const struct discovery_filter *f, discovery_watched_fn watched, void *ctx,
+		   struct discovered *out, int max, int *nfound)
 {
 	static const struct discovery_filter none;
 	struct proc_entry *next = NULL, pe;
@@ -409,6 +410,10 @@ int discovery_scan(const struct discovery_filter *f, struct discovered *out, int
 		    discovery_parse_stat(buf, &state, &flags, &start) ||
 		    (flags & PF_KTHREAD_FLAG) || state == 'Z' || state == 'X')
 			continue;
+		if (watched && watched(ctx, pid, start)) {
+			cache.stats.watched++;
+			continue;
+		}
 		if (f->has_match || f->has_exclude) {
 			snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 			n = proc_read_small(path, buf, sizeof(buf));
@@ -448,8 +453,8 @@ int discovery_scan(const struct discovery_filter *f, struct discovered *out, int
 	cache.stats.procs = examined;
 	cache.stats.python = found;
 	*nfound = found;
-	log_debug("discovery: %d processes, %d CPython, %u cached, %u maps read, %u ELF opened",
-		  examined, found, cache.stats.cache_hits, cache.stats.maps_read,
-		  cache.stats.elf_opened);
+	log_debug("discovery: %d processes, %u watched already, %d new CPython, %u cached, "
+		  "%u maps read, %u ELF opened", examined, cache.stats.watched, found,
+		  cache.stats.cache_hits, cache.stats.maps_read, cache.stats.elf_opened);
 	return 0;
 }

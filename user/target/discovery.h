@@ -90,14 +90,23 @@ struct discovery_stats {
 	unsigned cache_hits; /* verdicts taken from the cache */
 	unsigned maps_read;  /* /proc/PID/maps files read (cache misses) */
 	unsigned elf_opened; /* ELF files opened (file-cache misses) */
+	unsigned watched;    /* passed over: the caller said it watches them */
 };
 
+/* discovery_watched_fn - true when the caller already watches pid (started
+ * at start_time): discovery_scan() then reads nothing more of it and does not
+ * report it (a node rescans every 2 s; its watched processes are most of
+ * the CPython ones, and their details are known). */
+typedef bool (*discovery_watched_fn)(void *ctx, pid_t pid, uint64_t start_time);
+
 /* discovery_scan() - scan /proc once. Fills out[0..min(max, *nfound)) in
- * pid order with the CPython processes that pass f (NULL: all) and sets
- * *nfound to how many there were in all, so a caller with a limit can say
- * how many it left out. Returns 0 or -errno when /proc cannot be read.
- * Processes that vanish mid-scan are simply not found. */
-int discovery_scan(const struct discovery_filter *f, struct discovered *out, int max, int *nfound);
+ * pid order with the CPython processes that pass f (NULL: all) and that
+ * watched (NULL: none) does not claim, and sets *nfound to how many there
+ * were in all, so a caller with a limit can say how many it left out.
+ * Returns 0 or -errno when /proc cannot be read. Processes that vanish
+ * mid-scan are simply not found. */
+int discovery_scan(const struct discovery_filter *f, discovery_watched_fn watched, void *ctx,
+		   struct discovered *out, int max, int *nfound);
 
 /* discovery_last_stats() - the counts of the last discovery_scan(). */
 struct discovery_stats discovery_last_stats(void);

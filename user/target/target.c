@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,20 +143,39 @@ bool target_stopped(pid_t pid)
 
 int target_parse_status(FILE *f, struct proc_mem *m)
 {
-	char line[256];
-	unsigned long long kb;
+	static const struct {
+		const char *name;
+		size_t off;
+		uint64_t unit;
+	} fields[] = {
+		{ "VmRSS:", offsetof(struct proc_mem, rss), 1024 },
+		{ "RssAnon:", offsetof(struct proc_mem, anon), 1024 },
+		{ "RssFile:", offsetof(struct proc_mem, file), 1024 },
+		{ "Threads:", offsetof(struct proc_mem, threads), 1 },
+	};
+	char line[256], *end;
 	int found = 0;
 
 	memset(m, 0, sizeof(*m));
+	/* a node reads this for every process every second: a prefix test per
+	 * line, not a sscanf per field and line */
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
-			m->rss = kb * 1024, found |= 1;
-		else if (sscanf(line, "RssAnon: %llu kB", &kb) == 1)
-			m->anon = kb * 1024, found |= 2;
-		else if (sscanf(line, "RssFile: %llu kB", &kb) == 1)
-			m->file = kb * 1024, found |= 4;
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			size_t n = strlen(fields[i].name);
+			unsigned long long v;
+
+			if (strncmp(line, fields[i].name, n))
+				continue;
+			errno = 0;
+			v = strtoull(line + n, &end, 10);
+			if (end == line + n || errno)
+				break;
+			*(uint64_t *)((char *)m + fields[i].off) = v * fields[i].unit;
+			found |= 1 << i;
+			break;
+		}
 	}
-	return found == 7 ? 0 : -ENODATA;
+	return (found & 7) == 7 ? 0 : -ENODATA;
 }
 
 int target_auxv_random(const void *auxv, size_t len, uint64_t *addr)

@@ -143,10 +143,12 @@ struct proc_mem {
 	uint64_t rss;  /* VmRSS */
 	uint64_t anon; /* RssAnon: heap, arenas, anonymous mappings */
 	uint64_t file; /* RssFile */
+	uint64_t threads; /* Threads: read with the rest, 0 if the line is missing */
 };
 
-/* target_memory() - read pid's resident memory. Returns 0, -errno if the
- * file cannot be opened (the process is gone), or -ENODATA. */
+/* target_memory() - read pid's resident memory (and thread count). Returns
+ * 0, -errno if the file cannot be opened (the process is gone), or
+ * -ENODATA. */
 int target_memory(pid_t pid, struct proc_mem *m);
 
 /* target_parse_status() - the parser behind target_memory(), on any
