@@ -247,6 +247,53 @@ def test_several_pids_watch_exactly_those(tmp_path, node_env):
     assert other.proc.poll() is None
 
 
+def bpf_maps_of(pid):
+    """The BPF maps pid holds open, from /proc/PID/fdinfo: [(max_entries,
+    memlock bytes)]."""
+    maps = []
+    for fd in Path(f"/proc/{pid}/fdinfo").iterdir():
+        try:
+            info = dict(l.split(":", 1) for l in fd.read_text().splitlines() if ":" in l)
+        except OSError:
+            continue
+        if "map_type" in info and "memlock" in info:
+            maps.append((int(info["max_entries"]), int(info["memlock"])))
+    return maps
+
+
+def test_per_process_maps_are_sized_for_a_node(tmp_path, node_env):
+    """A node's per-process BPF maps are sized for one process each: the
+    kernel allocates a hash map's buckets at its full size and charges them
+    to the agent's memory cgroup, so the single-process sizes (about 27 MiB
+    per process) put 20 processes over the DaemonSet's limit. Watching two
+    processes holds under 15 MiB of maps in all (two processes' maps and
+    the shared growth and OOM objects), and no map of a million entries."""
+    token, copy, start = node_env
+    py = pyenv_python("3.11.7")
+    need(py.exists(), f"{py} is not installed")
+    idle = copy("idle.py")
+    a, b = start([py, idle, 60]), start([py, idle, 60])
+    proc, out = run_node(tmp_path, "--pid", a.pid, "--pid", b.pid, "--interval", 1,
+                         "--duration", 30)
+    try:
+        deadline = time.monotonic() + 25
+        pids = set()
+        while time.monotonic() < deadline and pids != {a.pid, b.pid}:
+            time.sleep(0.5)
+            text = out.read_text() if out.exists() else ""
+            pids = {json.loads(l)["process"]["pid"] for l in text.splitlines()
+                    if l.startswith('{"type":"report"')}
+        assert pids == {a.pid, b.pid}, pids
+        maps = bpf_maps_of(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        run = finish(proc, out)
+    assert run.rc == 0, run.stderr
+    total = sum(m for _, m in maps)
+    assert maps and total < 15 << 20, (total, sorted(maps, key=lambda m: -m[1])[:6])
+    assert max(e for e, _ in maps) <= 65536, sorted(maps, key=lambda m: -m[0])[:3]
+
+
 def test_one_window_at_a_time(tmp_path, node_env):
     """--max-concurrent-windows 1 (the default): never two windows open at
     once over the node, and every process still gets its turns."""
