@@ -321,6 +321,55 @@ def test_one_window_at_a_time(tmp_path, node_env):
     assert set(opened) == {t.pid for t in targets}, (opened, run.stderr[-3000:])
 
 
+def proc_state(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rpartition(")")[2].split()[0]
+
+
+def test_stopped_process_gets_no_window_others_do(tmp_path, node_env):
+    """In a node, a process its owner stopped (SIGSTOP) is found stopped when
+    the node grants it a window: no window opens on it and it is never
+    resumed, while the other process still gets its windows; once it is
+    continued, its windows come."""
+    token, copy, start = node_env
+    py = pyenv_python("3.12.1")
+    need(py.exists(), f"{py} is not installed")
+    leaky = copy("leaky.py")
+    stopped, running = start([py, leaky, 40]), start([py, leaky, 40])
+    os.kill(stopped.pid, signal.SIGSTOP)
+    errs = tmp_path / "stderr"
+
+    def opened(pid):
+        return len(re.findall(rf"PID {pid}: window \d+ open", errs.read_text()))
+
+    # stderr to a file: the test reads it while the node runs
+    with open(errs, "w") as ef:
+        proc = subprocess.Popen([str(BINARY), "--format", "json", "--output",
+                                 str(tmp_path / "reports.json"), "-v", "--pid", str(stopped.pid),
+                                 "--pid", str(running.pid), "--interval", "1", *map(str, FAST)],
+                                stdout=subprocess.DEVNULL, stderr=ef, text=True)
+    try:
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and opened(running.pid) < 2:
+            time.sleep(0.5)
+        assert opened(running.pid) >= 2, errs.read_text()[-3000:]
+        assert opened(stopped.pid) == 0, errs.read_text()[-3000:]
+        assert f"PID {stopped.pid} is stopped" in errs.read_text()
+        assert proc_state(stopped.pid) == "T", "the node resumed a process its owner stopped"
+        os.kill(stopped.pid, signal.SIGCONT)
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and opened(stopped.pid) < 1:
+            time.sleep(0.5)
+        assert opened(stopped.pid) >= 1, errs.read_text()[-3000:]
+        assert f"PID {stopped.pid} runs again" in errs.read_text()
+    finally:
+        os.kill(stopped.pid, signal.SIGCONT)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=90)
+    assert proc.returncode == 0, errs.read_text()[-3000:]
+
+
 def test_exec_while_attaching_is_seen(tmp_path, node_env):
     """A process that calls exec while pyleak-bpf attaches (after it opened
     the process, while the BPF programs load) is seen as exec'd at the
