@@ -159,3 +159,18 @@ def assert_top_site(report, script, line, func):
     assert top_frame(top) == (script, line, func), \
         f"top site is {top_frame(top)}, expected {(script, line, func)}; sites: " + \
         "; ".join(f"{top_frame(s)} {s['bytes']}B" for s in report["sites"][:5])
+
+
+def fdinfo(pid):
+    """The "key: value" lines of each of pid's /proc/PID/fdinfo entries, one
+    dict per open descriptor (values stripped); descriptors closed meanwhile
+    are left out."""
+    infos = []
+    for fd in Path(f"/proc/{pid}/fdinfo").iterdir():
+        try:
+            text = fd.read_text()
+        except OSError:
+            continue
+        infos.append({k.strip(): v.strip() for k, _, v in
+                      (l.partition(":") for l in text.splitlines()) if _})
+    return infos

@@ -17,10 +17,11 @@ import time
 
 import pytest
 
-from conftest import BINARY, leak_line, need, pyleak, top_frame
+from conftest import BINARY, fdinfo, leak_line, need, pyleak, top_frame
 # pyenv's 3.11 probed directly, or Debian's LTO 3.11 whose windows switch
 # the object allocator; and test_growth.py's short, frequent windows
 from test_growth import FAST_WINDOWS, interpreter
+from test_launch import proc_state
 
 LEAK = ("lifecycle.py", leak_line("lifecycle.py"), "leak")
 # one window that opens at once and captures until the profiler is stopped
@@ -31,15 +32,10 @@ LONG_WINDOW = ("--first-window", 0.3, "--window-every", 0, "--growth-trigger", 0
 def bpf_ids(pid):
     """{"prog": ids, "link": ids} of the BPF objects pid holds open."""
     ids = {"prog": set(), "link": set()}
-    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
-        try:
-            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                for line in f:
-                    key, _, val = line.partition(":")
-                    if key in ("prog_id", "link_id"):
-                        ids[key[:4]].add(int(val))
-        except OSError:
-            continue
+    for info in fdinfo(pid):
+        for key in ("prog_id", "link_id"):
+            if key in info:
+                ids[key[:4]].add(int(info[key]))
     return ids
 
 
@@ -265,11 +261,6 @@ def test_two_profilers_on_one_target(start_target, profilers, tmp_path):
     assert ok, why
     rc, out, _ = t.finish()
     assert rc == 0 and out.split()[-2] == "True", out
-
-
-def proc_state(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rpartition(")")[2].split()[0]
 
 
 def test_target_stopped_by_someone_else(start_target, profilers, tmp_path):

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BINARY, TARGETS, Run, leak_line, need, pyenv_python, top_frame
+from conftest import BINARY, TARGETS, Run, fdinfo, leak_line, need, pyenv_python, top_frame
+from test_launch import proc_state
 from test_versions import chroot_python_pid
 
 CHROOTS = Path(os.environ.get("PYLEAK_CHROOT_CACHE", "/var/cache/pyleak-bpf/chroots"))
@@ -248,17 +249,9 @@ def test_several_pids_watch_exactly_those(tmp_path, node_env):
 
 
 def bpf_maps_of(pid):
-    """The BPF maps pid holds open, from /proc/PID/fdinfo: [(max_entries,
-    memlock bytes)]."""
-    maps = []
-    for fd in Path(f"/proc/{pid}/fdinfo").iterdir():
-        try:
-            info = dict(l.split(":", 1) for l in fd.read_text().splitlines() if ":" in l)
-        except OSError:
-            continue
-        if "map_type" in info and "memlock" in info:
-            maps.append((int(info["max_entries"]), int(info["memlock"])))
-    return maps
+    """The BPF maps pid holds open: [(max_entries, memlock bytes)]."""
+    return [(int(i["max_entries"]), int(i["memlock"])) for i in fdinfo(pid)
+            if "map_type" in i and "memlock" in i]
 
 
 def test_per_process_maps_are_sized_for_a_node(tmp_path, node_env):
@@ -319,11 +312,6 @@ def test_one_window_at_a_time(tmp_path, node_env):
     assert most == 1, most
     # turns go round: each process has had windows
     assert set(opened) == {t.pid for t in targets}, (opened, run.stderr[-3000:])
-
-
-def proc_state(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rpartition(")")[2].split()[0]
 
 
 def test_stopped_process_gets_no_window_others_do(tmp_path, node_env):
